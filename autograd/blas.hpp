@@ -1,0 +1,16 @@
+// The one place xgrad calls BLAS: row-major GEMM for float and double, and the thread count.
+#pragma once
+
+namespace xg::blas {
+
+// C (m, n) = alpha * op(A) op(B) + beta * C, row-major; op(A) is (m, k), op(B) is (k, n).
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb,
+          float beta, float* c, int ldc);
+void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a, int lda, const double* b,
+          int ldb, double beta, double* c, int ldc);
+
+// Threads OpenBLAS may use for one GEMM (xg::set_num_threads sets this).
+void set_num_threads(int n);
+int num_threads();
+
+}  // namespace xg::blas

@@ -1,0 +1,84 @@
+#include "autograd/factory.hpp"
+
+#include <cmath>
+
+#include "autograd/detail.hpp"
+
+namespace xg {
+
+std::mt19937_64& generator() {
+    static std::mt19937_64 gen(5489u);
+    return gen;
+}
+
+void manual_seed(std::uint64_t seed) { generator().seed(seed); }
+
+template <class T>
+TensorT<T> zeros(const Shape& shape, bool requires_grad) {
+    return TensorT<T>(xt::zeros<T>(shape), requires_grad);
+}
+
+template <class T>
+TensorT<T> ones(const Shape& shape, bool requires_grad) {
+    return TensorT<T>(xt::ones<T>(shape), requires_grad);
+}
+
+template <class T>
+TensorT<T> full(const Shape& shape, std::type_identity_t<T> value, bool requires_grad) {
+    xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
+    v.fill(value);
+    return TensorT<T>(std::move(v), requires_grad);
+}
+
+template <class T>
+TensorT<T> arange(std::type_identity_t<T> end) {
+    return arange<T>(T(0), end, T(1));
+}
+
+template <class T>
+TensorT<T> arange(std::type_identity_t<T> start, std::type_identity_t<T> end, std::type_identity_t<T> step) {
+    XG_CHECK(step != T(0), "arange: step must be nonzero");
+    XG_CHECK((end - start) / step >= T(0), "arange: the range [" << start << ", " << end << ") is empty for step " << step
+                                                                  << " of the wrong sign");
+    const auto n = static_cast<std::size_t>(std::ceil((end - start) / step));
+    xt::xarray<T> v = xt::xarray<T>::from_shape({n});
+    for (std::size_t i = 0; i < n; ++i) v(i) = start + static_cast<T>(i) * step;
+    return TensorT<T>(std::move(v));
+}
+
+template <class T>
+TensorT<T> randn(const Shape& shape, bool requires_grad) {
+    xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
+    std::normal_distribution<T> dist(T(0), T(1));
+    auto& gen = generator();
+    for (auto& x : v) x = dist(gen);
+    return TensorT<T>(std::move(v), requires_grad);
+}
+
+template <class T>
+TensorT<T> uniform(const Shape& shape, std::type_identity_t<T> low, std::type_identity_t<T> high, bool requires_grad) {
+    XG_CHECK(low <= high, "uniform: low " << low << " is greater than high " << high);
+    xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
+    std::uniform_real_distribution<T> dist(low, high);
+    auto& gen = generator();
+    for (auto& x : v) x = dist(gen);
+    return TensorT<T>(std::move(v), requires_grad);
+}
+
+template <class T>
+TensorT<T> rand(const Shape& shape, bool requires_grad) {
+    return uniform<T>(shape, T(0), T(1), requires_grad);
+}
+
+#define XG_FACTORY(T)                                                   \
+    template TensorT<T> zeros<T>(const Shape&, bool);                   \
+    template TensorT<T> ones<T>(const Shape&, bool);                    \
+    template TensorT<T> full<T>(const Shape&, std::type_identity_t<T>, bool); \
+    template TensorT<T> arange<T>(std::type_identity_t<T>);             \
+    template TensorT<T> arange<T>(std::type_identity_t<T>, std::type_identity_t<T>, std::type_identity_t<T>); \
+    template TensorT<T> randn<T>(const Shape&, bool);                   \
+    template TensorT<T> rand<T>(const Shape&, bool);                    \
+    template TensorT<T> uniform<T>(const Shape&, std::type_identity_t<T>, std::type_identity_t<T>, bool);
+XG_INSTANTIATE(XG_FACTORY)
+
+}  // namespace xg

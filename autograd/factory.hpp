@@ -1,0 +1,50 @@
+// Factories and the random generator. Every random draw in xgrad (randn, dropout masks,
+// parameter initialisation, shuffling) comes from one generator, so manual_seed makes a
+// whole run reproducible.
+#pragma once
+
+#include <cstdint>
+#include <random>
+
+#include "autograd/tensor.hpp"
+
+namespace xg {
+
+void manual_seed(std::uint64_t seed);
+std::mt19937_64& generator();
+
+template <class T = float>
+TensorT<T> zeros(const Shape& shape, bool requires_grad = false);
+template <class T = float>
+TensorT<T> ones(const Shape& shape, bool requires_grad = false);
+template <class T = float>
+TensorT<T> full(const Shape& shape, std::type_identity_t<T> value, bool requires_grad = false);
+// [0, end) and [start, end) by step, as torch.arange.
+template <class T = float>
+TensorT<T> arange(std::type_identity_t<T> end);
+template <class T = float>
+TensorT<T> arange(std::type_identity_t<T> start, std::type_identity_t<T> end, std::type_identity_t<T> step = T(1));
+// Standard normal, uniform on [0, 1), uniform on [low, high).
+template <class T = float>
+TensorT<T> randn(const Shape& shape, bool requires_grad = false);
+template <class T = float>
+TensorT<T> rand(const Shape& shape, bool requires_grad = false);
+template <class T = float>
+TensorT<T> uniform(const Shape& shape, std::type_identity_t<T> low, std::type_identity_t<T> high,
+                   bool requires_grad = false);
+
+template <class T>
+TensorT<T> from_array(xt::xarray<T> values, bool requires_grad = false) {
+    return TensorT<T>(std::move(values), requires_grad);
+}
+
+template <class T>
+TensorT<T> zeros_like(const TensorT<T>& t, bool requires_grad = false) {
+    return zeros<T>(t.shape(), requires_grad);
+}
+template <class T>
+TensorT<T> ones_like(const TensorT<T>& t, bool requires_grad = false) {
+    return ones<T>(t.shape(), requires_grad);
+}
+
+}  // namespace xg

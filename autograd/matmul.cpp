@@ -1,0 +1,114 @@
+#include "autograd/matmul.hpp"
+
+#include "autograd/blas.hpp"
+#include "autograd/detail.hpp"
+#include "autograd/shape_ops.hpp"
+
+namespace xg {
+
+namespace {
+
+template <class T>
+xt::xarray<T> empty_or_zeros(const Shape& s, std::size_t k) {
+    // GEMM with an empty inner dimension writes nothing: start from zeros then.
+    return k == 0 ? xt::xarray<T>(xt::zeros<T>(s)) : xt::xarray<T>::from_shape(s);
+}
+
+int as_int(std::size_t n) { return static_cast<int>(n); }
+
+}  // namespace
+
+template <class T>
+TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b) {
+    const Shape as = a.shape(), bs = b.shape();
+    XG_CHECK(!as.empty() && !bs.empty() && as.size() <= 3 && bs.size() <= 3,
+             "matmul: " << shape_str(as) << " x " << shape_str(bs) << ": only 1-D, 2-D and 3-D operands are supported");
+    // A vector operand is a one-row (left) or one-column (right) matrix, dropped afterwards.
+    if (bs.size() == 1) return squeeze(matmul(a, unsqueeze(b, 1)), -1);
+    if (as.size() == 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
+
+    const std::size_t n = as[as.size() - 2], k = as.back(), kb = bs[bs.size() - 2], m = bs.back();
+    XG_CHECK(k == kb, "matmul: " << shape_str(as) << " x " << shape_str(bs) << ": inner dimensions differ (" << k
+                                 << " != " << kb << ")");
+    const std::size_t ba = as.size() == 3 ? as[0] : 1, bb = bs.size() == 3 ? bs[0] : 1;
+    XG_CHECK(ba == bb || ba == 1 || bb == 1,
+             "matmul: " << shape_str(as) << " x " << shape_str(bs) << ": batch sizes differ (" << ba << " != " << bb << ")");
+    const std::size_t batch = std::max(ba, bb);
+    Shape os = (as.size() == 3 || bs.size() == 3) ? Shape{batch, n, m} : Shape{n, m};
+
+    // (B, n, k) x (k, m) is one GEMM of (B*n, k) x (k, m).
+    const bool fold = bs.size() == 2;
+    const std::size_t rows = fold ? ba * n : n, steps = fold ? 1 : batch;
+    const std::size_t sa = ba == 1 ? 0 : n * k, sb = bb == 1 ? 0 : k * m;
+
+    xt::xarray<T> y = empty_or_zeros<T>(os, k);
+    for (std::size_t i = 0; i < steps; ++i)
+        blas::gemm(false, false, as_int(rows), as_int(m), as_int(k), T(1), a.value().data() + i * sa, as_int(k),
+                   b.value().data() + i * sb, as_int(m), T(0), y.data() + i * rows * m, as_int(m));
+
+    return make_op<T>(std::move(y), {a, b}, [a, b, rows, n, k, m, steps, sa, sb](const xt::xarray<T>& g, const xt::xarray<T>&) {
+        // C = A B: dA += G B^T, dB += A^T G (per batch; a broadcast side accumulates over the batch)
+        if (a.requires_grad()) {
+            T* ga = a.grad_buffer().data();
+            for (std::size_t i = 0; i < steps; ++i)
+                blas::gemm(false, true, as_int(rows), as_int(k), as_int(m), T(1), g.data() + i * rows * m, as_int(m),
+                           b.value().data() + i * sb, as_int(m), T(1), ga + i * sa, as_int(k));
+        }
+        if (b.requires_grad()) {
+            T* gb = b.grad_buffer().data();
+            for (std::size_t i = 0; i < steps; ++i)
+                blas::gemm(true, false, as_int(k), as_int(m), as_int(rows), T(1), a.value().data() + i * sa, as_int(k),
+                           g.data() + i * rows * m, as_int(m), T(1), gb + i * sb, as_int(m));
+        }
+        (void)n;
+    });
+}
+
+template <class T>
+TensorT<T> linear(const TensorT<T>& x, const TensorT<T>& w, const TensorT<T>& bias) {
+    const Shape xs = x.shape(), ws = w.shape();
+    XG_CHECK(ws.size() == 2, "linear: weight must be 2-D (out_features, in_features), got " << shape_str(ws));
+    XG_CHECK(!xs.empty() && xs.back() == ws[1], "linear: input of shape " << shape_str(xs) << " does not fit weight of shape "
+                                                                          << shape_str(ws) << " (expected last dim "
+                                                                          << ws[1] << ")");
+    const bool has_bias = bias.defined();
+    if (has_bias)
+        XG_CHECK(bias.shape() == Shape{ws[0]}, "linear: bias of shape " << shape_str(bias.shape()) << " for weight of shape "
+                                                                        << shape_str(ws) << " (expected (" << ws[0] << "))");
+    // x (R, I) with R = all leading dims, W (O, I), y (R, O)
+    const std::size_t I = ws[1], O = ws[0], R = x.numel() / std::max<std::size_t>(I, 1);
+    Shape ys = xs;
+    ys.back() = O;
+    xt::xarray<T> y = xt::xarray<T>::from_shape(ys);
+    T* yp = y.data();
+    if (has_bias) {
+        for (std::size_t r = 0; r < R; ++r) std::copy_n(bias.value().data(), O, yp + r * O);
+    } else {
+        std::fill_n(yp, R * O, T(0));
+    }
+    blas::gemm(false, true, as_int(R), as_int(O), as_int(I), T(1), x.value().data(), as_int(I), w.value().data(), as_int(I),
+               T(1), yp, as_int(O));
+
+    std::initializer_list<TensorT<T>> inputs = {x, w, bias};
+    return make_op<T>(std::move(y), inputs, [x, w, bias, R, I, O](const xt::xarray<T>& g, const xt::xarray<T>&) {
+        // y = x W^T + b: dx += g W, dW += g^T x, db += sum of g over rows
+        if (x.requires_grad())
+            blas::gemm(false, false, as_int(R), as_int(I), as_int(O), T(1), g.data(), as_int(O), w.value().data(), as_int(I),
+                       T(1), x.grad_buffer().data(), as_int(I));
+        if (w.requires_grad())
+            blas::gemm(true, false, as_int(O), as_int(I), as_int(R), T(1), g.data(), as_int(O), x.value().data(), as_int(I),
+                       T(1), w.grad_buffer().data(), as_int(I));
+        if (bias.defined() && bias.requires_grad()) {
+            T* gb = bias.grad_buffer().data();
+            for (std::size_t r = 0; r < R; ++r)
+                for (std::size_t o = 0; o < O; ++o) gb[o] += g.data()[r * O + o];
+        }
+    });
+}
+
+#define XG_MATMUL(T)                                                   \
+    template TensorT<T> matmul(const TensorT<T>&, const TensorT<T>&);  \
+    template TensorT<T> linear(const TensorT<T>&, const TensorT<T>&, const TensorT<T>&);
+XG_INSTANTIATE(XG_MATMUL)
+
+}  // namespace xg

@@ -1,0 +1,17 @@
+// Matrix products through BLAS.
+#pragma once
+
+#include "autograd/tensor.hpp"
+
+namespace xg {
+
+// As torch.matmul for 1-D, 2-D and 3-D operands: (n, k) x (k, m) -> (n, m);
+// (b, n, k) x (b, k, m) -> (b, n, m) with a batch of 1 or a 2-D side broadcast;
+// a 1-D operand is a row (left) or column (right) vector that is dropped from the result.
+template <class T> TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b);
+
+// x W^T + b as torch.nn.functional.linear: x (..., I), weight (O, I), bias (O) or empty.
+// One GEMM forward; backward dW = g^T x, dx = g W, db = sum of g over rows.
+template <class T> TensorT<T> linear(const TensorT<T>& x, const TensorT<T>& weight, const TensorT<T>& bias = TensorT<T>());
+
+}  // namespace xg

@@ -1,0 +1,13 @@
+// Every differentiable op of the autograd core.
+#pragma once
+
+#include "autograd/activation.hpp"
+#include "autograd/arithmetic.hpp"
+#include "autograd/factory.hpp"
+#include "autograd/gather.hpp"
+#include "autograd/loss.hpp"
+#include "autograd/matmul.hpp"
+#include "autograd/pointwise.hpp"
+#include "autograd/reduce.hpp"
+#include "autograd/shape_ops.hpp"
+#include "autograd/tensor.hpp"

@@ -1,0 +1,284 @@
+#include "autograd/tensor.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "autograd/ops.hpp"
+
+namespace xg {
+
+std::string shape_str(const Shape& s) {
+    std::ostringstream os;
+    os << '(';
+    for (std::size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+    os << ')';
+    return os.str();
+}
+
+namespace {
+thread_local bool grad_enabled = true;
+}
+
+bool is_grad_enabled() { return grad_enabled; }
+void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
+
+// ---- the tape -------------------------------------------------------------------
+
+namespace detail {
+
+template <class T>
+struct Tape {
+    std::vector<TapeEntry<T>> entries;
+    std::size_t prune_at = 4096;
+
+    // Drop entries nobody can reach any more: all their outputs are held only by the
+    // tape (use_count 1). Walking from the back lets a dropped entry release its inputs
+    // before their own entries are looked at. Keeps memory bounded when a model runs
+    // forward without ever calling backward (evaluation without NoGradGuard).
+    void prune() {
+        for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+            bool dead = !it->outputs.empty();
+            for (const auto& o : it->outputs) dead = dead && o.use_count() == 1;
+            if (dead) {
+                it->backward = nullptr;
+                it->outputs.clear();
+            }
+        }
+        entries.erase(std::remove_if(entries.begin(), entries.end(), [](const TapeEntry<T>& e) { return e.outputs.empty(); }),
+                      entries.end());
+        prune_at = std::max<std::size_t>(4096, 2 * entries.size());
+    }
+
+    void clear() {
+        for (auto& e : entries)
+            for (auto& o : e.outputs) o->freed = true;
+        entries.clear();
+        prune_at = 4096;
+    }
+};
+
+template <class T>
+Tape<T>& tape() {
+    thread_local Tape<T> t;
+    return t;
+}
+
+template <class T>
+void tape_push(TapeEntry<T>&& entry) {
+    auto& t = tape<T>();
+    t.entries.push_back(std::move(entry));
+    if (t.entries.size() >= t.prune_at) t.prune();
+}
+
+template <class T>
+void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain_graph) {
+    auto* im = root.impl();
+    XG_CHECK(im->requires_grad, "backward: the tensor does not require grad and has no history "
+                                "(did you forget requires_grad, or compute it under NoGradGuard?)");
+    XG_CHECK(!im->freed, "backward: trying to backward through the graph a second time (its tape entries were "
+                         "freed by the first backward); call backward(/*retain_graph=*/true) the first time");
+    if (seed) {
+        XG_CHECK(seed->shape() == im->value.shape(), "backward: gradient of shape " << shape_str(seed->shape())
+                                                                                    << " for an output of shape "
+                                                                                    << shape_str(im->value.shape()));
+        root.add_grad(*seed);
+    } else {
+        XG_CHECK(im->value.size() == 1, "backward: grad can be implicitly created only for a one-element output, got shape "
+                                            << shape_str(im->value.shape())
+                                            << "; sum it first or pass the output gradient: backward(grad)");
+        root.add_grad(xt::ones_like(im->value));
+    }
+    if (im->is_leaf) return;
+
+    auto& t = tape<T>();
+    std::vector<TensorT<T>> outs;
+    for (auto it = t.entries.rbegin(); it != t.entries.rend(); ++it) {
+        bool any = false;
+        for (const auto& o : it->outputs) any = any || o->has_grad;
+        if (!any || !it->backward) continue;
+        outs.clear();
+        for (const auto& o : it->outputs) outs.push_back(TensorT<T>::from_impl(o));
+        it->backward(outs);
+        // A non-leaf's gradient is spent once its entry has run; freeing it keeps
+        // memory low and makes a retained second backward start from zero.
+        for (const auto& o : it->outputs)
+            if (!o->retain_grad) {
+                o->grad = xt::xarray<T>();
+                o->has_grad = false;
+            }
+    }
+    if (!retain_graph) t.clear();
+}
+
+template struct Tape<float>;
+template struct Tape<double>;
+template void tape_push<float>(TapeEntry<float>&&);
+template void tape_push<double>(TapeEntry<double>&&);
+
+}  // namespace detail
+
+template <class T>
+std::size_t tape_size() {
+    return detail::tape<T>().entries.size();
+}
+template <class T>
+void clear_tape() {
+    detail::tape<T>().clear();
+}
+template std::size_t tape_size<float>();
+template std::size_t tape_size<double>();
+template void clear_tape<float>();
+template void clear_tape<double>();
+
+// ---- TensorT members ------------------------------------------------------------
+
+template <class T>
+TensorT<T>::TensorT(array_type value, bool requires_grad) : impl_(std::make_shared<detail::TensorImpl<T>>()) {
+    impl_->value = std::move(value);
+    impl_->requires_grad = requires_grad;
+}
+
+template <class T>
+void TensorT<T>::check_defined(const char* what) const {
+    XG_CHECK(impl_ != nullptr, what << ": the tensor is empty (default-constructed handle)");
+}
+
+template <class T>
+typename TensorT<T>::array_type& TensorT<T>::value() const {
+    check_defined("value");
+    return impl_->value;
+}
+
+template <class T>
+typename TensorT<T>::array_type& TensorT<T>::grad() const {
+    check_defined("grad");
+    auto& im = *impl_;
+    if (!im.has_grad) {
+        im.grad = xt::zeros<T>(im.value.shape());
+        im.has_grad = true;
+    }
+    return im.grad;
+}
+
+template <class T>
+typename TensorT<T>::array_type& TensorT<T>::grad_buffer() const {
+    check_defined("grad");
+    auto& im = *impl_;
+    XG_CHECK(!im.freed || im.is_leaf, "backward: trying to backward through a part of the graph that was already "
+                                      "freed; call backward(/*retain_graph=*/true) the first time to backward twice");
+    if (!im.has_grad) {
+        im.grad = xt::zeros<T>(im.value.shape());
+        im.has_grad = true;
+    }
+    return im.grad;
+}
+
+template <class T>
+bool TensorT<T>::has_grad() const {
+    return impl_ && impl_->has_grad;
+}
+
+template <class T>
+void TensorT<T>::zero_grad() const {
+    check_defined("zero_grad");
+    if (impl_->has_grad)
+        impl_->grad.fill(T(0));
+}
+
+template <class T>
+bool TensorT<T>::requires_grad() const {
+    return impl_ && impl_->requires_grad;
+}
+
+template <class T>
+const TensorT<T>& TensorT<T>::requires_grad_(bool flag) const {
+    check_defined("requires_grad_");
+    XG_CHECK(impl_->is_leaf, "requires_grad_: only a leaf tensor's flag can be changed; use detach() for a non-leaf");
+    impl_->requires_grad = flag;
+    return *this;
+}
+
+template <class T>
+bool TensorT<T>::is_leaf() const {
+    return !impl_ || impl_->is_leaf;
+}
+
+template <class T>
+void TensorT<T>::retain_grad() const {
+    check_defined("retain_grad");
+    impl_->retain_grad = true;
+}
+
+template <class T>
+Shape TensorT<T>::shape() const {
+    check_defined("shape");
+    const auto& s = impl_->value.shape();
+    return Shape(s.begin(), s.end());
+}
+
+template <class T>
+std::size_t TensorT<T>::dim() const {
+    check_defined("dim");
+    return impl_->value.dimension();
+}
+
+template <class T>
+std::size_t TensorT<T>::size(long d) const {
+    const long n = static_cast<long>(dim());
+    XG_CHECK(d >= -n && d < n, "size: dimension " << d << " out of range for a tensor of shape " << shape_str(shape()));
+    return impl_->value.shape()[static_cast<std::size_t>(d < 0 ? d + n : d)];
+}
+
+template <class T>
+std::size_t TensorT<T>::numel() const {
+    check_defined("numel");
+    return impl_->value.size();
+}
+
+template <class T>
+T TensorT<T>::item() const {
+    check_defined("item");
+    XG_CHECK(impl_->value.size() == 1, "item: the tensor has " << impl_->value.size() << " elements (shape "
+                                                                << shape_str(shape()) << "), not one");
+    return impl_->value.data()[0];
+}
+
+template <class T>
+void TensorT<T>::backward(bool retain_graph) const {
+    check_defined("backward");
+    detail::run_backward<T>(*this, nullptr, retain_graph);
+}
+
+template <class T>
+void TensorT<T>::backward(const array_type& grad_output, bool retain_graph) const {
+    check_defined("backward");
+    detail::run_backward<T>(*this, &grad_output, retain_graph);
+}
+
+template <class T>
+TensorT<T> TensorT<T>::detach() const {
+    check_defined("detach");
+    return TensorT<T>(impl_->value, false);
+}
+
+template <class T>
+TensorT<T> TensorT<T>::sum() const {
+    return xg::sum(*this);
+}
+template <class T>
+TensorT<T> TensorT<T>::mean() const {
+    return xg::mean(*this);
+}
+template <class T>
+TensorT<T> TensorT<T>::reshape(const Shape& s) const {
+    return xg::reshape(*this, s);
+}
+template <class T>
+TensorT<T> TensorT<T>::transpose(long d0, long d1) const {
+    return xg::transpose(*this, d0, d1);
+}
+
+template class TensorT<float>;
+template class TensorT<double>;
+
+}  // namespace xg

@@ -1,0 +1,234 @@
+// Tensor: a cheap shared handle to a value, its gradient and a requires_grad flag,
+// plus the per-thread tape that records differentiable ops for reverse mode.
+//
+//   xg::Tensor w = xg::randn({3, 4}, /*requires_grad=*/true);
+//   xg::Tensor loss = xg::sum(xg::tanh(xg::matmul(x, w)));
+//   loss.backward();            // w.grad() now holds d(loss)/dw
+//
+// Every op computes its value eagerly. When grad mode is on and an input requires
+// grad, the op appends one entry to the thread's tape: its outputs and a backward
+// function that adds into the inputs' gradients. backward() walks the tape in
+// reverse and then clears it (unless asked to retain it). See docs/autograd.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <xtensor/xarray.hpp>
+
+#include "autograd/error.hpp"
+
+namespace xg {
+
+using Shape = std::vector<std::size_t>;       // sizes, row-major
+using IndexArray = xt::xarray<std::int64_t>;  // class ids, token ids, gather indices
+using Mask = xt::xarray<bool>;                // where / masked_fill conditions
+
+// "(3, 4)": how every error message prints a shape.
+std::string shape_str(const Shape& s);
+template <class S>
+std::string shape_str(const S& s) {
+    return shape_str(Shape(s.begin(), s.end()));
+}
+
+// Grad mode is per thread, as in PyTorch. NoGradGuard turns recording off in a scope.
+bool is_grad_enabled();
+void set_grad_enabled(bool enabled);
+
+class NoGradGuard {
+public:
+    NoGradGuard() : previous_(is_grad_enabled()) { set_grad_enabled(false); }
+    ~NoGradGuard() { set_grad_enabled(previous_); }
+    NoGradGuard(const NoGradGuard&) = delete;
+    NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
+template <class T>
+class TensorT;
+
+namespace detail {
+
+template <class T>
+struct TensorImpl {
+    xt::xarray<T> value;
+    xt::xarray<T> grad;
+    bool has_grad = false;       // grad holds a gradient (else it is empty)
+    bool requires_grad = false;
+    bool is_leaf = true;         // false for outputs of recorded ops
+    bool retain_grad = false;    // keep a non-leaf gradient after backward
+    bool freed = false;          // the entry that made it was released by backward()
+};
+
+// One tape entry: the op's outputs and the function that pushes their gradients
+// into the inputs (which the function captures).
+template <class T>
+struct TapeEntry {
+    std::vector<std::shared_ptr<TensorImpl<T>>> outputs;
+    std::function<void(const std::vector<TensorT<T>>& outputs)> backward;
+};
+
+template <class T>
+void tape_push(TapeEntry<T>&& entry);
+
+}  // namespace detail
+
+template <class T>
+class TensorT {
+public:
+    using value_type = T;
+    using array_type = xt::xarray<T>;
+
+    TensorT() = default;  // an empty handle; defined() is false
+    explicit TensorT(array_type value, bool requires_grad = false);
+
+    bool defined() const { return impl_ != nullptr; }
+
+    // The handle is shared, so value() and grad() give access even through a const
+    // handle (as dereferencing a const shared_ptr does). Changing a value that the
+    // tape still needs gives wrong gradients: do it under NoGradGuard, between steps.
+    array_type& value() const;
+    // The accumulated gradient; zeros of the value's shape until a backward adds into it.
+    array_type& grad() const;
+    bool has_grad() const;
+    void zero_grad() const;  // grad becomes zeros (and stays allocated)
+
+    bool requires_grad() const;
+    const TensorT& requires_grad_(bool flag = true) const;  // leaves only
+    bool is_leaf() const;
+    void retain_grad() const;  // keep this non-leaf's gradient after backward
+
+    Shape shape() const;
+    std::size_t dim() const;
+    std::size_t size(long d) const;  // negative d counts from the end
+    std::size_t numel() const;
+    T item() const;  // the single element of a one-element tensor
+
+    // Reverse mode from this tensor. The tensor must hold one element, or pass the
+    // gradient of the output. The tape is freed afterwards unless retain_graph.
+    void backward(bool retain_graph = false) const;
+    void backward(const array_type& grad_output, bool retain_graph = false) const;
+
+    // Same values, no history, requires_grad false (a copy: cuts truncated BPTT).
+    TensorT detach() const;
+
+    // Sugar for the free functions of the same name.
+    TensorT sum() const;
+    TensorT mean() const;
+    TensorT reshape(const Shape& shape) const;
+    TensorT transpose(long dim0, long dim1) const;
+
+    // For op authors: add an expression into the gradient (shape-checked), or get the
+    // gradient buffer (zeros if empty) to accumulate into directly, e.g. with gemm beta=1.
+    template <class E>
+    void add_grad(E&& e) const;
+    array_type& grad_buffer() const;
+
+    static TensorT from_impl(std::shared_ptr<detail::TensorImpl<T>> impl) {
+        TensorT t;
+        t.impl_ = std::move(impl);
+        return t;
+    }
+    detail::TensorImpl<T>* impl() const { return impl_.get(); }
+    const std::shared_ptr<detail::TensorImpl<T>>& impl_ptr() const { return impl_; }
+    bool is_same(const TensorT& other) const { return impl_ == other.impl_; }
+
+private:
+    std::shared_ptr<detail::TensorImpl<T>> impl_;
+    void check_defined(const char* what) const;
+};
+
+using Tensor = TensorT<float>;    // the default: float32, as PyTorch's
+using TensorD = TensorT<double>;  // double: gradient checks
+
+// ---- recording ops --------------------------------------------------------------
+
+// True when an op on these inputs must be recorded.
+template <class Range>
+bool needs_grad(const Range& inputs) {
+    if (!is_grad_enabled()) return false;
+    for (const auto& t : inputs)
+        if (t.defined() && t.requires_grad()) return true;
+    return false;
+}
+
+namespace detail {
+template <class T, class F>
+TensorT<T> record_single(TensorT<T> out, F&& backward) {
+    out.impl()->requires_grad = true;
+    out.impl()->is_leaf = false;
+    TapeEntry<T> entry;
+    entry.outputs.push_back(out.impl_ptr());
+    entry.backward = [fn = std::forward<F>(backward)](const std::vector<TensorT<T>>& outs) {
+        fn(outs[0].impl()->grad, outs[0].impl()->value);
+    };
+    tape_push(std::move(entry));
+    return out;
+}
+}  // namespace detail
+
+// Make the result of a single-output op and, if needed, record it:
+//   backward(grad_out, out_value) adds into the gradients of the inputs it captured.
+template <class T, class F>
+TensorT<T> make_op(xt::xarray<T>&& value, std::initializer_list<TensorT<T>> inputs, F&& backward) {
+    TensorT<T> out(std::move(value));
+    if (!needs_grad(inputs)) return out;
+    return detail::record_single(std::move(out), std::forward<F>(backward));
+}
+template <class T, class F>
+TensorT<T> make_op(xt::xarray<T>&& value, const std::vector<TensorT<T>>& inputs, F&& backward) {
+    TensorT<T> out(std::move(value));
+    if (!needs_grad(inputs)) return out;
+    return detail::record_single(std::move(out), std::forward<F>(backward));
+}
+
+// Record an op with several outputs (a recurrent layer returns output, h_n and c_n).
+// backward(outputs) reads outputs[i].has_grad() / grad(); an output that received no
+// gradient has has_grad() false.
+template <class T, class F>
+void record_multi(const std::vector<TensorT<T>>& outputs, F&& backward) {
+    detail::TapeEntry<T> entry;
+    for (const auto& o : outputs) {
+        o.impl()->requires_grad = true;
+        o.impl()->is_leaf = false;
+        entry.outputs.push_back(o.impl_ptr());
+    }
+    entry.backward = std::forward<F>(backward);
+    detail::tape_push(std::move(entry));
+}
+
+// Number of entries on this thread's tape, and a way to drop them all
+// (outputs of dropped entries can no longer be back-propagated through).
+template <class T = float>
+std::size_t tape_size();
+template <class T = float>
+void clear_tape();
+
+// ---- inline members ---------------------------------------------------------------
+
+template <class T>
+template <class E>
+void TensorT<T>::add_grad(E&& e) const {
+    auto& im = *impl_;
+    XG_CHECK(!im.freed, "backward: trying to backward through a part of the graph that was already freed; "
+                        "call backward(/*retain_graph=*/true) the first time to backward twice");
+    const auto& es = e.shape();
+    XG_CHECK(es.size() == im.value.dimension() && std::equal(es.begin(), es.end(), im.value.shape().begin()),
+             "internal: gradient of shape " << shape_str(es) << " for a tensor of shape "
+                                            << shape_str(im.value.shape()));
+    if (!im.has_grad) {
+        im.grad = std::forward<E>(e);
+        im.has_grad = true;
+    } else {
+        im.grad += e;
+    }
+}
+
+}  // namespace xg

@@ -1,0 +1,430 @@
+// Every differentiable op: a double-precision gradient check (central differences) on
+// shapes with broadcasting and size-1 dims, forward values against hand-computed or
+// PyTorch-computed numbers, and the error messages for bad input.
+#define BOOST_TEST_MODULE autograd_ops
+#include "common.hpp"
+
+#include <xtensor/xio.hpp>
+
+using namespace test;
+using xg::Tensor;
+using V = std::vector<TensorD>;
+
+namespace {
+
+// Shape pairs that exercise broadcasting: equal, trailing, size-1 on both sides, rank
+// mismatch and 0-d.
+const std::vector<std::pair<Shape, Shape>> broadcast_pairs = {
+    {{3, 4}, {3, 4}}, {{3, 4}, {4}}, {{3, 1}, {1, 4}}, {{2, 3, 4}, {3, 1}}, {{1}, {2, 3}}, {{}, {2, 3}}, {{2, 1, 3}, {2, 4, 1}},
+};
+
+const std::vector<Shape> unary_shapes = {{5}, {3, 4}, {2, 1, 3}, {}};
+
+struct Seeded {
+    Seeded() { xg::manual_seed(42); }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(ops, Seeded)
+
+BOOST_AUTO_TEST_CASE(add_gradient) {
+    for (auto& [sa, sb] : broadcast_pairs) check_gradient([](const V& x) { return x[0] + x[1]; }, {param(sa), param(sb)});
+    check_gradient([](const V& x) { return x[0] + 2.5; }, {param({3})});
+    check_gradient([](const V& x) { return 1.5 + x[0]; }, {param({3})});
+}
+
+BOOST_AUTO_TEST_CASE(sub_gradient) {
+    for (auto& [sa, sb] : broadcast_pairs) check_gradient([](const V& x) { return x[0] - x[1]; }, {param(sa), param(sb)});
+    check_gradient([](const V& x) { return 1.0 - x[0]; }, {param({2, 2})});
+    check_gradient([](const V& x) { return x[0] - 1.0; }, {param({2, 2})});
+}
+
+BOOST_AUTO_TEST_CASE(mul_gradient) {
+    for (auto& [sa, sb] : broadcast_pairs) check_gradient([](const V& x) { return x[0] * x[1]; }, {param(sa), param(sb)});
+    check_gradient([](const V& x) { return x[0] * 3.0; }, {param({4})});
+    check_gradient([](const V& x) { return x[0] * x[0]; }, {param({4})});  // the same tensor twice accumulates
+}
+
+BOOST_AUTO_TEST_CASE(div_gradient) {
+    for (auto& [sa, sb] : broadcast_pairs)
+        check_gradient([](const V& x) { return x[0] / x[1]; }, {param(sa), away_from_zero(sb, 0.5, 2.0)});
+    check_gradient([](const V& x) { return 2.0 / x[0]; }, {away_from_zero({3}, 0.5, 2.0)});
+    check_gradient([](const V& x) { return x[0] / 4.0; }, {param({3})});
+}
+
+BOOST_AUTO_TEST_CASE(neg_gradient) {
+    for (auto& s : unary_shapes) check_gradient([](const V& x) { return -x[0]; }, {param(s)});
+}
+
+BOOST_AUTO_TEST_CASE(pow_gradient) {
+    check_gradient([](const V& x) { return xg::pow(x[0], 3.0); }, {param({3, 2})});
+    check_gradient([](const V& x) { return xg::pow(x[0], 0.5); }, {param({4}, 0.5, 2.0)});
+    check_gradient([](const V& x) { return xg::pow(x[0], x[1]); }, {param({2, 3}, 0.5, 2.0), param({3})});
+}
+
+BOOST_AUTO_TEST_CASE(exp_gradient) {
+    for (auto& s : unary_shapes) check_gradient([](const V& x) { return xg::exp(x[0]); }, {param(s)});
+}
+
+BOOST_AUTO_TEST_CASE(log_gradient) {
+    for (auto& s : unary_shapes) check_gradient([](const V& x) { return xg::log(x[0]); }, {param(s, 0.5, 3.0)});
+}
+
+BOOST_AUTO_TEST_CASE(sqrt_gradient) {
+    for (auto& s : unary_shapes) check_gradient([](const V& x) { return xg::sqrt(x[0]); }, {param(s, 0.5, 3.0)});
+}
+
+BOOST_AUTO_TEST_CASE(abs_gradient) {
+    for (auto& s : unary_shapes) check_gradient([](const V& x) { return xg::abs(x[0]); }, {away_from_zero(s)});
+    // at exactly 0 the gradient is 0, as PyTorch's
+    TensorD z = xg::zeros<double>({2}, true);
+    xg::sum(xg::abs(z)).backward();
+    BOOST_TEST(z.grad()(0) == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(sigmoid_gradient) {
+    for (auto& s : unary_shapes) check_gradient([](const V& x) { return xg::sigmoid(x[0]); }, {param(s, -3, 3)});
+    Tensor big = xg::from_array(xt::xarray<float>{-100.f, 0.f, 100.f});
+    auto y = xg::sigmoid(big).value();
+    BOOST_TEST(y(0) == 0.f);
+    BOOST_TEST(y(1) == 0.5f);
+    BOOST_TEST(y(2) == 1.f);
+}
+
+BOOST_AUTO_TEST_CASE(tanh_gradient) {
+    for (auto& s : unary_shapes) check_gradient([](const V& x) { return xg::tanh(x[0]); }, {param(s, -3, 3)});
+}
+
+BOOST_AUTO_TEST_CASE(relu_gradient) {
+    for (auto& s : unary_shapes) check_gradient([](const V& x) { return xg::relu(x[0]); }, {away_from_zero(s)});
+    TensorD z = xg::zeros<double>({3}, true);
+    xg::sum(xg::relu(z)).backward();
+    BOOST_TEST(z.grad()(0) == 0.0);  // PyTorch: relu'(0) = 0
+}
+
+BOOST_AUTO_TEST_CASE(clamp_gradient) {
+    // keep values away from the bounds -0.5 and 0.5
+    TensorD x = away_from_zero({4, 3}, 0.1, 1.0);
+    for (auto& v : x.value())
+        if (std::abs(std::abs(v) - 0.5) < 0.05) v = 0.3;
+    check_gradient([](const V& x) { return xg::clamp(x[0], -0.5, 0.5); }, {x});
+    check_gradient([](const V& x) { return xg::clamp(x[0], 0.0); }, {away_from_zero({5})});
+    Tensor t = xg::from_array(xt::xarray<float>{-2.f, 0.f, 2.f});
+    auto y = xg::clamp(t, -1.f, 1.f).value();
+    BOOST_TEST(y(0) == -1.f);
+    BOOST_TEST(y(2) == 1.f);
+    CHECK_THROWS_WITH(xg::clamp(t, 1.f, -1.f), "clamp: min 1 is greater than max -1");
+}
+
+BOOST_AUTO_TEST_CASE(where_gradient) {
+    xg::Mask cond = {{true, false, true}, {false, false, true}};
+    check_gradient([cond](const V& x) { return xg::where(cond, x[0], x[1]); }, {param({2, 3}), param({3})});
+    xg::Mask row = {true, false, true};
+    check_gradient([row](const V& x) { return xg::where(row, x[0], x[1]); }, {param({2, 3}), param({2, 1})});
+}
+
+BOOST_AUTO_TEST_CASE(masked_fill_gradient) {
+    xg::Mask mask = {false, true, false};
+    check_gradient([mask](const V& x) { return xg::masked_fill(x[0], mask, -5.0); }, {param({2, 3})});
+    Tensor t = xg::ones({2, 3});
+    auto y = xg::masked_fill(t, mask, -1.f).value();
+    BOOST_TEST(y(1, 1) == -1.f);
+    BOOST_TEST(y(1, 0) == 1.f);
+    CHECK_THROWS_WITH(xg::masked_fill(t, xg::Mask{true, false}, 0.f), "masked_fill: mask of shape (2)");
+}
+
+BOOST_AUTO_TEST_CASE(sum_gradient) {
+    check_gradient([](const V& x) { return xg::sum(x[0]); }, {param({3, 4})});
+    check_gradient([](const V& x) { return xg::sum(x[0], 1); }, {param({3, 4})});
+    check_gradient([](const V& x) { return xg::sum(x[0], {0, 2}, true); }, {param({2, 3, 4})});
+    check_gradient([](const V& x) { return xg::sum(x[0], -1, true); }, {param({2, 1, 3})});
+    Tensor t = xg::from_array(xt::xarray<float>{{1, 2, 3}, {4, 5, 6}});
+    BOOST_TEST(xg::sum(t).item() == 21.f);
+    BOOST_TEST(xg::sum(t).dim() == 0u);
+    auto s0 = xg::sum(t, 0);
+    BOOST_TEST((s0.shape() == Shape{3}));
+    BOOST_TEST(s0.value()(2) == 9.f);
+    BOOST_TEST((xg::sum(t, 1, true).shape() == Shape{2, 1}));
+}
+
+BOOST_AUTO_TEST_CASE(mean_gradient) {
+    check_gradient([](const V& x) { return xg::mean(x[0]); }, {param({3, 4})});
+    check_gradient([](const V& x) { return xg::mean(x[0], {1, 2}); }, {param({2, 3, 4})});
+    check_gradient([](const V& x) { return xg::mean(x[0], 0, true); }, {param({3, 2})});
+    Tensor t = xg::from_array(xt::xarray<float>{{1, 2, 3}, {4, 5, 6}});
+    BOOST_TEST(xg::mean(t).item() == 3.5f);
+    BOOST_TEST(xg::mean(t, 1).value()(1) == 5.f);
+}
+
+BOOST_AUTO_TEST_CASE(max_gradient) {
+    // distinct values so the argmax is stable under the finite-difference step
+    check_gradient([](const V& x) { return xg::max(x[0]); }, {param({3, 4})});
+    check_gradient([](const V& x) { return xg::max(x[0], 1); }, {param({3, 4})});
+    check_gradient([](const V& x) { return xg::max(x[0], {0, 2}, true); }, {param({2, 3, 4})});
+    // ties share the gradient evenly, as torch.amax
+    TensorD t = xg::from_array(xt::xarray<double>{1.0, 3.0, 3.0}, true);
+    xg::max(t).backward();
+    BOOST_TEST(t.grad()(1) == 0.5);
+    BOOST_TEST(t.grad()(2) == 0.5);
+    auto idx = xg::argmax(xg::from_array(xt::xarray<float>{{1, 5, 2}, {7, 0, 7}}), 1);
+    BOOST_TEST(idx(0) == 1);
+    BOOST_TEST(idx(1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(matmul_gradient) {
+    check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({3, 4}), param({4, 2})});
+    check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({2, 3, 4}), param({2, 4, 5})});
+    check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({2, 3, 4}), param({4, 5})});
+    check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({3, 4}), param({2, 4, 5})});
+    check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({1, 3, 4}), param({2, 4, 5})});
+    check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({4}), param({4, 3})});
+    check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({3, 4}), param({4})});
+    check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({4}), param({4})});
+    Tensor a = xg::from_array(xt::xarray<float>{{1, 2}, {3, 4}});
+    Tensor b = xg::from_array(xt::xarray<float>{{5, 6}, {7, 8}});
+    auto c = xg::matmul(a, b).value();
+    BOOST_TEST(c(0, 0) == 19.f);
+    BOOST_TEST(c(1, 1) == 50.f);
+}
+
+BOOST_AUTO_TEST_CASE(matmul_errors) {
+    CHECK_THROWS_WITH(xg::matmul(xg::zeros({3, 4}), xg::zeros({5, 2})), "matmul: (3, 4) x (5, 2): inner dimensions differ");
+    CHECK_THROWS_WITH(xg::matmul(xg::zeros({2, 3, 4}), xg::zeros({3, 4, 2})), "batch sizes differ (2 != 3)");
+    CHECK_THROWS_WITH(xg::matmul(xg::zeros({1, 2, 3, 4}), xg::zeros({4, 2})), "only 1-D, 2-D and 3-D");
+}
+
+BOOST_AUTO_TEST_CASE(linear_gradient) {
+    check_gradient([](const V& x) { return xg::linear(x[0], x[1], x[2]); }, {param({3, 4}), param({5, 4}), param({5})});
+    check_gradient([](const V& x) { return xg::linear(x[0], x[1]); }, {param({2, 3, 4}), param({5, 4})});
+    CHECK_THROWS_WITH(xg::linear(xg::zeros({3, 4}), xg::zeros({5, 3})), "linear: input of shape (3, 4) does not fit weight of shape (5, 3)");
+    CHECK_THROWS_WITH(xg::linear(xg::zeros({3, 4}), xg::zeros({5, 4}), xg::zeros({4})), "linear: bias of shape (4)");
+}
+
+BOOST_AUTO_TEST_CASE(reshape_gradient) {
+    check_gradient([](const V& x) { return xg::reshape(x[0], Shape{4, 3}); }, {param({3, 4})});
+    check_gradient([](const V& x) { return xg::reshape(x[0], {-1, 2}); }, {param({3, 4})});
+    check_gradient([](const V& x) { return xg::flatten(x[0], 1); }, {param({2, 3, 2})});
+    check_gradient([](const V& x) { return xg::unsqueeze(x[0], -1); }, {param({2, 3})});
+    check_gradient([](const V& x) { return xg::squeeze(x[0], 1); }, {param({2, 1, 3})});
+    BOOST_TEST((xg::reshape(xg::zeros({3, 4}), {2, -1}).shape() == Shape{2, 6}));
+    CHECK_THROWS_WITH(xg::reshape(xg::zeros({3, 4}), Shape{5, 2}), "reshape: cannot reshape a tensor of shape (3, 4) (12 elements) into (5, 2)");
+    CHECK_THROWS_WITH(xg::reshape(xg::zeros({3, 4}), {-1, 5}), "cannot infer the -1 dimension");
+}
+
+BOOST_AUTO_TEST_CASE(transpose_gradient) {
+    check_gradient([](const V& x) { return xg::transpose(x[0], 0, 1); }, {param({3, 4})});
+    check_gradient([](const V& x) { return xg::transpose(x[0], 0, 2); }, {param({2, 3, 4})});
+    check_gradient([](const V& x) { return xg::permute(x[0], {2, 0, 1}); }, {param({2, 3, 4})});
+    Tensor t = xg::from_array(xt::xarray<float>{{1, 2, 3}, {4, 5, 6}});
+    auto y = t.transpose(0, 1).value();
+    BOOST_TEST(y(2, 0) == 3.f);
+    BOOST_TEST(y(0, 1) == 4.f);
+    CHECK_THROWS_WITH(xg::permute(t, {0, 0}), "permute: dim 0 appears twice");
+    CHECK_THROWS_WITH(xg::transpose(t, 0, 2), "transpose: dimension 2 is out of range for a tensor of rank 2");
+}
+
+BOOST_AUTO_TEST_CASE(cat_gradient) {
+    check_gradient([](const V& x) { return xg::cat(x, 0); }, {param({2, 3}), param({1, 3}), param({4, 3})});
+    check_gradient([](const V& x) { return xg::cat(x, 1); }, {param({2, 3}), param({2, 1})});
+    check_gradient([](const V& x) { return xg::cat(x, -1); }, {param({2, 2, 3}), param({2, 2, 2})});
+    Tensor a = xg::from_array(xt::xarray<float>{{1, 2}, {3, 4}});
+    Tensor b = xg::reshape(xg::from_array(xt::xarray<float>{5.f, 6.f}), xg::Shape{2, 1});
+    auto y = xg::cat(std::vector<Tensor>{a, b}, 1).value();
+    BOOST_TEST(y(0, 2) == 5.f);
+    BOOST_TEST(y(1, 0) == 3.f);
+    CHECK_THROWS_WITH(xg::cat(std::vector<Tensor>{a, xg::zeros({3, 1})}, 1),
+                      "cat: tensor 1 has shape (3, 1) but tensor 0 has shape (2, 2); sizes must match except in dim 1");
+}
+
+BOOST_AUTO_TEST_CASE(stack_gradient) {
+    check_gradient([](const V& x) { return xg::stack(x, 0); }, {param({2, 3}), param({2, 3})});
+    check_gradient([](const V& x) { return xg::stack(x, 2); }, {param({2, 3}), param({2, 3}), param({2, 3})});
+    CHECK_THROWS_WITH(xg::stack(std::vector<Tensor>{xg::zeros({2}), xg::zeros({3})}), "stack: tensor 1 has shape (3)");
+}
+
+BOOST_AUTO_TEST_CASE(slice_gradient) {
+    check_gradient([](const V& x) { return xg::slice(x[0], 1, 1, 4); }, {param({2, 5})});
+    check_gradient([](const V& x) { return xg::slice(x[0], 0, 0, 5, 2); }, {param({5, 2})});
+    check_gradient([](const V& x) { return xg::slice(x[0], -1, -3, -1); }, {param({2, 2, 4})});
+    check_gradient([](const V& x) { return xg::narrow(x[0], 0, 1, 2); }, {param({4, 3})});
+    Tensor t = xg::arange(10.f);
+    auto y = xg::slice(t, 0, 1, 8, 3).value();  // 1, 4, 7
+    BOOST_TEST(y.size() == 3u);
+    BOOST_TEST(y(2) == 7.f);
+    CHECK_THROWS_WITH(xg::narrow(t, 0, 8, 3), "narrow: start 8 and length 3 exceed dimension 0 of size 10");
+    CHECK_THROWS_WITH(xg::slice(t, 0, 0, 3, 0), "slice: step must be positive");
+}
+
+BOOST_AUTO_TEST_CASE(select_gradient) {
+    check_gradient([](const V& x) { return xg::select(x[0], 1, 2); }, {param({2, 3, 2})});
+    check_gradient([](const V& x) { return xg::select(x[0], 0, -1); }, {param({3, 2})});
+    CHECK_THROWS_WITH(xg::select(xg::zeros({2, 3}), 1, 3), "select: index 3 is out of range for dimension 1 with size 3");
+}
+
+BOOST_AUTO_TEST_CASE(index_select_gradient) {
+    xg::IndexArray idx = {2, 0, 2};  // a repeated index accumulates
+    check_gradient([idx](const V& x) { return xg::index_select(x[0], 0, idx); }, {param({3, 2})});
+    check_gradient([idx](const V& x) { return xg::index_select(x[0], 1, idx); }, {param({2, 4})});
+    CHECK_THROWS_WITH(xg::index_select(xg::zeros({2, 3}), 0, xg::IndexArray{0, 2}),
+                      "index_select: index 2 is out of range for dimension 0 with size 2");
+}
+
+BOOST_AUTO_TEST_CASE(flip_gradient) {
+    check_gradient([](const V& x) { return xg::flip(x[0], {0}); }, {param({3, 2})});
+    check_gradient([](const V& x) { return xg::flip(x[0], {0, 2}); }, {param({2, 3, 2})});
+    auto y = xg::flip(xg::arange(4.f), {0}).value();
+    BOOST_TEST(y(0) == 3.f);
+}
+
+BOOST_AUTO_TEST_CASE(expand_gradient) {
+    check_gradient([](const V& x) { return xg::expand(x[0], Shape{3, 4}); }, {param({3, 1})});
+    check_gradient([](const V& x) { return xg::expand(x[0], Shape{2, 3, 4}); }, {param({4})});
+    CHECK_THROWS_WITH(xg::expand(xg::zeros({3}), Shape{2, 4}), "expand: a tensor of shape (3) cannot be expanded to (2, 4)");
+}
+
+BOOST_AUTO_TEST_CASE(embedding_gradient) {
+    xg::IndexArray ids = {{1, 3, 1}, {0, 3, 2}};
+    check_gradient([ids](const V& x) { return xg::embedding(x[0], ids); }, {param({4, 3})});
+    // padding rows receive no gradient
+    TensorD w = param({4, 3});
+    xg::sum(xg::embedding(w, ids, /*padding_idx=*/3)).backward();
+    BOOST_TEST(w.grad()(3, 0) == 0.0);
+    BOOST_TEST(w.grad()(1, 0) == 2.0);  // id 1 used twice
+    CHECK_THROWS_WITH(xg::embedding(xg::zeros({4, 3}), xg::IndexArray{0, 4}), "embedding: index 4 is out of range for 4 embeddings");
+}
+
+BOOST_AUTO_TEST_CASE(one_hot_values) {
+    auto y = xg::one_hot(xg::IndexArray{{0, 2}, {1, 1}}, 3);
+    BOOST_TEST((y.shape() == Shape{2, 2, 3}));
+    BOOST_TEST(y.value()(0, 1, 2) == 1.f);
+    BOOST_TEST(y.value()(0, 1, 0) == 0.f);
+    BOOST_TEST(xg::sum(y).item() == 4.f);
+    CHECK_THROWS_WITH(xg::one_hot(xg::IndexArray{3}, 3), "one_hot: class 3 is out of range for 3 classes");
+}
+
+BOOST_AUTO_TEST_CASE(softmax_gradient) {
+    check_gradient([](const V& x) { return xg::softmax(x[0], -1); }, {param({3, 4}, -2, 2)});
+    check_gradient([](const V& x) { return xg::softmax(x[0], 1); }, {param({2, 3, 2}, -2, 2)});
+    auto y = xg::softmax(xg::from_array(xt::xarray<float>{1, 2, 3})).value();
+    // torch.softmax(torch.tensor([1., 2, 3]), 0)
+    CHECK_CLOSE_ARRAYS(y, (xt::xarray<float>{0.0900306f, 0.2447285f, 0.6652409f}), 1e-5, 1e-6);
+    auto big = xg::softmax(xg::from_array(xt::xarray<float>{1000, 1000})).value();  // no overflow
+    BOOST_TEST(big(0) == 0.5f);
+}
+
+BOOST_AUTO_TEST_CASE(log_softmax_gradient) {
+    check_gradient([](const V& x) { return xg::log_softmax(x[0], -1); }, {param({3, 4}, -2, 2)});
+    check_gradient([](const V& x) { return xg::log_softmax(x[0], 0); }, {param({3, 2}, -2, 2)});
+    auto y = xg::log_softmax(xg::from_array(xt::xarray<float>{1, 2, 3})).value();
+    CHECK_CLOSE_ARRAYS(y, (xt::xarray<float>{-2.4076059f, -1.4076059f, -0.4076059f}), 1e-5, 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(cross_entropy_gradient) {
+    xg::IndexArray t = {2, 0, 1, 2};
+    check_gradient([t](const V& x) { return xg::cross_entropy(x[0], t); }, {param({4, 3}, -2, 2)});
+    check_gradient([t](const V& x) { return xg::cross_entropy(x[0], t, -100, xg::Reduction::Sum); }, {param({4, 3}, -2, 2)});
+    check_gradient([t](const V& x) { return xg::cross_entropy(x[0], t, -100, xg::Reduction::None); }, {param({4, 3}, -2, 2)});
+    xg::IndexArray ti = {2, -100, 1, 2};
+    check_gradient([ti](const V& x) { return xg::cross_entropy(x[0], ti); }, {param({4, 3}, -2, 2)});
+    xg::IndexArray t2 = {{0, 1}, {2, 2}};  // (N, C, d) with targets (N, d)
+    check_gradient([t2](const V& x) { return xg::cross_entropy(x[0], t2); }, {param({2, 3, 2}, -2, 2)});
+}
+
+BOOST_AUTO_TEST_CASE(cross_entropy_values) {
+    Tensor x = xg::from_array(xt::xarray<float>{{1, 2, 3}, {1, 0, -1}});
+    // torch.nn.functional.cross_entropy(x, torch.tensor([2, 0])) = 0.40760594606399536
+    BOOST_TEST(xg::cross_entropy(x, xg::IndexArray{2, 0}).item() == 0.40760595f, boost::test_tools::tolerance(1e-6f));
+    // ignored targets are left out of the mean
+    BOOST_TEST(xg::cross_entropy(x, xg::IndexArray{2, -100}).item() == 0.40760595f, boost::test_tools::tolerance(1e-6f));
+    BOOST_TEST(xg::cross_entropy(x, xg::IndexArray{7, 0}, 7).item() == 0.40760595f, boost::test_tools::tolerance(1e-6f));
+    CHECK_THROWS_WITH(xg::cross_entropy(x, xg::IndexArray{3, 0}), "cross_entropy: target 3 is out of range for 3 classes (at position 0)");
+    CHECK_THROWS_WITH(xg::cross_entropy(x, xg::IndexArray{1, 0, 1}), "cross_entropy: target of shape (3) does not fit input of shape (2, 3)");
+}
+
+BOOST_AUTO_TEST_CASE(nll_loss_gradient) {
+    xg::IndexArray t = {1, 0, 2};
+    check_gradient([t](const V& x) { return xg::nll_loss(xg::log_softmax(x[0]), t); }, {param({3, 3})});
+    Tensor x = xg::from_array(xt::xarray<float>{{1, 2, 3}, {1, 0, -1}});
+    BOOST_TEST(xg::nll_loss(xg::log_softmax(x), xg::IndexArray{2, 0}).item() ==
+                   xg::cross_entropy(x, xg::IndexArray{2, 0}).item(),
+               boost::test_tools::tolerance(1e-6f));
+}
+
+BOOST_AUTO_TEST_CASE(mse_loss_gradient) {
+    check_gradient([](const V& x) { return xg::mse_loss(x[0], x[1]); }, {param({3, 2}), param({3, 2})});
+    Tensor a = xg::from_array(xt::xarray<float>{1, 2, 3});
+    Tensor b = xg::from_array(xt::xarray<float>{1, 0, 0});
+    BOOST_TEST(xg::mse_loss(a, b).item() == 13.f / 3.f);
+    BOOST_TEST(xg::mse_loss(a, b, xg::Reduction::Sum).item() == 13.f);
+    CHECK_THROWS_WITH(xg::mse_loss(a, xg::zeros({3, 1})), "mse_loss: input of shape (3) and target of shape (3, 1) differ");
+}
+
+BOOST_AUTO_TEST_CASE(binary_cross_entropy_with_logits_gradient) {
+    TensorD y = xg::from_array(xt::xarray<double>{{1, 0, 1}, {0, 0, 1}});
+    check_gradient([y](const V& x) { return xg::binary_cross_entropy_with_logits(x[0], y); }, {param({2, 3}, -3, 3)});
+    check_gradient([y](const V& x) { return xg::binary_cross_entropy_with_logits(x[0], y, xg::Reduction::None); },
+                   {param({2, 3}, -3, 3)});
+    check_gradient([](const V& x) { return xg::binary_cross_entropy_with_logits(x[0], x[1], xg::Reduction::Sum); },
+                   {param({3}, -3, 3), param({3}, 0, 1)});
+    Tensor l = xg::from_array(xt::xarray<float>{0.5f, -2.f, 3.f});
+    Tensor t = xg::from_array(xt::xarray<float>{1.f, 0.f, 0.f});
+    // torch: binary_cross_entropy_with_logits([0.5, -2, 3], [1, 0, 0]) = 1.2165307998657227
+    BOOST_TEST(xg::binary_cross_entropy_with_logits(l, t).item() == 1.2165308f, boost::test_tools::tolerance(1e-6f));
+    Tensor huge = xg::from_array(xt::xarray<float>{200.f});  // stable: no inf
+    BOOST_TEST(xg::binary_cross_entropy_with_logits(huge, xg::zeros({1})).item() == 200.f);
+}
+
+BOOST_AUTO_TEST_CASE(dropout_gradient) {
+    // the mask is drawn from xg's generator: re-seed inside f so every call draws the same
+    check_gradient([](const V& x) { xg::manual_seed(7); return xg::dropout(x[0], 0.4); }, {param({4, 5})});
+    xg::manual_seed(1);
+    Tensor big = xg::ones({100000});
+    auto y = xg::dropout(big, 0.25).value();
+    std::size_t zeros = 0;
+    for (float v : y) {
+        zeros += v == 0.f;
+        BOOST_TEST_REQUIRE((v == 0.f || std::abs(v - 1.f / 0.75f) < 1e-6f));
+    }
+    BOOST_TEST(std::abs(double(zeros) / 100000.0 - 0.25) < 0.01);
+    // evaluation: the identity
+    BOOST_TEST(xg::dropout(big, 0.25, false).value()(5) == 1.f);
+    CHECK_THROWS_WITH(xg::dropout(big, 1.5), "dropout: probability has to be between 0 and 1, but got 1.5");
+}
+
+BOOST_AUTO_TEST_CASE(composite_expression_gradient) {
+    // a small network: every op's backward composes with the others
+    check_gradient(
+        [](const V& x) {
+            auto h = xg::tanh(xg::linear(x[0], x[1], x[2]));
+            auto logits = xg::matmul(h, xg::transpose(x[3], 0, 1));
+            return xg::cross_entropy(logits, xg::IndexArray{0, 2, 1});
+        },
+        {param({3, 4}), param({5, 4}), param({5}), param({3, 5})});
+}
+
+BOOST_AUTO_TEST_CASE(broadcast_errors) {
+    CHECK_THROWS_WITH(xg::zeros({3, 4}) + xg::zeros({3}), "add: shapes (3, 4) and (3) cannot be broadcast");
+    CHECK_THROWS_WITH(xg::zeros({2, 3}) * xg::zeros({3, 2}), "mul: shapes (2, 3) and (3, 2) cannot be broadcast");
+    CHECK_THROWS_WITH(xg::sum(xg::zeros({2, 3}), 2), "sum: dimension 2 is out of range for a tensor of rank 2");
+}
+
+BOOST_AUTO_TEST_CASE(factories) {
+    xg::manual_seed(3);
+    auto a = xg::randn({1000});
+    xg::manual_seed(3);
+    auto b = xg::randn({1000});
+    BOOST_TEST(a.value() == b.value());  // manual_seed makes draws reproducible
+    auto m = xg::mean(a).item();
+    BOOST_TEST(std::abs(m) < 0.1f);
+    auto u = xg::uniform({1000}, -2.f, -1.f).value();
+    BOOST_TEST(xt::amin(u)() >= -2.f);
+    BOOST_TEST(xt::amax(u)() < -1.f);
+    BOOST_TEST(xg::arange(2.f, 5.f).numel() == 3u);
+    BOOST_TEST(xg::arange(0.f, 1.f, 0.25f).value()(3) == 0.75f);
+    BOOST_TEST(xg::full({2, 2}, 7.f).value()(1, 1) == 7.f);
+    BOOST_TEST(xg::ones<double>({3}).value()(0) == 1.0);
+    BOOST_TEST(xg::zeros({2, 0}).numel() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,152 @@
+// The tape itself: accumulation, retain_graph, NoGradGuard, detach, what gets recorded,
+// and the errors for misuse.
+#define BOOST_TEST_MODULE autograd_tape
+#include "common.hpp"
+
+using namespace test;
+using xg::Tensor;
+
+BOOST_AUTO_TEST_CASE(gradients_accumulate_until_zero_grad) {
+    Tensor w = xg::from_array(xt::xarray<float>{1.f, 2.f}, true);
+    xg::sum(w * w).backward();  // d/dw sum w^2 = 2w
+    BOOST_TEST(w.grad()(1) == 4.f);
+    xg::sum(w * w).backward();
+    BOOST_TEST(w.grad()(1) == 8.f);
+    w.zero_grad();
+    BOOST_TEST(w.grad()(1) == 0.f);
+    BOOST_TEST(xg::tape_size() == 0u);  // backward frees the tape
+}
+
+BOOST_AUTO_TEST_CASE(retain_graph_allows_a_second_backward) {
+    Tensor w = xg::from_array(xt::xarray<float>{3.f}, true);
+    Tensor loss = xg::sum(xg::exp(w) * 2.f);
+    loss.backward(/*retain_graph=*/true);
+    const float once = w.grad()(0);
+    loss.backward();
+    BOOST_TEST(w.grad()(0) == 2 * once);
+    CHECK_THROWS_WITH(loss.backward(), "backward: trying to backward through the graph a second time");
+}
+
+BOOST_AUTO_TEST_CASE(backward_needs_a_scalar_or_an_output_gradient) {
+    Tensor w = xg::ones({2, 3}, true);
+    Tensor y = w * 3.f;
+    CHECK_THROWS_WITH(y.backward(), "backward: grad can be implicitly created only for a one-element output, got shape (2, 3)");
+    CHECK_THROWS_WITH(y.backward(xt::xarray<float>{1.f}), "backward: gradient of shape (1) for an output of shape (2, 3)");
+    y.backward(xt::ones<float>({2, 3}) * 2.f);
+    BOOST_TEST(w.grad()(1, 2) == 6.f);
+}
+
+BOOST_AUTO_TEST_CASE(backward_without_history_is_an_error) {
+    Tensor x = xg::ones({2});
+    CHECK_THROWS_WITH(xg::sum(x).backward(), "backward: the tensor does not require grad");
+}
+
+BOOST_AUTO_TEST_CASE(constants_record_nothing) {
+    Tensor a = xg::randn({3, 3}), b = xg::randn({3, 3});
+    Tensor c = xg::tanh(xg::matmul(a, b) + a);
+    BOOST_TEST(!c.requires_grad());
+    BOOST_TEST(xg::tape_size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(no_grad_guard_turns_recording_off) {
+    Tensor w = xg::ones({2}, true);
+    {
+        xg::NoGradGuard guard;
+        BOOST_TEST(!xg::is_grad_enabled());
+        Tensor y = w * 2.f;
+        BOOST_TEST(!y.requires_grad());
+        BOOST_TEST(xg::tape_size() == 0u);
+    }
+    BOOST_TEST(xg::is_grad_enabled());
+    BOOST_TEST((w * 2.f).requires_grad());
+    xg::clear_tape();
+}
+
+BOOST_AUTO_TEST_CASE(detach_cuts_history) {
+    Tensor w = xg::from_array(xt::xarray<float>{2.f}, true);
+    Tensor h = w * w;
+    Tensor d = h.detach();
+    BOOST_TEST(!d.requires_grad());
+    BOOST_TEST(d.value()(0) == 4.f);
+    Tensor loss = xg::sum(d * w);  // only the direct use of w contributes
+    loss.backward();
+    BOOST_TEST(w.grad()(0) == 4.f);
+}
+
+BOOST_AUTO_TEST_CASE(using_a_freed_graph_is_an_error) {
+    // the truncated-BPTT mistake: carrying a state across batches without detach()
+    Tensor w = xg::from_array(xt::xarray<float>{0.5f}, true);
+    Tensor state = xg::tanh(w);
+    xg::sum(state).backward();
+    Tensor next = xg::tanh(state * w);
+    CHECK_THROWS_WITH(xg::sum(next).backward(), "already freed");
+    xg::clear_tape();
+    w.zero_grad();
+    Tensor ok = xg::tanh(state.detach() * w);
+    xg::sum(ok).backward();
+    BOOST_TEST(w.grad()(0) != 0.f);
+}
+
+BOOST_AUTO_TEST_CASE(retain_grad_keeps_an_intermediate_gradient) {
+    Tensor w = xg::from_array(xt::xarray<float>{1.f, -1.f}, true);
+    Tensor h = w * 3.f;
+    h.retain_grad();
+    xg::sum(h * h).backward();
+    BOOST_TEST(h.grad()(0) == 6.f);  // d/dh sum h^2 = 2h
+    BOOST_TEST(w.grad()(0) == 18.f);
+    BOOST_TEST(!h.is_leaf());
+    BOOST_TEST(w.is_leaf());
+}
+
+BOOST_AUTO_TEST_CASE(tape_is_pruned_when_nobody_backpropagates) {
+    Tensor w = xg::randn({4, 4}, true);
+    for (int i = 0; i < 20000; ++i) {
+        Tensor unused = xg::tanh(w) * 2.f;  // evaluation without NoGradGuard
+    }
+    BOOST_TEST(xg::tape_size() < 10000u);
+    xg::clear_tape();
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_catches_a_wrong_backward) {
+    // A deliberately wrong op: y = x^2 with backward 3x instead of 2x.
+    auto wrong_square = [](const xg::TensorD& x) {
+        return xg::make_op<double>(x.value() * x.value(), {x}, [x](const xt::xarray<double>& g, const xt::xarray<double>&) {
+            x.add_grad(g * 3.0 * x.value());
+        });
+    };
+    auto r = xg::gradcheck([&](const std::vector<xg::TensorD>& in) { return wrong_square(in[0]); },
+                           {xg::uniform<double>({3}, 0.5, 1.0, true)});
+    BOOST_TEST(!r.ok);
+    BOOST_TEST(r.report.find("analytic") != std::string::npos);
+    BOOST_TEST(r.max_abs_error > 0.1);
+}
+
+BOOST_AUTO_TEST_CASE(float_and_double_engines) {
+    xg::TensorD d = xg::from_array(xt::xarray<double>{0.25}, true);
+    xg::sum(xg::sigmoid(d)).backward();
+    const double s = 1.0 / (1.0 + std::exp(-0.25));
+    BOOST_TEST(d.grad()(0) == s * (1 - s), boost::test_tools::tolerance(1e-15));
+    Tensor f = xg::from_array(xt::xarray<float>{0.25f}, true);
+    xg::sum(xg::sigmoid(f)).backward();
+    BOOST_TEST(f.grad()(0) == float(s * (1 - s)), boost::test_tools::tolerance(1e-6f));
+}
+
+BOOST_AUTO_TEST_CASE(misuse_errors) {
+    Tensor empty;
+    BOOST_TEST(!empty.defined());
+    CHECK_THROWS_WITH(empty.shape(), "shape: the tensor is empty");
+    CHECK_THROWS_WITH(xg::ones({2}).item(), "item: the tensor has 2 elements (shape (2)), not one");
+    Tensor w = xg::ones({2}, true);
+    Tensor y = w * 2.f;
+    CHECK_THROWS_WITH(y.requires_grad_(false), "requires_grad_: only a leaf tensor's flag can be changed");
+    CHECK_THROWS_WITH(w.size(3), "size: dimension 3 out of range for a tensor of shape (2)");
+    xg::clear_tape();
+}
+
+BOOST_AUTO_TEST_CASE(handles_share_their_value) {
+    Tensor a = xg::zeros({2});
+    Tensor b = a;  // copies share the value
+    b.value()(0) = 5.f;
+    BOOST_TEST(a.value()(0) == 5.f);
+    BOOST_TEST(a.is_same(b));
+}
