@@ -4,3 +4,4 @@
 
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
+#include "nn/nn.hpp"

@@ -90,24 +90,50 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
     }
     if (im->is_leaf) return;
 
+    NoGradGuard no_grad;  // backward functions never record
     auto& t = tape<T>();
     std::vector<TensorT<T>> outs;
-    for (auto it = t.entries.rbegin(); it != t.entries.rend(); ++it) {
-        bool any = false;
-        for (const auto& o : it->outputs) any = any || o->has_grad;
-        if (!any || !it->backward) continue;
-        outs.clear();
-        for (const auto& o : it->outputs) outs.push_back(TensorT<T>::from_impl(o));
-        it->backward(outs);
-        // A non-leaf's gradient is spent once its entry has run; freeing it keeps
-        // memory low and makes a retained second backward start from zero.
-        for (const auto& o : it->outputs)
-            if (!o->retain_grad) {
-                o->grad = xt::xarray<T>();
-                o->has_grad = false;
-            }
+    std::vector<bool> ran(t.entries.size(), false);
+    try {
+        for (std::size_t k = t.entries.size(); k-- > 0;) {
+            auto& e = t.entries[k];
+            bool any = false;
+            for (const auto& o : e.outputs) any = any || o->has_grad;
+            if (!any || !e.backward) continue;  // not on a path from the root
+            outs.clear();
+            for (const auto& o : e.outputs) outs.push_back(TensorT<T>::from_impl(o));
+            e.backward(outs);
+            ran[k] = true;
+            // A non-leaf's gradient is spent once its entry has run; freeing it keeps
+            // memory low and makes a retained second backward start from zero.
+            for (const auto& o : e.outputs)
+                if (!o->retain_grad) {
+                    o->grad = xt::xarray<T>();
+                    o->has_grad = false;
+                }
+        }
+    } catch (...) {
+        // leave no half-propagated gradients behind for the next backward
+        for (auto& e : t.entries)
+            for (auto& o : e.outputs)
+                if (!o->retain_grad) {
+                    o->grad = xt::xarray<T>();
+                    o->has_grad = false;
+                }
+        throw;
     }
-    if (!retain_graph) t.clear();
+    if (retain_graph) return;
+    // Free the entries this backward went through; other graphs on the tape stay usable.
+    std::size_t kept = 0;
+    for (std::size_t k = 0; k < t.entries.size(); ++k) {
+        if (ran[k]) {
+            for (auto& o : t.entries[k].outputs) o->freed = true;
+            continue;
+        }
+        if (kept != k) t.entries[kept] = std::move(t.entries[k]);
+        ++kept;
+    }
+    t.entries.resize(kept);
 }
 
 template struct Tape<float>;

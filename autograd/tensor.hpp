@@ -8,7 +8,8 @@
 // Every op computes its value eagerly. When grad mode is on and an input requires
 // grad, the op appends one entry to the thread's tape: its outputs and a backward
 // function that adds into the inputs' gradients. backward() walks the tape in
-// reverse and then clears it (unless asked to retain it). See docs/autograd.md.
+// reverse, running the entries its gradient reaches, and then frees those entries
+// (unless asked to retain them). See docs/autograd.md.
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,92 @@
+// Module: the base of every layer and model. Parameters and child modules are
+// registered by name in the constructor, so named_parameters() gives PyTorch's dotted
+// state_dict names ("encoder.weight_ih_l0") and serialization and optimizers see them.
+//
+//   struct Model : xg::nn::Module {
+//       xg::nn::Embedding embed{xg::nn::EmbeddingOptions(V, 32)};
+//       xg::nn::LSTM rnn{xg::nn::LSTMOptions(32, 64)};
+//       Model() { register_module("embed", embed); register_module("rnn", rnn); }
+//   };
+//
+// Modules are neither copied nor moved (children and optimizers hold on to them);
+// make them where they live, or with std::make_shared.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autograd/tensor.hpp"
+
+namespace xg::nn {
+
+template <class T>
+class ModuleT {
+public:
+    using TensorType = TensorT<T>;
+    using NamedTensors = std::vector<std::pair<std::string, TensorType>>;
+
+    ModuleT() = default;
+    virtual ~ModuleT() = default;
+    ModuleT(const ModuleT&) = delete;
+    ModuleT& operator=(const ModuleT&) = delete;
+
+    // Own parameters in registration order, then each child's, prefixed "child.".
+    NamedTensors named_parameters(bool recurse = true) const;
+    std::vector<TensorType> parameters(bool recurse = true) const;
+    // The parameter with this dotted name, or an error that names it.
+    TensorType parameter(const std::string& name) const;
+    std::vector<std::pair<std::string, ModuleT*>> named_children() const;
+
+    // Training mode (dropout on) for this module and every descendant.
+    void train(bool on = true);
+    void eval() { train(false); }
+    bool is_training() const { return training_; }
+
+    void zero_grad();
+    std::size_t num_parameters() const;
+
+    // "LSTM": the class name; subclasses of the built-in modules keep theirs.
+    virtual std::string type_name() const;
+    // The options part of the printout: "4, 5, num_layers=2".
+    virtual std::string extra_repr() const { return ""; }
+    // PyTorch-style printout of the module tree.
+    std::string repr() const;
+    // repr() plus every parameter's name, shape and size and the total count.
+    std::string summary() const;
+
+protected:
+    TensorType register_parameter(const std::string& name, TensorType t, bool requires_grad = true);
+    template <class M>
+    std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
+        add_child(name, m);
+        return m;
+    }
+    // A child that is a member of this module (not owned separately).
+    template <class M>
+    M& register_module(const std::string& name, M& member) {
+        add_child(name, std::shared_ptr<ModuleT>(static_cast<ModuleT*>(&member), [](ModuleT*) {}));
+        return member;
+    }
+    // Replace a registered parameter's tensor (keeps its place and name).
+    void replace_parameter(const std::string& name, TensorType t);
+
+private:
+    void add_child(const std::string& name, std::shared_ptr<ModuleT> m);
+    void repr_into(std::ostream& os, int indent) const;
+
+    NamedTensors parameters_;
+    std::vector<std::pair<std::string, std::shared_ptr<ModuleT>>> children_;
+    bool training_ = true;
+};
+
+using Module = ModuleT<float>;
+
+template <class T>
+std::ostream& operator<<(std::ostream& os, const ModuleT<T>& m) {
+    return os << m.repr();
+}
+
+}  // namespace xg::nn

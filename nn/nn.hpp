@@ -1,0 +1,12 @@
+// Every module of xg::nn.
+#pragma once
+
+#include "nn/activation.hpp"
+#include "nn/embedding.hpp"
+#include "nn/init.hpp"
+#include "nn/linear.hpp"
+#include "nn/module.hpp"
+#include "nn/rnn.hpp"
+#include "nn/rnn_cell.hpp"
+#include "nn/sequential.hpp"
+#include "nn/serialize.hpp"

@@ -1,0 +1,166 @@
+// Recurrent layers with PyTorch's options, parameter names, shapes and initialisation:
+// RNN (tanh or relu), GRU and LSTM (with projection, LSTMP).
+//
+//   xg::nn::LSTM lstm(xg::nn::LSTMOptions(I, H).num_layers(2).bidirectional(true));
+//   auto [out, state] = lstm.forward(x);             // zero initial state
+//   auto [out, state] = lstm.forward(x, {h0, c0});   // state.h, state.c
+//
+// Shapes (D = 2 if bidirectional else 1, L = num_layers, Hout = proj_size or H):
+//   x   (S, B, I), or (B, S, I) with batch_first, or (S, I) unbatched
+//   out (S, B, D*Hout), or (B, S, D*Hout) with batch_first
+//   h   (D*L, B, Hout)        c (D*L, B, H)   (LSTM)
+//
+// Equations per layer and direction (x_t the layer's input, h_{t-1} its previous output):
+//   RNN:  h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)          (or relu)
+//   GRU:  r = s(W_ir x + b_ir + W_hr h + b_hr)    z = s(W_iz x + b_iz + W_hz h + b_hz)
+//         n = tanh(W_in x + b_in + r * (W_hn h + b_hn))    h_t = (1 - z) * n + z * h_{t-1}
+//   LSTM: i = s(W_ii x + b_ii + W_hi h + b_hi)    f = s(W_if x + b_if + W_hf h + b_hf)
+//         g = tanh(W_ig x + b_ig + W_hg h + b_hg) o = s(W_io x + b_io + W_ho h + b_ho)
+//         c_t = f * c_{t-1} + i * g               h_t = o * tanh(c_t)
+//         with proj_size P > 0: h_t = W_hr (o * tanh(c_t))   (W_hr is (P, H))
+// Gate rows are stacked in that order in weight_ih_l{k} / weight_hh_l{k}: (i, f, g, o),
+// (r, z, n). Between layers, dropout (training only).
+//
+// Variable-length batches (PyTorch's pack_padded_sequence): pass lengths (one per
+// sequence, in [1, S]); padded steps cost no compute, get zeros in `out` and no
+// gradient, the final state is each sequence's own last step, and the reverse
+// direction starts there.
+//
+// Each layer runs as one fused tape entry (see nn/rnn_kernels.hpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nn/module.hpp"
+#include "nn/options.hpp"
+#include "nn/rnn_kernels.hpp"
+
+namespace xg::nn {
+
+using Lengths = std::vector<std::size_t>;
+
+struct RNNOptions {
+    RNNOptions(std::int64_t input_size, std::int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
+    XG_ARG(std::int64_t, input_size);
+    XG_ARG(std::int64_t, hidden_size);
+    XG_ARG(std::int64_t, num_layers) = 1;
+    XG_ARG(std::string, nonlinearity) = "tanh";  // or "relu"
+    XG_ARG(bool, bias) = true;
+    XG_ARG(bool, batch_first) = false;
+    XG_ARG(double, dropout) = 0.0;
+    XG_ARG(bool, bidirectional) = false;
+};
+
+struct GRUOptions {
+    GRUOptions(std::int64_t input_size, std::int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
+    XG_ARG(std::int64_t, input_size);
+    XG_ARG(std::int64_t, hidden_size);
+    XG_ARG(std::int64_t, num_layers) = 1;
+    XG_ARG(bool, bias) = true;
+    XG_ARG(bool, batch_first) = false;
+    XG_ARG(double, dropout) = 0.0;
+    XG_ARG(bool, bidirectional) = false;
+};
+
+struct LSTMOptions {
+    LSTMOptions(std::int64_t input_size, std::int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
+    XG_ARG(std::int64_t, input_size);
+    XG_ARG(std::int64_t, hidden_size);
+    XG_ARG(std::int64_t, num_layers) = 1;
+    XG_ARG(bool, bias) = true;
+    XG_ARG(bool, batch_first) = false;
+    XG_ARG(double, dropout) = 0.0;
+    XG_ARG(bool, bidirectional) = false;
+    XG_ARG(std::int64_t, proj_size) = 0;
+};
+
+template <class T>
+struct LSTMStateT {
+    TensorT<T> h;  // (D*L, B, Hout)
+    TensorT<T> c;  // (D*L, B, H)
+};
+
+template <class T>
+struct LSTMResultT {
+    TensorT<T> output;
+    LSTMStateT<T> state;
+};
+
+template <class T>
+struct RNNResultT {
+    TensorT<T> output;
+    TensorT<T> h;  // (D*L, B, H)
+};
+
+// What RNN, GRU and LSTM share: parameters, checks and the layer loop (PyTorch's RNNBase).
+template <class T>
+class RNNBaseT : public ModuleT<T> {
+public:
+    struct Config {
+        detail::RNNMode mode;
+        std::int64_t input_size, hidden_size, num_layers, proj_size;
+        bool bias, batch_first, bidirectional;
+        double dropout;
+    };
+
+    const Config& config() const { return config_; }
+    std::string extra_repr() const override;
+    // Every parameter back to U(-1/sqrt(H), 1/sqrt(H)), as PyTorch's reset_parameters.
+    void reset_parameters();
+
+protected:
+    explicit RNNBaseT(const Config& config);
+    // out, h_n, c_n (c_n empty unless LSTM)
+    std::vector<TensorT<T>> run(const TensorT<T>& x, const TensorT<T>& h0, const TensorT<T>& c0, const Lengths& lengths);
+
+private:
+    Config config_;
+    std::vector<std::vector<detail::DirectionWeights<T>>> layers_;
+};
+
+template <class T>
+class RNNT : public RNNBaseT<T> {
+public:
+    explicit RNNT(const RNNOptions& options);
+    RNNResultT<T> forward(const TensorT<T>& x, const TensorT<T>& h0 = {}, const Lengths& lengths = {});
+    const RNNOptions& options() const { return options_; }
+    std::string type_name() const override { return "RNN"; }
+
+private:
+    RNNOptions options_;
+};
+
+template <class T>
+class GRUT : public RNNBaseT<T> {
+public:
+    explicit GRUT(const GRUOptions& options);
+    RNNResultT<T> forward(const TensorT<T>& x, const TensorT<T>& h0 = {}, const Lengths& lengths = {});
+    const GRUOptions& options() const { return options_; }
+    std::string type_name() const override { return "GRU"; }
+
+private:
+    GRUOptions options_;
+};
+
+template <class T>
+class LSTMT : public RNNBaseT<T> {
+public:
+    explicit LSTMT(const LSTMOptions& options);
+    LSTMResultT<T> forward(const TensorT<T>& x, const LSTMStateT<T>& state = {}, const Lengths& lengths = {});
+    const LSTMOptions& options() const { return options_; }
+    std::string type_name() const override { return "LSTM"; }
+
+private:
+    LSTMOptions options_;
+};
+
+using LSTMState = LSTMStateT<float>;
+using LSTMResult = LSTMResultT<float>;
+using RNNResult = RNNResultT<float>;
+using RNN = RNNT<float>;
+using GRU = GRUT<float>;
+using LSTM = LSTMT<float>;
+
+}  // namespace xg::nn

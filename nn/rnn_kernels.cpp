@@ -1,0 +1,422 @@
+#include "nn/rnn_kernels.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <numeric>
+
+#include "autograd/blas.hpp"
+#include "autograd/simd.hpp"
+
+namespace xg::nn::detail {
+
+namespace {
+
+template <class T>
+using Buffer = std::unique_ptr<T[]>;
+
+template <class T>
+Buffer<T> buffer(std::size_t n) {
+    return std::make_unique_for_overwrite<T[]>(n);
+}
+template <class T>
+Buffer<T> zeroed(std::size_t n) {
+    return std::make_unique<T[]>(n);  // value-initialised: zeros
+}
+
+int as_int(std::size_t n) { return static_cast<int>(n); }
+
+// Row-major GEMM on packed blocks: C (m, n) = op(A) op(B) (+ C when accumulate).
+template <class T>
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, std::size_t lda, const T* b,
+          std::size_t ldb, bool accumulate, T* c, std::size_t ldc) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        if (!accumulate)
+            for (std::size_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, T(0));
+        return;
+    }
+    blas::gemm(ta, tb, as_int(m), as_int(n), as_int(k), T(1), a, as_int(lda), b, as_int(ldb), accumulate ? T(1) : T(0), c,
+               as_int(ldc));
+}
+
+// column sums of an (n, w) block added into out (w)
+template <class T>
+void add_column_sums(const T* a, std::size_t n, std::size_t w, T* out) {
+    for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t j = 0; j < w; ++j) out[j] += a[r * w + j];
+}
+
+// PyTorch's PackedSequence layout, shared by both directions of a layer.
+struct Packing {
+    std::size_t S = 0, B = 0, N = 0;
+    std::vector<std::size_t> perm;         // sorted row r -> batch index (longest first)
+    std::vector<std::size_t> len;          // length of sorted row r
+    std::vector<std::size_t> batch_sizes;  // rows still running at step t
+    std::vector<std::size_t> offsets;      // first packed row of step t
+
+    std::size_t next_size(std::size_t t) const { return t + 1 < S ? batch_sizes[t + 1] : 0; }
+    // the row of the padded (S, B, .) or (B, S, .) array that packed (t, r) reads and writes
+    std::size_t padded_row(std::size_t t, std::size_t r, bool reverse, bool batch_first) const {
+        const std::size_t b = perm[r], pos = reverse ? len[r] - 1 - t : t;
+        return batch_first ? b * S + pos : pos * B + b;
+    }
+};
+
+Packing make_packing(std::size_t S, std::size_t B, const std::vector<std::size_t>& lengths) {
+    Packing p;
+    p.S = S;
+    p.B = B;
+    p.perm.resize(B);
+    std::iota(p.perm.begin(), p.perm.end(), 0);
+    if (!lengths.empty())
+        std::stable_sort(p.perm.begin(), p.perm.end(), [&](std::size_t a, std::size_t b) { return lengths[a] > lengths[b]; });
+    p.len.resize(B);
+    for (std::size_t r = 0; r < B; ++r) p.len[r] = lengths.empty() ? S : lengths[p.perm[r]];
+    p.batch_sizes.assign(S, 0);
+    p.offsets.assign(S, 0);
+    for (std::size_t t = 0; t < S; ++t) {
+        std::size_t n = 0;
+        while (n < B && p.len[n] > t) ++n;
+        p.batch_sizes[t] = n;
+        p.offsets[t] = p.N;
+        p.N += n;
+    }
+    return p;
+}
+
+// What one direction's forward keeps for its backward.
+template <class T>
+struct Saved {
+    Buffer<T> X;   // (N, I) packed input
+    Buffer<T> A;   // (N, G*H) activated gates: LSTM i f g o, GRU r z n (RNN: unused)
+    Buffer<T> C;   // LSTM (N, H) cells
+    Buffer<T> TC;  // LSTM (N, H) tanh(c)
+    Buffer<T> M;   // LSTM with projection (N, H) o * tanh(c), before W_hr
+    Buffer<T> HN;  // GRU (N, H) W_hn h + b_hn
+    Buffer<T> Y;   // (N, Hout) outputs
+    Buffer<T> h0;  // (B, Hout) initial state, sorted rows
+    Buffer<T> c0;  // (B, H)
+};
+
+struct Dims {
+    RNNMode mode;
+    std::size_t I, H, P, Hout, G, D;
+    bool batch_first;
+};
+
+template <class T>
+void forward_direction(const Dims& d, const Packing& pk, bool reverse, const DirectionWeights<T>& w, const T* x,
+                       const T* h0, const T* c0, Saved<T>& s, T* y, std::size_t y_off, T* h_n, T* c_n) {
+    const std::size_t N = pk.N, B = pk.B, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;
+    const bool lstm = d.mode == RNNMode::LSTM, gru = d.mode == RNNMode::GRU, proj = d.P > 0;
+
+    // X (N, I): the packed input, in this direction's order
+    s.X = buffer<T>(N * I);
+    for (std::size_t t = 0; t < pk.S; ++t)
+        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
+            std::copy_n(x + pk.padded_row(t, r, reverse, d.batch_first) * I, I, s.X.get() + (pk.offsets[t] + r) * I);
+
+    s.h0 = zeroed<T>(B * Hout);
+    if (h0)
+        for (std::size_t r = 0; r < B; ++r) std::copy_n(h0 + pk.perm[r] * Hout, Hout, s.h0.get() + r * Hout);
+    if (lstm) {
+        s.c0 = zeroed<T>(B * H);
+        if (c0)
+            for (std::size_t r = 0; r < B; ++r) std::copy_n(c0 + pk.perm[r] * H, H, s.c0.get() + r * H);
+    }
+
+    // A (N, G*H) = X W_ih^T + b_ih (+ b_hh: GRU keeps b_hn inside r * (.), so adds b_hh per step)
+    // For RNN the pre-activations live directly in Y (N, H).
+    s.Y = buffer<T>(N * Hout);
+    T* A = d.mode == RNNMode::LSTM || gru ? (s.A = buffer<T>(N * GH)).get() : s.Y.get();
+    std::vector<T> bias(GH, T(0));
+    if (w.b_ih.defined()) std::copy_n(w.b_ih.value().data(), GH, bias.data());
+    if (w.b_hh.defined() && !gru)
+        for (std::size_t j = 0; j < GH; ++j) bias[j] += w.b_hh.value().data()[j];
+    for (std::size_t n = 0; n < N; ++n) std::copy_n(bias.data(), GH, A + n * GH);
+    gemm<T>(false, true, N, GH, I, s.X.get(), I, w.w_ih.value().data(), I, true, A, GH);
+
+    if (lstm) {
+        s.C = buffer<T>(N * H);
+        s.TC = buffer<T>(N * H);
+        if (proj) s.M = buffer<T>(N * H);
+    }
+    Buffer<T> hw;
+    if (gru) {
+        s.HN = buffer<T>(N * H);
+        hw = buffer<T>(B * GH);
+    }
+    const T* w_hh = w.w_hh.value().data();
+
+    for (std::size_t t = 0; t < pk.S; ++t) {
+        const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
+        if (bt == 0) break;
+        const T* hprev = t == 0 ? s.h0.get() : s.Y.get() + pk.offsets[t - 1] * Hout;
+        T* a = A + off * GH;
+        if (lstm) {
+            gemm<T>(false, true, bt, GH, Hout, hprev, Hout, w_hh, Hout, true, a, GH);  // a += h_{t-1} W_hh^T
+            for (std::size_t r = 0; r < bt; ++r) {
+                // i, f, o = sigmoid; g = tanh; c = f * c_{t-1} + i * g; m = o * tanh(c)
+                T* g = a + r * GH;
+                simd::sigmoid_inplace(g, 2 * H);
+                simd::tanh_inplace(g + 2 * H, H);
+                simd::sigmoid_inplace(g + 3 * H, H);
+                const T *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
+                const T* cp = t == 0 ? s.c0.get() + r * H : s.C.get() + (pk.offsets[t - 1] + r) * H;
+                T* c = s.C.get() + (off + r) * H;
+                T* tc = s.TC.get() + (off + r) * H;
+                for (std::size_t j = 0; j < H; ++j) c[j] = gf[j] * cp[j] + gi[j] * gg[j];
+                simd::tanh_to(c, tc, H);
+                T* m = proj ? s.M.get() + (off + r) * H : s.Y.get() + (off + r) * Hout;
+                for (std::size_t j = 0; j < H; ++j) m[j] = go[j] * tc[j];
+            }
+            if (proj)  // h = m W_hr^T
+                gemm<T>(false, true, bt, d.P, H, s.M.get() + off * H, H, w.w_hr.value().data(), H, false,
+                        s.Y.get() + off * Hout, Hout);
+        } else if (gru) {
+            // hw = h_{t-1} W_hh^T + b_hh
+            for (std::size_t r = 0; r < bt; ++r) {
+                if (w.b_hh.defined())
+                    std::copy_n(w.b_hh.value().data(), GH, hw.get() + r * GH);
+                else
+                    std::fill_n(hw.get() + r * GH, GH, T(0));
+            }
+            gemm<T>(false, true, bt, GH, Hout, hprev, Hout, w_hh, Hout, true, hw.get(), GH);
+            for (std::size_t r = 0; r < bt; ++r) {
+                // r, z = sigmoid(a + hw); n = tanh(a_n + r * hw_n); h = (1 - z) n + z h_{t-1}
+                T* g = a + r * GH;
+                const T* h = hw.get() + r * GH;
+                for (std::size_t j = 0; j < 2 * H; ++j) g[j] += h[j];
+                simd::sigmoid_inplace(g, 2 * H);
+                T* hn = s.HN.get() + (off + r) * H;
+                std::copy_n(h + 2 * H, H, hn);
+                for (std::size_t j = 0; j < H; ++j) g[2 * H + j] += g[j] * hn[j];
+                simd::tanh_inplace(g + 2 * H, H);
+                const T *z = g + H, *n = g + 2 * H, *hp = hprev + r * H;
+                T* out = s.Y.get() + (off + r) * H;
+                for (std::size_t j = 0; j < H; ++j) out[j] = (T(1) - z[j]) * n[j] + z[j] * hp[j];
+            }
+        } else {
+            gemm<T>(false, true, bt, H, H, hprev, H, w_hh, H, true, a, H);  // h = act(a + h_{t-1} W_hh^T)
+            if (d.mode == RNNMode::RNN_TANH)
+                simd::tanh_inplace(a, bt * H);
+            else
+                simd::relu_inplace(a, bt * H);
+        }
+        // sequences that end at this step hand over their final state
+        for (std::size_t r = pk.next_size(t); r < bt; ++r) {
+            std::copy_n(s.Y.get() + (off + r) * Hout, Hout, h_n + pk.perm[r] * Hout);
+            if (lstm) std::copy_n(s.C.get() + (off + r) * H, H, c_n + pk.perm[r] * H);
+        }
+    }
+    // scatter into the padded output (which starts zeroed)
+    const std::size_t ys = d.D * Hout;
+    for (std::size_t t = 0; t < pk.S; ++t)
+        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
+            std::copy_n(s.Y.get() + (pk.offsets[t] + r) * Hout, Hout, y + pk.padded_row(t, r, reverse, d.batch_first) * ys + y_off);
+}
+
+// Gradient pointers for one direction; null where nobody needs the gradient.
+template <class T>
+struct DirectionGrads {
+    T *w_ih = nullptr, *w_hh = nullptr, *b_ih = nullptr, *b_hh = nullptr, *w_hr = nullptr;
+};
+
+template <class T>
+void backward_direction(const Dims& d, const Packing& pk, bool reverse, const DirectionWeights<T>& w, const Saved<T>& s,
+                        const T* dy, std::size_t y_off, const T* dh_n, const T* dc_n, T* dx, const DirectionGrads<T>& g,
+                        T* dh0, T* dc0) {
+    const std::size_t N = pk.N, B = pk.B, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;
+    const bool lstm = d.mode == RNNMode::LSTM, gru = d.mode == RNNMode::GRU, proj = d.P > 0;
+
+    // dH (N, Hout): the gradient reaching each output, from above (dy) and, step by step, from the right
+    Buffer<T> dH = zeroed<T>(N * Hout);
+    if (dy) {
+        const std::size_t ys = d.D * Hout;
+        for (std::size_t t = 0; t < pk.S; ++t)
+            for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
+                std::copy_n(dy + pk.padded_row(t, r, reverse, d.batch_first) * ys + y_off, Hout,
+                            dH.get() + (pk.offsets[t] + r) * Hout);
+    }
+    Buffer<T> dA = buffer<T>(N * GH);  // gradient of the pre-activations a (the X W_ih^T side)
+    Buffer<T> dHW = gru ? buffer<T>(N * GH) : nullptr;
+    Buffer<T> dh_next = zeroed<T>(B * Hout), dc_next = lstm ? zeroed<T>(B * H) : nullptr;
+    Buffer<T> dm = proj ? buffer<T>(B * H) : nullptr;
+    const T* w_hh = w.w_hh.value().data();
+
+    for (std::size_t t = pk.S; t-- > 0;) {
+        const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
+        if (bt == 0) continue;
+        for (std::size_t r = pk.next_size(t); r < bt; ++r) {  // the final state's gradient enters at the last step
+            T* dhr = dh_next.get() + r * Hout;
+            if (dh_n) std::copy_n(dh_n + pk.perm[r] * Hout, Hout, dhr);
+            else std::fill_n(dhr, Hout, T(0));
+            if (lstm) {
+                T* dcr = dc_next.get() + r * H;
+                if (dc_n) std::copy_n(dc_n + pk.perm[r] * H, H, dcr);
+                else std::fill_n(dcr, H, T(0));
+            }
+        }
+        T* dh = dH.get() + off * Hout;
+        for (std::size_t k = 0; k < bt * Hout; ++k) dh[k] += dh_next[k];
+        T* da = dA.get() + off * GH;
+
+        if (lstm) {
+            const T* dmp = dh;
+            if (proj) {  // h = m W_hr^T: dm = dh W_hr
+                gemm<T>(false, false, bt, H, d.P, dh, d.P, w.w_hr.value().data(), H, false, dm.get(), H);
+                dmp = dm.get();
+            }
+            for (std::size_t r = 0; r < bt; ++r) {
+                const T* a = s.A.get() + (off + r) * GH;
+                const T *gi = a, *gf = a + H, *gg = a + 2 * H, *go = a + 3 * H;
+                const T* tc = s.TC.get() + (off + r) * H;
+                const T* cp = t == 0 ? s.c0.get() + r * H : s.C.get() + (pk.offsets[t - 1] + r) * H;
+                const T* dmr = dmp + r * H;
+                T* dcn = dc_next.get() + r * H;
+                T* dar = da + r * GH;
+                for (std::size_t j = 0; j < H; ++j) {
+                    // m = o tanh(c), c = f c_{t-1} + i g
+                    const T dc = dcn[j] + dmr[j] * go[j] * (T(1) - tc[j] * tc[j]);
+                    const T d_o = dmr[j] * tc[j];
+                    dar[j] = dc * gg[j] * gi[j] * (T(1) - gi[j]);
+                    dar[H + j] = dc * cp[j] * gf[j] * (T(1) - gf[j]);
+                    dar[2 * H + j] = dc * gi[j] * (T(1) - gg[j] * gg[j]);
+                    dar[3 * H + j] = d_o * go[j] * (T(1) - go[j]);
+                    dcn[j] = dc * gf[j];
+                }
+            }
+            gemm<T>(false, false, bt, Hout, GH, da, GH, w_hh, Hout, false, dh_next.get(), Hout);  // dh_{t-1} = da W_hh
+        } else if (gru) {
+            const T* hprev = t == 0 ? s.h0.get() : s.Y.get() + pk.offsets[t - 1] * H;
+            for (std::size_t r = 0; r < bt; ++r) {
+                const T* a = s.A.get() + (off + r) * GH;
+                const T *gr = a, *gz = a + H, *gn = a + 2 * H;
+                const T* hn = s.HN.get() + (off + r) * H;
+                const T* hp = hprev + r * H;
+                const T* dhr = dh + r * H;
+                T* dar = da + r * GH;
+                T* dhw = dHW.get() + (off + r) * GH;
+                T* dhn = dh_next.get() + r * H;
+                for (std::size_t j = 0; j < H; ++j) {
+                    // h = (1 - z) n + z h_{t-1}, n = tanh(a_n + r hw_n)
+                    const T dn = dhr[j] * (T(1) - gz[j]);
+                    const T dz = dhr[j] * (hp[j] - gn[j]);
+                    const T dan = dn * (T(1) - gn[j] * gn[j]);
+                    const T dar_ = dan * hn[j] * gr[j] * (T(1) - gr[j]);
+                    const T daz = dz * gz[j] * (T(1) - gz[j]);
+                    dar[j] = dar_;
+                    dar[H + j] = daz;
+                    dar[2 * H + j] = dan;
+                    dhw[j] = dar_;
+                    dhw[H + j] = daz;
+                    dhw[2 * H + j] = dan * gr[j];
+                    dhn[j] = dhr[j] * gz[j];
+                }
+            }
+            gemm<T>(false, false, bt, H, GH, dHW.get() + off * GH, GH, w_hh, H, true, dh_next.get(), H);
+        } else {
+            const T* y = s.Y.get() + off * H;
+            for (std::size_t k = 0; k < bt * H; ++k)  // tanh' = 1 - y^2, relu' = [y > 0]
+                da[k] = d.mode == RNNMode::RNN_TANH ? dh[k] * (T(1) - y[k] * y[k]) : (y[k] > T(0) ? dh[k] : T(0));
+            gemm<T>(false, false, bt, H, H, da, H, w_hh, H, false, dh_next.get(), H);
+        }
+    }
+
+    if (dh0)
+        for (std::size_t r = 0; r < B; ++r)
+            for (std::size_t j = 0; j < Hout; ++j) dh0[pk.perm[r] * Hout + j] += dh_next[r * Hout + j];
+    if (dc0 && lstm)
+        for (std::size_t r = 0; r < B; ++r)
+            for (std::size_t j = 0; j < H; ++j) dc0[pk.perm[r] * H + j] += dc_next[r * H + j];
+
+    // weight gradients: one GEMM each over all steps
+    if (g.w_ih) gemm<T>(true, false, GH, I, N, dA.get(), GH, s.X.get(), I, true, g.w_ih, I);  // dW_ih += dA^T X
+    if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
+    if (g.w_hh || g.b_hh) {
+        Buffer<T> hprev = buffer<T>(N * Hout);  // h_{t-1} for every packed row
+        for (std::size_t t = 0; t < pk.S; ++t) {
+            const T* src = t == 0 ? s.h0.get() : s.Y.get() + pk.offsets[t - 1] * Hout;
+            std::copy_n(src, pk.batch_sizes[t] * Hout, hprev.get() + pk.offsets[t] * Hout);
+        }
+        const T* dhh = gru ? dHW.get() : dA.get();
+        if (g.w_hh) gemm<T>(true, false, GH, Hout, N, dhh, GH, hprev.get(), Hout, true, g.w_hh, Hout);  // dW_hh += dA^T Hprev
+        if (g.b_hh) add_column_sums(dhh, N, GH, g.b_hh);
+    }
+    if (g.w_hr) gemm<T>(true, false, d.P, H, N, dH.get(), d.P, s.M.get(), H, true, g.w_hr, H);  // dW_hr += dH^T M
+    if (dx) {
+        Buffer<T> dX = buffer<T>(N * I);
+        gemm<T>(false, false, N, I, GH, dA.get(), GH, w.w_ih.value().data(), I, false, dX.get(), I);  // dX = dA W_ih
+        for (std::size_t t = 0; t < pk.S; ++t)
+            for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r) {
+                T* dst = dx + pk.padded_row(t, r, reverse, d.batch_first) * I;
+                const T* src = dX.get() + (pk.offsets[t] + r) * I;
+                for (std::size_t j = 0; j < I; ++j) dst[j] += src[j];
+            }
+    }
+}
+
+}  // namespace
+
+template <class T>
+LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<DirectionWeights<T>>& dirs,
+                         const TensorT<T>& h0, const TensorT<T>& c0, const std::vector<std::size_t>& lengths,
+                         bool batch_first) {
+    const Shape xs = x.shape();
+    XG_CHECK(xs.size() == 3, "rnn_layer: input must be 3-D, got " << shape_str(xs));
+    XG_CHECK(dirs.size() == 1 || dirs.size() == 2, "rnn_layer: one or two directions");
+    const std::size_t S = batch_first ? xs[1] : xs[0], B = batch_first ? xs[0] : xs[1];
+    Dims d{mode, xs[2], 0, 0, 0, gate_count(mode), dirs.size(), batch_first};
+    d.H = dirs[0].w_ih.shape()[0] / d.G;
+    d.P = dirs[0].w_hr.defined() ? dirs[0].w_hr.shape()[0] : 0;
+    d.Hout = d.P > 0 ? d.P : d.H;
+    XG_CHECK(lengths.empty() || lengths.size() == B, "rnn_layer: " << lengths.size() << " lengths for a batch of " << B);
+    for (std::size_t b = 0; b < lengths.size(); ++b)
+        XG_CHECK(lengths[b] >= 1 && lengths[b] <= S, "rnn_layer: length " << lengths[b] << " of sequence " << b
+                                                                          << " is outside [1, " << S << "]");
+    auto pk = std::make_shared<Packing>(make_packing(S, B, lengths));
+
+    Shape ys = batch_first ? Shape{B, S, d.D * d.Hout} : Shape{S, B, d.D * d.Hout};
+    xt::xarray<T> y = xt::zeros<T>(ys);
+    xt::xarray<T> hn = xt::zeros<T>({d.D, B, d.Hout});
+    xt::xarray<T> cn = mode == RNNMode::LSTM ? xt::xarray<T>(xt::zeros<T>({d.D, B, d.H})) : xt::xarray<T>();
+    auto saved = std::make_shared<std::vector<Saved<T>>>(d.D);
+    for (std::size_t k = 0; k < d.D; ++k)
+        forward_direction(d, *pk, k == 1, dirs[k], x.value().data(), h0.defined() ? h0.value().data() + k * B * d.Hout : nullptr,
+                          c0.defined() ? c0.value().data() + k * B * d.H : nullptr, (*saved)[k], y.data(), k * d.Hout,
+                          hn.data() + k * B * d.Hout, mode == RNNMode::LSTM ? cn.data() + k * B * d.H : nullptr);
+
+    LayerResult<T> res{TensorT<T>(std::move(y)), TensorT<T>(std::move(hn)),
+                       mode == RNNMode::LSTM ? TensorT<T>(std::move(cn)) : TensorT<T>()};
+    std::vector<TensorT<T>> inputs = {x, h0, c0};
+    for (const auto& w : dirs) inputs.insert(inputs.end(), {w.w_ih, w.w_hh, w.b_ih, w.b_hh, w.w_hr});
+    if (!needs_grad(inputs)) return res;
+
+    std::vector<TensorT<T>> outputs = {res.y, res.h_n};
+    if (mode == RNNMode::LSTM) outputs.push_back(res.c_n);
+    record_multi<T>(outputs, [d, pk, saved, x, h0, c0, dirs](const std::vector<TensorT<T>>& outs) {
+        const T* dy = outs[0].has_grad() ? outs[0].impl()->grad.data() : nullptr;
+        const T* dhn = outs[1].has_grad() ? outs[1].impl()->grad.data() : nullptr;
+        const T* dcn = outs.size() > 2 && outs[2].has_grad() ? outs[2].impl()->grad.data() : nullptr;
+        auto grad_of = [](const TensorT<T>& t) { return t.defined() && t.requires_grad() ? t.grad_buffer().data() : nullptr; };
+        T* dx = grad_of(x);
+        T* dh0 = grad_of(h0);
+        T* dc0 = grad_of(c0);
+        const std::size_t B = pk->B;
+        for (std::size_t k = 0; k < d.D; ++k) {
+            const auto& w = dirs[k];
+            DirectionGrads<T> g{grad_of(w.w_ih), grad_of(w.w_hh), grad_of(w.b_ih), grad_of(w.b_hh), grad_of(w.w_hr)};
+            backward_direction(d, *pk, k == 1, w, (*saved)[k], dy, k * d.Hout, dhn ? dhn + k * B * d.Hout : nullptr,
+                               dcn ? dcn + k * B * d.H : nullptr, dx, g, dh0 ? dh0 + k * B * d.Hout : nullptr,
+                               dc0 ? dc0 + k * B * d.H : nullptr);
+        }
+    });
+    return res;
+}
+
+template LayerResult<float> rnn_layer(RNNMode, const TensorT<float>&, const std::vector<DirectionWeights<float>>&,
+                                      const TensorT<float>&, const TensorT<float>&, const std::vector<std::size_t>&, bool);
+template LayerResult<double> rnn_layer(RNNMode, const TensorT<double>&, const std::vector<DirectionWeights<double>>&,
+                                       const TensorT<double>&, const TensorT<double>&, const std::vector<std::size_t>&, bool);
+
+}  // namespace xg::nn::detail

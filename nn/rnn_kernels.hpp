@@ -1,0 +1,56 @@
+// Fused recurrent layers: one layer (one or both directions) over a whole sequence
+// is ONE tape entry. Used by nn::RNN, nn::GRU and nn::LSTM; tested against the same
+// cells written with primitive ops (tests/nn_rnn.cpp) and gradient-checked in double.
+//
+// Size legend: S time steps, B batch, I input, H hidden, P projection,
+// Hout = P if P > 0 else H, G gates (LSTM 4: i f g o; GRU 3: r z n; RNN 1), D directions.
+//
+// Per direction the sequence is packed as PyTorch's PackedSequence: rows sorted by
+// length (longest first), step t holding the batch_sizes[t] rows still running, so
+// padded steps cost nothing. Forward:
+//   A  = X W_ih^T + b_ih (+ b_hh)           one GEMM for all steps   (N, G*H)
+//   per step t: A_t += h_{t-1} W_hh^T        one GEMM per step        (b_t, G*H)
+//               gates, cell and output       one fused SIMD pass
+// Backward (BPTT) walks the steps in reverse with one GEMM per step for dh_{t-1}, then
+// dW_ih, dW_hh (and dW_hr) with one GEMM each over all steps.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "autograd/tensor.hpp"
+
+namespace xg::nn::detail {
+
+enum class RNNMode { RNN_TANH, RNN_RELU, LSTM, GRU };
+
+inline std::size_t gate_count(RNNMode m) {
+    return m == RNNMode::LSTM ? 4 : m == RNNMode::GRU ? 3 : 1;
+}
+
+// One direction's parameters; biases and w_hr may be empty handles.
+template <class T>
+struct DirectionWeights {
+    TensorT<T> w_ih;  // (G*H, I)
+    TensorT<T> w_hh;  // (G*H, Hout)
+    TensorT<T> b_ih;  // (G*H)
+    TensorT<T> b_hh;  // (G*H)
+    TensorT<T> w_hr;  // (P, H), LSTM with projection only
+};
+
+template <class T>
+struct LayerResult {
+    TensorT<T> y;    // (S, B, D*Hout), or (B, S, D*Hout) when batch_first; zeros at padded steps
+    TensorT<T> h_n;  // (D, B, Hout): each sequence's state after its last real step
+    TensorT<T> c_n;  // (D, B, H), LSTM only
+};
+
+// x: (S, B, I), or (B, S, I) when batch_first. h0: (D, B, Hout) and c0: (D, B, H), or
+// empty handles for zeros. lengths: empty (every sequence has S steps) or B values in
+// [1, S]. The reverse direction starts at each sequence's own last step.
+template <class T>
+LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<DirectionWeights<T>>& dirs,
+                         const TensorT<T>& h0, const TensorT<T>& c0, const std::vector<std::size_t>& lengths,
+                         bool batch_first);
+
+}  // namespace xg::nn::detail

@@ -1,0 +1,288 @@
+#include "nn/serialize.hpp"
+
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace xg::nn {
+
+static_assert(std::endian::native == std::endian::little, "safetensors stores little-endian data");
+
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+    throw std::runtime_error(path + ": " + what);
+}
+
+std::size_t dtype_size(const std::string& d) {
+    if (d == "F64" || d == "I64" || d == "U64") return 8;
+    if (d == "F32" || d == "I32" || d == "U32") return 4;
+    if (d == "F16" || d == "BF16" || d == "I16" || d == "U16") return 2;
+    if (d == "I8" || d == "U8" || d == "BOOL") return 1;
+    return 0;
+}
+
+float half_to_float(std::uint16_t h) {
+    const std::uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ffu;
+    std::uint32_t bits;
+    if (exp == 0) {
+        if (mant == 0) {
+            bits = sign;
+        } else {  // subnormal: renormalise
+            int e = -1;
+            std::uint32_t m = mant;
+            do {
+                ++e;
+                m <<= 1;
+            } while (!(m & 0x400u));
+            bits = sign | ((127 - 15 - e) << 23) | ((m & 0x3ffu) << 13);
+        }
+    } else if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | (mant << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+    }
+    return std::bit_cast<float>(bits);
+}
+
+template <class S, class T>
+void convert(const char* src, std::size_t n, T* dst) {
+    for (std::size_t i = 0; i < n; ++i) {
+        S v;
+        std::memcpy(&v, src + i * sizeof(S), sizeof(S));
+        dst[i] = static_cast<T>(v);
+    }
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+    namespace fs = std::filesystem;
+    const fs::path target(path);
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    if (!fs::is_directory(dir)) fail(path, "cannot write: folder " + dir.string() + " does not exist");
+    const fs::path tmp = dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()));
+    FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) fail(path, std::string("cannot write: ") + std::strerror(errno));
+    const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0 &&
+                    ::fsync(::fileno(f)) == 0;
+    const int saved = errno;
+    std::fclose(f);
+    if (!ok) {
+        fs::remove(tmp);
+        fail(path, std::string("cannot write: ") + std::strerror(saved));
+    }
+    std::error_code ec;
+    fs::rename(tmp, target, ec);  // atomic on POSIX: readers see the old file or the new one
+    if (ec) {
+        fs::remove(tmp);
+        fail(path, "cannot replace the file: " + ec.message());
+    }
+}
+
+// ---- reading ---------------------------------------------------------------------
+
+SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(path, std::filesystem::exists(path) ? "cannot open the file" : "no such file");
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.size() < 8) fail(path, "not a safetensors file: " + std::to_string(bytes.size()) + " bytes, too short for a header");
+    std::uint64_t n = 0;
+    std::memcpy(&n, bytes.data(), 8);
+    if (n > bytes.size() - 8) fail(path, "truncated or not a safetensors file: the header claims " + std::to_string(n) +
+                                             " bytes but the file has " + std::to_string(bytes.size()));
+    nlohmann::json header;
+    try {
+        header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(n));
+    } catch (const std::exception& e) {
+        fail(path, std::string("corrupt safetensors header: ") + e.what());
+    }
+    if (!header.is_object()) fail(path, "corrupt safetensors header: not a JSON object");
+    data_ = bytes.substr(8 + n);
+    for (auto& [name, v] : header.items()) {
+        if (name == "__metadata__") {
+            if (!v.is_object()) fail(path, "corrupt safetensors header: __metadata__ is not an object");
+            for (auto& [k, val] : v.items())
+                metadata_[k] = val.is_string() ? val.get<std::string>() : val.dump();
+            continue;
+        }
+        Entry e;
+        try {
+            e.dtype = v.at("dtype").get<std::string>();
+            e.shape = v.at("shape").get<Shape>();
+            auto off = v.at("data_offsets").get<std::vector<std::size_t>>();
+            if (off.size() != 2) throw std::runtime_error("data_offsets must have two numbers");
+            e.begin = off[0];
+            e.end = off[1];
+        } catch (const std::exception& ex) {
+            fail(path, "corrupt safetensors header for tensor \"" + name + "\": " + ex.what());
+        }
+        const std::size_t es = dtype_size(e.dtype);
+        if (es == 0) fail(path, "tensor \"" + name + "\" has unsupported dtype " + e.dtype);
+        std::size_t count = 1;
+        for (auto d : e.shape) count *= d;
+        if (e.begin > e.end || e.end > data_.size())
+            fail(path, "truncated or corrupt: tensor \"" + name + "\" has data offsets [" + std::to_string(e.begin) + ", " +
+                           std::to_string(e.end) + ") but the data section has " + std::to_string(data_.size()) + " bytes");
+        if (e.end - e.begin != count * es)
+            fail(path, "corrupt: tensor \"" + name + "\" of shape " + shape_str(e.shape) + " and dtype " + e.dtype + " needs " +
+                           std::to_string(count * es) + " bytes, the file gives " + std::to_string(e.end - e.begin));
+        entries_.emplace(name, std::move(e));
+    }
+}
+
+std::vector<std::string> SafetensorsReader::names() const {
+    std::vector<std::pair<std::size_t, std::string>> order;
+    for (auto& [name, e] : entries_) order.emplace_back(e.begin, name);
+    std::sort(order.begin(), order.end());
+    std::vector<std::string> out;
+    for (auto& [b, name] : order) out.push_back(name);
+    return out;
+}
+
+const SafetensorsReader::Entry& SafetensorsReader::entry(const std::string& name) const {
+    auto it = entries_.find(name);
+    if (it == entries_.end()) fail(path_, "no tensor named \"" + name + "\"");
+    return it->second;
+}
+
+const std::string& SafetensorsReader::dtype(const std::string& name) const { return entry(name).dtype; }
+Shape SafetensorsReader::shape(const std::string& name) const { return entry(name).shape; }
+
+template <class T>
+xt::xarray<T> SafetensorsReader::get(const std::string& name) const {
+    const Entry& e = entry(name);
+    xt::xarray<T> out = xt::xarray<T>::from_shape(e.shape);
+    const char* src = data_.data() + e.begin;
+    const std::size_t n = out.size();
+    T* dst = out.data();
+    const std::string& d = e.dtype;
+    if (d == "F32") convert<float>(src, n, dst);
+    else if (d == "F64") convert<double>(src, n, dst);
+    else if (d == "I64") convert<std::int64_t>(src, n, dst);
+    else if (d == "I32") convert<std::int32_t>(src, n, dst);
+    else if (d == "I16") convert<std::int16_t>(src, n, dst);
+    else if (d == "I8") convert<std::int8_t>(src, n, dst);
+    else if (d == "U64") convert<std::uint64_t>(src, n, dst);
+    else if (d == "U32") convert<std::uint32_t>(src, n, dst);
+    else if (d == "U16") convert<std::uint16_t>(src, n, dst);
+    else if (d == "U8" || d == "BOOL") convert<std::uint8_t>(src, n, dst);
+    else if (d == "F16" || d == "BF16") {
+        for (std::size_t i = 0; i < n; ++i) {
+            std::uint16_t h;
+            std::memcpy(&h, src + 2 * i, 2);
+            dst[i] = static_cast<T>(d == "F16" ? half_to_float(h) : std::bit_cast<float>(std::uint32_t(h) << 16));
+        }
+    } else {
+        fail(path_, "tensor \"" + name + "\" has unsupported dtype " + d);
+    }
+    return out;
+}
+
+template xt::xarray<float> SafetensorsReader::get<float>(const std::string&) const;
+template xt::xarray<double> SafetensorsReader::get<double>(const std::string&) const;
+template xt::xarray<std::int64_t> SafetensorsReader::get<std::int64_t>(const std::string&) const;
+
+// ---- writing ---------------------------------------------------------------------
+
+void SafetensorsWriter::add_raw(const std::string& name, const std::string& dtype, const Shape& shape, const void* p,
+                                std::size_t n) {
+    XG_CHECK(!name.empty() && name != "__metadata__", "safetensors: invalid tensor name \"" << name << "\"");
+    for (auto& it : items_) XG_CHECK(it.name != name, "safetensors: tensor \"" << name << "\" added twice");
+    items_.push_back({name, dtype, shape, std::string(static_cast<const char*>(p), n)});
+}
+
+void SafetensorsWriter::add(const std::string& name, const xt::xarray<float>& a) {
+    add_raw(name, "F32", Shape(a.shape().begin(), a.shape().end()), a.data(), a.size() * sizeof(float));
+}
+void SafetensorsWriter::add(const std::string& name, const xt::xarray<double>& a) {
+    add_raw(name, "F64", Shape(a.shape().begin(), a.shape().end()), a.data(), a.size() * sizeof(double));
+}
+void SafetensorsWriter::add(const std::string& name, const xt::xarray<std::int64_t>& a) {
+    add_raw(name, "I64", Shape(a.shape().begin(), a.shape().end()), a.data(), a.size() * sizeof(std::int64_t));
+}
+
+void SafetensorsWriter::write(const std::string& path) const {
+    nlohmann::json header = nlohmann::json::object();
+    if (!metadata_.empty()) header["__metadata__"] = metadata_;
+    std::size_t offset = 0;
+    for (const auto& it : items_) {
+        header[it.name] = {{"dtype", it.dtype}, {"shape", it.shape}, {"data_offsets", {offset, offset + it.bytes.size()}}};
+        offset += it.bytes.size();
+    }
+    std::string h = header.dump();
+    h.append((8 - h.size() % 8) % 8, ' ');  // pad so the data starts 8-byte aligned, as the reference writer does
+    std::string out(8, '\0');
+    const std::uint64_t n = h.size();
+    std::memcpy(out.data(), &n, 8);
+    out += h;
+    out.reserve(out.size() + offset);
+    for (const auto& it : items_) out += it.bytes;
+    write_file_atomic(path, out);
+}
+
+// ---- modules -----------------------------------------------------------------------
+
+template <class T>
+void save(const ModuleT<T>& module, const std::string& path) {
+    SafetensorsWriter w;
+    for (const auto& [name, p] : module.named_parameters()) w.add(name, p.value());
+    w.set_metadata("format", "pt");  // what safetensors.torch writes: loadable by load_file
+    w.write(path);
+}
+
+template <class T>
+void load(ModuleT<T>& module, const std::string& path, bool strict) {
+    SafetensorsReader r(path);
+    const auto params = module.named_parameters();
+    std::vector<std::string> missing, unexpected;
+    for (const auto& [name, p] : params)
+        if (!r.contains(name)) missing.push_back(name);
+    for (const auto& name : r.names()) {
+        bool known = false;
+        for (const auto& [n, p] : params) known = known || n == name;
+        if (!known) unexpected.push_back(name);
+    }
+    auto join = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& x : v) s += (s.empty() ? "\"" : ", \"") + x + "\"";
+        return s;
+    };
+    if (strict && (!missing.empty() || !unexpected.empty())) {
+        std::string msg = "cannot load into " + module.type_name() + ":";
+        if (!missing.empty()) msg += " missing tensor(s) " + join(missing) + ";";
+        if (!unexpected.empty()) msg += " unexpected tensor(s) " + join(unexpected) + ";";
+        fail(path, msg);
+    }
+    // convert and check everything first, then copy: a bad file leaves the module unchanged
+    std::vector<std::pair<TensorT<T>, xt::xarray<T>>> staged;
+    for (const auto& [name, p] : params) {
+        if (!r.contains(name)) continue;
+        const Shape s = r.shape(name);
+        if (s != p.shape())
+            fail(path, "size mismatch for \"" + name + "\": the file has shape " + shape_str(s) + ", the module " +
+                           module.type_name() + " expects " + shape_str(p.shape()));
+        const std::string& d = r.dtype(name);
+        if (d != "F32" && d != "F64" && d != "F16" && d != "BF16")
+            fail(path, "tensor \"" + name + "\" has dtype " + d + ", expected a floating-point type");
+        staged.emplace_back(p, r.get<T>(name));
+    }
+    NoGradGuard no_grad;
+    for (auto& [p, v] : staged) p.value() = std::move(v);
+}
+
+template void save<float>(const ModuleT<float>&, const std::string&);
+template void save<double>(const ModuleT<double>&, const std::string&);
+template void load<float>(ModuleT<float>&, const std::string&, bool);
+template void load<double>(ModuleT<double>&, const std::string&, bool);
+
+}  // namespace xg::nn

@@ -1,0 +1,89 @@
+// Weights on disk in the safetensors format (https://github.com/huggingface/safetensors),
+// under PyTorch's state_dict names, so weights move both ways:
+//
+//   xg::nn::save(lstm, "lstm.safetensors");   // -> safetensors.torch.load_file + load_state_dict
+//   xg::nn::load(lstm, "from_torch.safetensors");  // <- safetensors.torch.save_file(m.state_dict())
+//
+// The format: 8 bytes little-endian header length N, N bytes of JSON
+//   {"name": {"dtype": "F32", "shape": [20, 4], "data_offsets": [begin, end]}, ...,
+//    "__metadata__": {"key": "value"}}
+// then the raw little-endian data, offsets relative to its start.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <xtensor/xarray.hpp>
+
+#include "nn/module.hpp"
+
+namespace xg::nn {
+
+// Writes bytes to path atomically: a temporary file in the same folder, flushed and
+// renamed over the target, so a killed run never leaves a half-written file behind.
+void write_file_atomic(const std::string& path, const std::string& bytes);
+
+// Every tensor of a safetensors file, read and checked at construction: a missing,
+// truncated or corrupt file throws std::runtime_error naming the file and the problem.
+class SafetensorsReader {
+public:
+    explicit SafetensorsReader(const std::string& path);
+
+    const std::string& path() const { return path_; }
+    std::vector<std::string> names() const;  // in file order of their data
+    bool contains(const std::string& name) const { return entries_.count(name) != 0; }
+    const std::string& dtype(const std::string& name) const;  // "F32", "F64", "I64", ...
+    Shape shape(const std::string& name) const;
+    // The tensor converted to T (F16, BF16, F32, F64 and the integer types convert).
+    template <class T>
+    xt::xarray<T> get(const std::string& name) const;
+    const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+private:
+    struct Entry {
+        std::string dtype;
+        Shape shape;
+        std::size_t begin = 0, end = 0;
+    };
+    const Entry& entry(const std::string& name) const;
+    std::string path_;
+    std::string data_;  // the byte buffer after the header
+    std::map<std::string, Entry> entries_;
+    std::map<std::string, std::string> metadata_;
+};
+
+// Collects named tensors and writes them as one safetensors file (atomically).
+class SafetensorsWriter {
+public:
+    void add(const std::string& name, const xt::xarray<float>& a);
+    void add(const std::string& name, const xt::xarray<double>& a);
+    void add(const std::string& name, const xt::xarray<std::int64_t>& a);
+    void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
+    void write(const std::string& path) const;
+
+private:
+    struct Item {
+        std::string name, dtype;
+        Shape shape;
+        std::string bytes;
+    };
+    void add_raw(const std::string& name, const std::string& dtype, const Shape& shape, const void* p, std::size_t n);
+    std::vector<Item> items_;
+    std::map<std::string, std::string> metadata_;
+};
+
+// The module's parameters under their named_parameters() names (F32 for float modules).
+template <class T>
+void save(const ModuleT<T>& module, const std::string& path);
+
+// Loads every parameter by name. Everything is checked before anything is copied, so a
+// missing or unexpected name, a wrong shape or a corrupt file throws (naming the tensor
+// and the file) and leaves the module unchanged. strict=false ignores missing and
+// unexpected names (as load_state_dict(strict=False)) but still checks shapes.
+template <class T>
+void load(ModuleT<T>& module, const std::string& path, bool strict = true);
+
+}  // namespace xg::nn

@@ -1,0 +1,329 @@
+// The fused recurrent layers against the same networks composed from the primitive-op
+// cells (lstm_cell, gru_cell, rnn_cell), outputs and every gradient, in double; plus
+// double-precision gradient checks of each module and the shape/option errors.
+#define BOOST_TEST_MODULE nn_rnn
+#include "common.hpp"
+
+#include <xtensor/xview.hpp>
+
+using namespace test;
+using xg::nn::Lengths;
+using xg::nn::detail::RNNMode;
+using V = std::vector<TensorD>;
+
+namespace {
+
+struct Config {
+    RNNMode mode;
+    std::size_t I, H, layers;
+    bool bidirectional, bias, batch_first;
+    std::size_t proj;
+    bool init_state;
+    Lengths lengths;  // empty: full length
+    std::size_t S, B;
+};
+
+std::string describe(const Config& c) {
+    std::ostringstream os;
+    os << (c.mode == RNNMode::LSTM ? "LSTM" : c.mode == RNNMode::GRU ? "GRU" : c.mode == RNNMode::RNN_RELU ? "RNN(relu)" : "RNN")
+       << " I=" << c.I << " H=" << c.H << " L=" << c.layers << " bi=" << c.bidirectional << " bias=" << c.bias
+       << " batch_first=" << c.batch_first << " proj=" << c.proj << " init=" << c.init_state
+       << " lengths=" << c.lengths.size();
+    return os.str();
+}
+
+// A recurrent module of any kind behind one interface: (x, h0, c0, lengths) -> {out, h_n, c_n}.
+struct AnyRNN {
+    std::shared_ptr<xg::nn::ModuleT<double>> module;
+    std::function<V(const TensorD&, const TensorD&, const TensorD&, const Lengths&)> forward;
+};
+
+AnyRNN make_module(const Config& c) {
+    AnyRNN r;
+    const long I = long(c.I), H = long(c.H), L = long(c.layers);
+    if (c.mode == RNNMode::LSTM) {
+        auto m = std::make_shared<xg::nn::LSTMT<double>>(xg::nn::LSTMOptions(I, H)
+                                                             .num_layers(L)
+                                                             .bidirectional(c.bidirectional)
+                                                             .bias(c.bias)
+                                                             .batch_first(c.batch_first)
+                                                             .proj_size(long(c.proj)));
+        r.module = m;
+        r.forward = [m](const TensorD& x, const TensorD& h0, const TensorD& c0, const Lengths& len) {
+            auto [out, st] = m->forward(x, {h0, c0}, len);
+            return V{out, st.h, st.c};
+        };
+    } else if (c.mode == RNNMode::GRU) {
+        auto m = std::make_shared<xg::nn::GRUT<double>>(
+            xg::nn::GRUOptions(I, H).num_layers(L).bidirectional(c.bidirectional).bias(c.bias).batch_first(c.batch_first));
+        r.module = m;
+        r.forward = [m](const TensorD& x, const TensorD& h0, const TensorD&, const Lengths& len) {
+            auto [out, h] = m->forward(x, h0, len);
+            return V{out, h};
+        };
+    } else {
+        auto m = std::make_shared<xg::nn::RNNT<double>>(xg::nn::RNNOptions(I, H)
+                                                            .num_layers(L)
+                                                            .bidirectional(c.bidirectional)
+                                                            .bias(c.bias)
+                                                            .batch_first(c.batch_first)
+                                                            .nonlinearity(c.mode == RNNMode::RNN_RELU ? "relu" : "tanh"));
+        r.module = m;
+        r.forward = [m](const TensorD& x, const TensorD& h0, const TensorD&, const Lengths& len) {
+            auto [out, h] = m->forward(x, h0, len);
+            return V{out, h};
+        };
+    }
+    return r;
+}
+
+// The reference: the same network from primitive-op cells, one sequence at a time,
+// each over its own length, the reverse direction starting from its last step.
+V composed(const Config& c, const xg::nn::ModuleT<double>& m, const TensorD& x_in, const TensorD& h0, const TensorD& c0) {
+    const std::size_t D = c.bidirectional ? 2 : 1, Hout = c.proj ? c.proj : c.H;
+    const bool lstm = c.mode == RNNMode::LSTM;
+    TensorD x = c.batch_first ? xg::transpose(x_in, 0, 1) : x_in;  // (S, B, I)
+    std::vector<TensorD> hs, cs;
+    TensorD layer_in = x;
+    for (std::size_t l = 0; l < c.layers; ++l) {
+        std::vector<TensorD> dir_out;
+        for (std::size_t d = 0; d < D; ++d) {
+            const std::string sfx = "_l" + std::to_string(l) + (d ? "_reverse" : "");
+            auto p = [&](const std::string& n) { return c.bias || n.rfind("bias", 0) != 0 ? m.parameter(n + sfx) : TensorD(); };
+            TensorD w_ih = p("weight_ih"), w_hh = p("weight_hh"), b_ih = c.bias ? p("bias_ih") : TensorD(),
+                    b_hh = c.bias ? p("bias_hh") : TensorD(), w_hr = c.proj ? p("weight_hr") : TensorD();
+            std::vector<TensorD> seqs, h_last, c_last;
+            for (std::size_t b = 0; b < c.B; ++b) {
+                const std::size_t len = c.lengths.empty() ? c.S : c.lengths[b];
+                const long k = long(l * D + d);
+                TensorD h = h0.defined() ? xg::narrow(xg::select(h0, 0, k), 0, long(b), 1) : xg::zeros<double>({1, Hout});
+                TensorD cc = c0.defined() ? xg::narrow(xg::select(c0, 0, k), 0, long(b), 1) : xg::zeros<double>({1, c.H});
+                std::vector<TensorD> steps(c.S);
+                for (std::size_t s = 0; s < len; ++s) {
+                    const std::size_t t = d ? len - 1 - s : s;
+                    TensorD xt = xg::narrow(xg::select(layer_in, 0, long(t)), 0, long(b), 1);  // (1, in)
+                    if (lstm) {
+                        std::tie(h, cc) = xg::nn::lstm_cell(xt, h, cc, w_ih, w_hh, b_ih, b_hh, w_hr);
+                    } else if (c.mode == RNNMode::GRU) {
+                        h = xg::nn::gru_cell(xt, h, w_ih, w_hh, b_ih, b_hh);
+                    } else {
+                        h = xg::nn::rnn_cell(xt, h, w_ih, w_hh, b_ih, b_hh, c.mode == RNNMode::RNN_RELU ? "relu" : "tanh");
+                    }
+                    steps[t] = h;
+                }
+                for (std::size_t t = len; t < c.S; ++t) steps[t] = xg::zeros<double>({1, Hout});
+                seqs.push_back(xg::cat(steps, 0));  // (S, Hout)
+                h_last.push_back(h);
+                c_last.push_back(cc);
+            }
+            dir_out.push_back(xg::stack(seqs, 1));  // (S, B, Hout)
+            hs.push_back(xg::cat(h_last, 0));        // (B, Hout)
+            if (lstm) cs.push_back(xg::cat(c_last, 0));
+        }
+        layer_in = D == 1 ? dir_out[0] : xg::cat(dir_out, 2);
+    }
+    TensorD out = c.batch_first ? xg::transpose(layer_in, 0, 1) : layer_in;
+    V res{out, xg::stack(hs, 0)};
+    if (lstm) res.push_back(xg::stack(cs, 0));
+    return res;
+}
+
+// Runs module and reference on the same input, compares outputs, then the gradients of
+// one random projection of all outputs with respect to input, initial state and every parameter.
+void compare_with_composed(const Config& c) {
+    BOOST_TEST_CONTEXT(describe(c)) {
+        xg::manual_seed(11);
+        AnyRNN r = make_module(c);
+        const std::size_t D = c.bidirectional ? 2 : 1, Hout = c.proj ? c.proj : c.H;
+        TensorD x = param(c.batch_first ? Shape{c.B, c.S, c.I} : Shape{c.S, c.B, c.I});
+        TensorD h0, c0;
+        if (c.init_state) {
+            h0 = param({D * c.layers, c.B, Hout});
+            if (c.mode == RNNMode::LSTM) c0 = param({D * c.layers, c.B, c.H});
+        }
+        V fused = r.forward(x, h0, c0, c.lengths);
+        V ref = composed(c, *r.module, x, h0, c0);
+        BOOST_TEST_REQUIRE(fused.size() == ref.size());
+        for (std::size_t k = 0; k < fused.size(); ++k) {
+            BOOST_TEST_REQUIRE((fused[k].shape() == ref[k].shape()), "output " << k << ": " << xg::shape_str(fused[k].shape())
+                                                                                 << " vs " << xg::shape_str(ref[k].shape()));
+            CHECK_CLOSE_ARRAYS(fused[k].value(), ref[k].value(), 1e-10, 1e-12);
+        }
+        // gradients of <R, outputs> through both, for every leaf
+        std::vector<TensorD> leaves = r.module->parameters();
+        leaves.push_back(x);
+        if (h0.defined()) leaves.push_back(h0);
+        if (c0.defined()) leaves.push_back(c0);
+        auto grads_of = [&](const V& outs) {
+            for (auto& t : leaves) t.zero_grad();
+            TensorD loss = xg::zeros<double>({});
+            for (std::size_t k = 0; k < outs.size(); ++k) {
+                xg::manual_seed(100 + k);
+                loss = loss + xg::sum(outs[k] * xg::randn<double>(outs[k].shape()));
+            }
+            loss.backward();
+            std::vector<xt::xarray<double>> g;
+            for (auto& t : leaves) g.push_back(t.grad());
+            return g;
+        };
+        auto gf = grads_of(fused);
+        auto gr = grads_of(ref);
+        auto names = r.module->named_parameters();
+        for (std::size_t k = 0; k < leaves.size(); ++k) {
+            const std::string what = k < names.size() ? names[k].first : k == names.size() ? "input" : "initial state";
+            BOOST_TEST_CONTEXT("gradient of " << what) { CHECK_CLOSE_ARRAYS(gf[k], gr[k], 1e-9, 1e-11); }
+        }
+    }
+}
+
+const Lengths uneven = {3, 5, 1, 4};  // unsorted, with a length-1 sequence
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(lstm_matches_composed_cells) {
+    const RNNMode M = RNNMode::LSTM;
+    compare_with_composed({M, 3, 4, 1, false, true, false, 0, false, {}, 5, 2});
+    compare_with_composed({M, 3, 4, 2, false, true, false, 0, true, {}, 4, 3});
+    compare_with_composed({M, 3, 4, 1, true, true, false, 0, true, {}, 4, 2});
+    compare_with_composed({M, 2, 5, 3, true, true, true, 0, false, {}, 3, 2});
+    compare_with_composed({M, 3, 5, 2, true, true, false, 3, true, {}, 4, 2});  // LSTMP
+    compare_with_composed({M, 3, 4, 1, false, false, false, 0, false, {}, 4, 2});  // no bias
+    compare_with_composed({M, 3, 4, 2, true, true, false, 0, true, uneven, 5, 4});
+    compare_with_composed({M, 3, 5, 2, true, true, true, 2, true, uneven, 5, 4});
+}
+
+BOOST_AUTO_TEST_CASE(gru_matches_composed_cells) {
+    const RNNMode M = RNNMode::GRU;
+    compare_with_composed({M, 3, 4, 1, false, true, false, 0, false, {}, 5, 2});
+    compare_with_composed({M, 3, 4, 2, true, true, false, 0, true, {}, 4, 3});
+    compare_with_composed({M, 2, 3, 2, true, false, true, 0, true, {}, 3, 2});
+    compare_with_composed({M, 3, 4, 2, true, true, false, 0, true, uneven, 5, 4});
+}
+
+BOOST_AUTO_TEST_CASE(rnn_matches_composed_cells) {
+    compare_with_composed({RNNMode::RNN_TANH, 3, 4, 1, false, true, false, 0, false, {}, 5, 2});
+    compare_with_composed({RNNMode::RNN_TANH, 3, 4, 2, true, true, true, 0, true, uneven, 5, 4});
+    compare_with_composed({RNNMode::RNN_RELU, 3, 4, 2, true, false, false, 0, true, {}, 4, 3});
+    compare_with_composed({RNNMode::RNN_RELU, 3, 4, 1, false, true, false, 0, true, uneven, 5, 4});
+}
+
+// One macro gradient-checks every recurrent module (central differences, double).
+#define RNN_GRADIENT_TEST(NAME, CONFIG)                                                                  \
+    BOOST_AUTO_TEST_CASE(NAME) {                                                                         \
+        const Config c = CONFIG;                                                                         \
+        xg::manual_seed(5);                                                                              \
+        AnyRNN r = make_module(c);                                                                       \
+        const std::size_t D = c.bidirectional ? 2 : 1, Hout = c.proj ? c.proj : c.H;                     \
+        V inputs{param(c.batch_first ? Shape{c.B, c.S, c.I} : Shape{c.S, c.B, c.I})};                    \
+        inputs.push_back(param({D * c.layers, c.B, Hout}));                                              \
+        if (c.mode == RNNMode::LSTM) inputs.push_back(param({D * c.layers, c.B, c.H}));                  \
+        for (auto& p : r.module->parameters()) inputs.push_back(p);                                      \
+        check_gradient(                                                                                  \
+            [&](const V& in) {                                                                           \
+                V outs = r.forward(in[0], in[1], c.mode == RNNMode::LSTM ? in[2] : TensorD(), c.lengths); \
+                std::vector<TensorD> flat;                                                               \
+                for (auto& o : outs) flat.push_back(xg::flatten(o));                                     \
+                return xg::cat(flat, 0);                                                                 \
+            },                                                                                           \
+            inputs);                                                                                     \
+    }
+
+RNN_GRADIENT_TEST(lstm_gradient, (Config{RNNMode::LSTM, 3, 4, 2, true, true, false, 0, true, {3, 1}, 3, 2}))
+RNN_GRADIENT_TEST(lstmp_gradient, (Config{RNNMode::LSTM, 2, 4, 2, true, true, true, 2, true, {2, 3}, 3, 2}))
+RNN_GRADIENT_TEST(gru_gradient, (Config{RNNMode::GRU, 3, 4, 2, true, true, false, 0, true, {3, 2}, 3, 2}))
+RNN_GRADIENT_TEST(rnn_tanh_gradient, (Config{RNNMode::RNN_TANH, 3, 4, 2, true, true, false, 0, true, {1, 3}, 3, 2}))
+RNN_GRADIENT_TEST(rnn_relu_gradient, (Config{RNNMode::RNN_RELU, 3, 4, 1, true, true, true, 0, true, {}, 3, 2}))
+
+BOOST_AUTO_TEST_CASE(cells_gradient) {
+    xg::manual_seed(9);
+    xg::nn::LSTMCellT<double> lstm(xg::nn::LSTMCellOptions(3, 4));
+    check_gradient([&](const V& in) { auto s = lstm.forward(in[0], {in[1], in[2]}); return xg::cat(V{s.h, s.c}, 1); },
+                   {param({2, 3}), param({2, 4}), param({2, 4}), lstm.weight_ih, lstm.weight_hh, lstm.bias_ih, lstm.bias_hh});
+    xg::nn::GRUCellT<double> gru(xg::nn::GRUCellOptions(3, 4));
+    check_gradient([&](const V& in) { return gru.forward(in[0], in[1]); },
+                   {param({2, 3}), param({2, 4}), gru.weight_ih, gru.weight_hh, gru.bias_ih, gru.bias_hh});
+    xg::nn::RNNCellT<double> rnn(xg::nn::RNNCellOptions(3, 4).nonlinearity("tanh"));
+    check_gradient([&](const V& in) { return rnn.forward(in[0], in[1]); }, {param({2, 3}), param({2, 4}), rnn.weight_ih, rnn.weight_hh});
+}
+
+BOOST_AUTO_TEST_CASE(lstm_shapes_and_names) {
+    xg::nn::LSTM lstm(xg::nn::LSTMOptions(4, 5).num_layers(2).bidirectional(true).proj_size(3));
+    auto [out, state] = lstm.forward(xg::randn({7, 2, 4}));
+    BOOST_TEST((out.shape() == Shape{7, 2, 6}));
+    BOOST_TEST((state.h.shape() == Shape{4, 2, 3}));
+    BOOST_TEST((state.c.shape() == Shape{4, 2, 5}));
+    std::vector<std::string> names;
+    for (auto& [n, p] : lstm.named_parameters()) names.push_back(n);
+    const std::vector<std::string> torch_names = {
+        "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_hr_l0",
+        "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse", "weight_hr_l0_reverse",
+        "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1", "weight_hr_l1",
+        "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse", "weight_hr_l1_reverse"};
+    BOOST_TEST(names == torch_names, boost::test_tools::per_element());
+    BOOST_TEST((lstm.parameter("weight_ih_l1").shape() == Shape{20, 6}));
+    BOOST_TEST((lstm.parameter("weight_hh_l0").shape() == Shape{20, 3}));
+    BOOST_TEST((lstm.parameter("weight_hr_l0").shape() == Shape{3, 5}));
+    BOOST_TEST(lstm.repr() == "LSTM(4, 5, proj_size=3, num_layers=2, bidirectional=True)");
+    // PyTorch's initialisation: U(-1/sqrt(H), 1/sqrt(H))
+    for (auto& p : lstm.parameters()) BOOST_TEST(xt::amax(xt::abs(p.value()))() <= 1.0f / std::sqrt(5.0f));
+}
+
+BOOST_AUTO_TEST_CASE(unbatched_and_batch_first) {
+    xg::manual_seed(2);
+    xg::nn::GRU gru(xg::nn::GRUOptions(3, 4));
+    TensorD dummy;
+    xg::Tensor x = xg::randn({5, 3});
+    auto [out, h] = gru.forward(x);
+    BOOST_TEST((out.shape() == Shape{5, 4}));
+    BOOST_TEST((h.shape() == Shape{1, 4}));
+    auto [out_b, h_b] = gru.forward(xg::unsqueeze(x, 1));
+    CHECK_CLOSE_ARRAYS(out.value(), xg::squeeze(out_b, 1).value(), 1e-6, 1e-7);
+}
+
+BOOST_AUTO_TEST_CASE(padded_steps_are_zero_and_state_is_last_real_step) {
+    xg::manual_seed(3);
+    xg::nn::LSTM lstm(xg::nn::LSTMOptions(2, 3));
+    xg::Tensor x = xg::randn({4, 2, 2}, true);
+    auto [out, st] = lstm.forward(x, {}, {4, 2});
+    BOOST_TEST(xt::amax(xt::abs(xt::view(out.value(), xt::range(2, 4), 1)))() == 0.f);
+    CHECK_CLOSE_ARRAYS(xt::view(st.h.value(), 0, 1), xt::view(out.value(), 1, 1), 0, 0);
+    // the padded inputs get no gradient
+    xg::sum(out).backward();
+    BOOST_TEST(xt::amax(xt::abs(xt::view(x.grad(), xt::range(2, 4), 1)))() == 0.f);
+    BOOST_TEST(xt::amax(xt::abs(xt::view(x.grad(), xt::range(0, 2), 1)))() > 0.f);
+}
+
+BOOST_AUTO_TEST_CASE(dropout_between_layers_only_when_training) {
+    xg::manual_seed(4);
+    xg::nn::LSTM lstm(xg::nn::LSTMOptions(3, 8).num_layers(2).dropout(0.5));
+    xg::Tensor x = xg::randn({5, 2, 3});
+    lstm.eval();
+    auto a = lstm.forward(x).output.value();
+    auto b = lstm.forward(x).output.value();
+    BOOST_TEST(a == b);
+    lstm.train();
+    auto c = lstm.forward(x).output.value();
+    BOOST_TEST(!(a == c));
+}
+
+BOOST_AUTO_TEST_CASE(one_tape_entry_per_layer) {
+    xg::nn::LSTM lstm(xg::nn::LSTMOptions(3, 4));
+    xg::clear_tape();
+    auto [out, st] = lstm.forward(xg::randn({50, 2, 3}));
+    BOOST_TEST(xg::tape_size() == 1u);  // 50 steps, one entry
+    xg::clear_tape();
+}
+
+BOOST_AUTO_TEST_CASE(input_errors) {
+    xg::nn::LSTM lstm(xg::nn::LSTMOptions(4, 5).num_layers(2));
+    CHECK_THROWS_WITH(lstm.forward(xg::zeros({3, 2, 5})), "LSTM: input.size(-1) must be equal to input_size. Expected 4, got 5");
+    CHECK_THROWS_WITH(lstm.forward(xg::zeros({3, 2, 1, 4})), "LSTM: input must have 3 dimensions (seq_len, batch, input_size)");
+    CHECK_THROWS_WITH(lstm.forward(xg::zeros({3, 2, 4}), {xg::zeros({1, 2, 5}), xg::zeros({2, 2, 5})}),
+                      "LSTM: expected hidden state h0 of shape (2, 2, 5), got (1, 2, 5)");
+    CHECK_THROWS_WITH(lstm.forward(xg::zeros({3, 2, 4}), {}, {3}), "LSTM: 1 lengths given for a batch of 2 sequences");
+    CHECK_THROWS_WITH(lstm.forward(xg::zeros({3, 2, 4}), {}, {3, 4}), "LSTM: length 4 of sequence 1 is outside [1, 3]");
+    CHECK_THROWS_WITH(xg::nn::LSTM(xg::nn::LSTMOptions(4, 5).proj_size(5)), "proj_size 5 has to be smaller than hidden_size 5");
+    CHECK_THROWS_WITH(xg::nn::RNN(xg::nn::RNNOptions(4, 5).nonlinearity("sigmoid")), "RNN: unknown nonlinearity 'sigmoid'");
+    xg::nn::GRUCell cell(xg::nn::GRUCellOptions(3, 4));
+    CHECK_THROWS_WITH(cell.forward(xg::zeros({2, 5})), "GRUCell: input has inconsistent input_size: got 5 expected 3");
+}
