@@ -5,3 +5,4 @@
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
 #include "nn/nn.hpp"
+#include "optim/optim.hpp"
