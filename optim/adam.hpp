@@ -1,0 +1,58 @@
+// Adam (with optional L2 weight decay, AMSGrad and maximize), step for step as
+// PyTorch 1.13's torch.optim.Adam (single-tensor path):
+//
+//   t = t + 1
+//   g = ±grad + weight_decay * p
+//   m = beta1 * m + (1 - beta1) * g                    exp_avg
+//   v = beta2 * v + (1 - beta2) * g * g                exp_avg_sq
+//   v_max = max(v_max, v)                              max_exp_avg_sq (amsgrad; used for v below)
+//   p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+//
+// NOTE: eps is added after the bias correction of sqrt(v), as PyTorch does.
+//
+//   xg::optim::Adam opt(model.parameters(), xg::optim::AdamOptions(1e-3).betas({0.9, 0.98}));
+#pragma once
+
+#include <tuple>
+
+#include "optim/optimizer.hpp"
+
+namespace xg::optim {
+
+// (beta1, beta2): decay rates of the first and second moment averages.
+using Betas = std::tuple<double, double>;
+
+struct AdamOptions {
+    AdamOptions(double lr = 1e-3) : lr_(lr) {}  // NOLINT: implicit, as libtorch's
+    XG_ARG(double, lr);
+    XG_ARG(Betas, betas) = {0.9, 0.999};
+    XG_ARG(double, eps) = 1e-8;
+    XG_ARG(double, weight_decay) = 0;
+    XG_ARG(bool, amsgrad) = false;
+    XG_ARG(bool, maximize) = false;
+};
+
+class Adam : public Optimizer {
+public:
+    Adam(std::vector<Tensor> params, const AdamOptions& options = {});
+
+    AdamOptions options() const { return AdamOptions(options_).lr(lr()); }
+    std::string name() const override { return "Adam"; }
+    // "exp_avg", "exp_avg_sq" (+ "max_exp_avg_sq" with amsgrad)
+    std::vector<std::string> state_names() const override;
+
+protected:
+    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) override;
+    std::string extra_repr() const override;
+
+private:
+    AdamOptions options_;
+};
+
+namespace detail {
+// Shared by Adam and AdamW: PyTorch's option checks and the printout.
+void check_adam_options(const char* who, double lr, const Betas& betas, double eps, double weight_decay);
+std::string adam_repr(double lr, const Betas& betas, double eps, double weight_decay, bool amsgrad, bool maximize);
+}  // namespace detail
+
+}  // namespace xg::optim

@@ -1,0 +1,66 @@
+#include "optim/adamw.hpp"
+
+#include <cmath>
+
+#include "optim/kernel.hpp"
+
+namespace xg::optim {
+
+AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& o) : Optimizer(std::move(params), o.lr()), options_(o) {
+    detail::check_adam_options("AdamW", o.lr(), o.betas(), o.eps(), o.weight_decay());
+}
+
+std::vector<std::string> AdamW::state_names() const {
+    if (options_.amsgrad()) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+    return {"exp_avg", "exp_avg_sq"};
+}
+
+void AdamW::update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) {
+    if (!state.initialized) init_state(state, value);
+    state.step += 1;
+    const auto [beta1, beta2] = options_.betas();
+    const double t = static_cast<double>(state.step);
+    const double bias_correction1 = 1 - std::pow(beta1, t);
+    const double bias_correction2 = 1 - std::pow(beta2, t);
+    const float shrink = static_cast<float>(1 - lr() * options_.weight_decay());
+    const float step_size = static_cast<float>(lr() / bias_correction1);
+    const float bc2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
+    const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
+    const float one_b1 = static_cast<float>(1 - beta1), one_b2 = static_cast<float>(1 - beta2);
+    const float eps = static_cast<float>(options_.eps());
+    const float sign = options_.maximize() ? -1.f : 1.f;
+
+    const std::size_t n = value.size();
+    float* p = value.data();
+    const float* g = grad.data();
+    float* m = state.buffers[0].data();
+    float* v = state.buffers[1].data();
+    float* vmax = options_.amsgrad() ? state.buffers[2].data() : nullptr;
+    detail::with_flags(
+        [&](auto amsgrad) {
+            using namespace kernel;
+            for_each(n, [&](std::size_t i, auto like) {
+                using V = decltype(like);
+                const V gi = sign * load<V>(g + i);
+                const V decayed = load<V>(p + i) * shrink;
+                const V mi = load<V>(m + i) * b1 + one_b1 * gi;
+                V vi = load<V>(v + i) * b2 + one_b2 * (gi * gi);
+                store(m + i, mi);
+                store(v + i, vi);
+                if constexpr (amsgrad) {
+                    vi = max(load<V>(vmax + i), vi);
+                    store(vmax + i, vi);
+                }
+                const V denom = sqrt(vi) / bc2_sqrt + eps;
+                store(p + i, decayed - step_size * (mi / denom));
+            });
+        },
+        options_.amsgrad());
+}
+
+std::string AdamW::extra_repr() const {
+    const auto& o = options_;
+    return detail::adam_repr(lr(), o.betas(), o.eps(), o.weight_decay(), o.amsgrad(), o.maximize());
+}
+
+}  // namespace xg::optim

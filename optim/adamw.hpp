@@ -1,0 +1,46 @@
+// AdamW: Adam with decoupled weight decay (Loshchilov & Hutter), step for step as
+// PyTorch 1.13's torch.optim.AdamW (single-tensor path). The decay shrinks the
+// parameter before the Adam step instead of entering the gradient:
+//
+//   t = t + 1
+//   p = p * (1 - lr * weight_decay)
+//   g = ±grad
+//   m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g * g
+//   v_max = max(v_max, v)              (amsgrad; used for v below)
+//   p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+//
+//   xg::optim::AdamW opt(model.parameters(), xg::optim::AdamWOptions(1e-3).weight_decay(0.1));
+#pragma once
+
+#include "optim/adam.hpp"
+
+namespace xg::optim {
+
+struct AdamWOptions {
+    AdamWOptions(double lr = 1e-3) : lr_(lr) {}  // NOLINT: implicit, as libtorch's
+    XG_ARG(double, lr);
+    XG_ARG(Betas, betas) = {0.9, 0.999};
+    XG_ARG(double, eps) = 1e-8;
+    XG_ARG(double, weight_decay) = 1e-2;
+    XG_ARG(bool, amsgrad) = false;
+    XG_ARG(bool, maximize) = false;
+};
+
+class AdamW : public Optimizer {
+public:
+    AdamW(std::vector<Tensor> params, const AdamWOptions& options = {});
+
+    AdamWOptions options() const { return AdamWOptions(options_).lr(lr()); }
+    std::string name() const override { return "AdamW"; }
+    // "exp_avg", "exp_avg_sq" (+ "max_exp_avg_sq" with amsgrad)
+    std::vector<std::string> state_names() const override;
+
+protected:
+    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) override;
+    std::string extra_repr() const override;
+
+private:
+    AdamWOptions options_;
+};
+
+}  // namespace xg::optim

@@ -1,0 +1,244 @@
+#include "optim/lr_scheduler.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+
+namespace xg::optim {
+
+// ---- the base: PyTorch's _LRScheduler ----------------------------------------------
+
+LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(&optimizer) {
+    if (!optimizer.initial_lr()) optimizer.set_initial_lr(optimizer.lr());
+    base_lr_ = *optimizer.initial_lr();
+}
+
+void LRScheduler::initial_step() {
+    step_count_ = 0;
+    step();
+}
+
+void LRScheduler::set_optimizer_lr(double lr) {
+    XG_CHECK(std::isfinite(lr) && lr >= 0, name() << ": the schedule gives an invalid learning rate " << lr
+                                                  << " at epoch " << last_epoch_);
+    optimizer_->set_lr(lr);
+    last_lr_ = lr;
+}
+
+void LRScheduler::step() {
+    ++step_count_;
+    ++last_epoch_;
+    set_optimizer_lr(get_lr());
+}
+
+void LRScheduler::step(std::int64_t epoch) {
+    ++step_count_;
+    last_epoch_ = epoch;
+    set_optimizer_lr(closed_form_lr());
+}
+
+namespace {
+
+[[noreturn]] void load_fail(const nn::SafetensorsReader& r, const std::string& who, const std::string& what) {
+    throw std::runtime_error(r.path() + ": cannot load the " + who + " state: " + what);
+}
+
+// The one number in tensor `key`, which must exist.
+double one_number(const nn::SafetensorsReader& r, const std::string& who, const std::string& key) {
+    if (!r.contains(key)) load_fail(r, who, "missing tensor \"" + key + "\"");
+    const Shape s = r.shape(key);
+    std::size_t n = 1;
+    for (auto d : s) n *= d;
+    if (n != 1) load_fail(r, who, "tensor \"" + key + "\" should hold one number, it has shape " + shape_str(s));
+    return r.get<double>(key).data()[0];
+}
+
+std::int64_t one_integer(const nn::SafetensorsReader& r, const std::string& who, const std::string& key) {
+    const double v = one_number(r, who, key);
+    if (!(v == std::floor(v) && std::abs(v) < 9.0e15))
+        load_fail(r, who, "tensor \"" + key + "\" should hold an integer, it holds " + detail::fmt(v));
+    return static_cast<std::int64_t>(v);
+}
+
+}  // namespace
+
+void LRScheduler::save_state(nn::SafetensorsWriter& w, const std::string& prefix) const {
+    w.add(prefix + "last_epoch", xt::xarray<std::int64_t>(last_epoch_));
+    w.add(prefix + "base_lrs", xt::xarray<double>{base_lr_});
+    w.add(prefix + "_last_lr", xt::xarray<double>{last_lr_});
+    w.add(prefix + "_step_count", xt::xarray<std::int64_t>(step_count_));
+}
+
+void LRScheduler::load_state(const nn::SafetensorsReader& r, const std::string& prefix) {
+    const std::int64_t last_epoch = one_integer(r, name(), prefix + "last_epoch");
+    const double base_lr = one_number(r, name(), prefix + "base_lrs");
+    const double last_lr = one_number(r, name(), prefix + "_last_lr");
+    const std::int64_t step_count = one_integer(r, name(), prefix + "_step_count");
+    last_epoch_ = last_epoch;
+    base_lr_ = base_lr;
+    last_lr_ = last_lr;
+    step_count_ = step_count;
+}
+
+// ---- StepLR ------------------------------------------------------------------------
+
+StepLR::StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma)
+    : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
+    XG_CHECK(step_size > 0, "StepLR: step_size must be positive, got " << step_size);
+    initial_step();
+}
+
+double StepLR::get_lr() const {
+    if (last_epoch_ == 0 || last_epoch_ % step_size_ != 0) return current_lr();
+    return current_lr() * gamma_;
+}
+
+double StepLR::closed_form_lr() const {
+    // Python's // floors; epochs are >= 0 here
+    return base_lr_ * std::pow(gamma_, static_cast<double>(last_epoch_ / step_size_));
+}
+
+// ---- ExponentialLR -----------------------------------------------------------------
+
+ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : LRScheduler(optimizer), gamma_(gamma) {
+    initial_step();
+}
+
+double ExponentialLR::get_lr() const {
+    if (last_epoch_ == 0) return current_lr();
+    return current_lr() * gamma_;
+}
+
+double ExponentialLR::closed_form_lr() const { return base_lr_ * std::pow(gamma_, static_cast<double>(last_epoch_)); }
+
+// ---- CosineAnnealingLR -------------------------------------------------------------
+
+CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min)
+    : LRScheduler(optimizer), T_max_(T_max), eta_min_(eta_min) {
+    XG_CHECK(T_max > 0, "CosineAnnealingLR: T_max must be positive, got " << T_max);
+    XG_CHECK(eta_min >= 0, "CosineAnnealingLR: eta_min must be >= 0, got " << eta_min);
+    initial_step();
+}
+
+double CosineAnnealingLR::get_lr() const {
+    constexpr double pi = std::numbers::pi;
+    const double e = static_cast<double>(last_epoch_), T = static_cast<double>(T_max_);
+    if (last_epoch_ == 0) return current_lr();
+    if (step_count_ == 1 && last_epoch_ > 0)
+        return eta_min_ + (base_lr_ - eta_min_) * (1 + std::cos(e * pi / T)) / 2;
+    // Python's % is non-negative for a positive divisor
+    const std::int64_t period = 2 * T_max_;
+    if ((((last_epoch_ - 1 - T_max_) % period) + period) % period == 0)
+        return current_lr() + (base_lr_ - eta_min_) * (1 - std::cos(pi / T)) / 2;
+    return (1 + std::cos(pi * e / T)) / (1 + std::cos(pi * (e - 1) / T)) * (current_lr() - eta_min_) + eta_min_;
+}
+
+double CosineAnnealingLR::closed_form_lr() const {
+    constexpr double pi = std::numbers::pi;
+    return eta_min_ + (base_lr_ - eta_min_) * (1 + std::cos(pi * static_cast<double>(last_epoch_) / T_max_)) / 2;
+}
+
+// ---- LinearLR ----------------------------------------------------------------------
+
+LinearLR::LinearLR(Optimizer& optimizer, double start_factor, double end_factor, std::int64_t total_iters)
+    : LRScheduler(optimizer), start_factor_(start_factor), end_factor_(end_factor), total_iters_(total_iters) {
+    XG_CHECK(start_factor > 0 && start_factor <= 1,
+             "LinearLR: starting multiplicative factor expected to be in (0, 1], got " << start_factor);
+    XG_CHECK(end_factor >= 0 && end_factor <= 1,
+             "LinearLR: ending multiplicative factor expected to be in [0, 1], got " << end_factor);
+    XG_CHECK(total_iters > 0, "LinearLR: total_iters must be positive, got " << total_iters);
+    initial_step();
+}
+
+double LinearLR::get_lr() const {
+    if (last_epoch_ == 0) return current_lr() * start_factor_;
+    if (last_epoch_ > total_iters_) return current_lr();
+    const double slope = end_factor_ - start_factor_;
+    return current_lr() *
+           (1. + slope / (static_cast<double>(total_iters_) * start_factor_ + static_cast<double>(last_epoch_ - 1) * slope));
+}
+
+double LinearLR::closed_form_lr() const {
+    const double progress = static_cast<double>(std::min(total_iters_, last_epoch_));
+    return base_lr_ * (start_factor_ + (end_factor_ - start_factor_) * progress / static_cast<double>(total_iters_));
+}
+
+// ---- SequentialLR ------------------------------------------------------------------
+
+SequentialLR::SequentialLR(Optimizer& optimizer, std::vector<std::shared_ptr<LRScheduler>> schedulers,
+                           std::vector<std::int64_t> milestones)
+    : LRScheduler(optimizer), schedulers_(std::move(schedulers)), milestones_(std::move(milestones)) {
+    XG_CHECK(!schedulers_.empty(), "SequentialLR: expects at least one scheduler");
+    for (std::size_t i = 0; i < schedulers_.size(); ++i) {
+        XG_CHECK(schedulers_[i] != nullptr, "SequentialLR: scheduler " << i << " is null");
+        XG_CHECK(&schedulers_[i]->optimizer() == &optimizer,
+                 "SequentialLR: expects all schedulers to belong to the same optimizer, but scheduler "
+                     << i << " (" << schedulers_[i]->name() << ") drives a different one");
+    }
+    XG_CHECK(milestones_.size() + 1 == schedulers_.size(),
+             "SequentialLR: expects one milestone fewer than schedulers, got " << schedulers_.size() << " schedulers and "
+                                                                               << milestones_.size() << " milestones");
+    for (std::size_t i = 0; i < milestones_.size(); ++i)
+        XG_CHECK(milestones_[i] > 0 && (i == 0 || milestones_[i] > milestones_[i - 1]),
+                 "SequentialLR: milestones must be positive and increasing, got " << milestones_[i] << " at index " << i);
+
+    last_epoch_ = 0;
+    // each scheduler's constructor made its first step: undo them, restart the first
+    optimizer.set_lr(*optimizer.initial_lr());
+    for (auto& s : schedulers_) s->last_epoch_ -= 1;
+    schedulers_[0]->initial_step();
+    last_lr_ = schedulers_[0]->get_last_lr();
+}
+
+void SequentialLR::step() {
+    ++last_epoch_;
+    const auto idx = static_cast<std::size_t>(std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) -
+                                              milestones_.begin());
+    LRScheduler& s = *schedulers_[idx];
+    if (idx > 0 && milestones_[idx - 1] == last_epoch_)
+        s.step(0);  // the next scheduler starts from its epoch 0, on its base lr
+    else
+        s.step();
+    last_lr_ = s.get_last_lr();
+}
+
+void SequentialLR::step(std::int64_t) {
+    XG_FAIL("SequentialLR: step(epoch) is not supported; call step() once per epoch");
+}
+
+void SequentialLR::save_state(nn::SafetensorsWriter& w, const std::string& prefix) const {
+    w.add(prefix + "last_epoch", xt::xarray<std::int64_t>(last_epoch_));
+    w.add(prefix + "_last_lr", xt::xarray<double>{last_lr_});
+    for (std::size_t i = 0; i < schedulers_.size(); ++i)
+        schedulers_[i]->save_state(w, prefix + "_schedulers." + std::to_string(i) + ".");
+}
+
+void SequentialLR::load_state(const nn::SafetensorsReader& r, const std::string& prefix) {
+    const std::int64_t last_epoch = one_integer(r, name(), prefix + "last_epoch");
+    const double last_lr = one_number(r, name(), prefix + "_last_lr");
+    // the schedulers load one by one: put them back if a later one fails
+    struct Saved {
+        std::int64_t last_epoch, step_count;
+        double base_lr, last_lr;
+    };
+    std::vector<Saved> saved;
+    for (auto& s : schedulers_) saved.push_back({s->last_epoch_, s->step_count_, s->base_lr_, s->last_lr_});
+    try {
+        for (std::size_t i = 0; i < schedulers_.size(); ++i)
+            schedulers_[i]->load_state(r, prefix + "_schedulers." + std::to_string(i) + ".");
+    } catch (...) {
+        for (std::size_t i = 0; i < schedulers_.size(); ++i) {
+            auto& s = *schedulers_[i];
+            s.last_epoch_ = saved[i].last_epoch;
+            s.step_count_ = saved[i].step_count;
+            s.base_lr_ = saved[i].base_lr;
+            s.last_lr_ = saved[i].last_lr;
+        }
+        throw;
+    }
+    last_epoch_ = last_epoch;
+    last_lr_ = last_lr;
+}
+
+}  // namespace xg::optim

@@ -1,0 +1,161 @@
+// Learning-rate schedules, as torch.optim.lr_scheduler in PyTorch 1.13. A schedule sets
+// the optimizer's lr; construct it after the optimizer (that sets lr for epoch 0) and
+// call step() after each epoch's optimizer steps:
+//
+//   xg::optim::SGD opt(model.parameters(), 0.1);
+//   xg::optim::StepLR sched(opt, /*step_size=*/30, /*gamma=*/0.1);
+//   for (int epoch = 0; epoch < 100; ++epoch) {
+//       train_one_epoch(opt);
+//       sched.step();
+//   }
+//
+// Warm-up, then cosine decay:
+//
+//   auto warmup = std::make_shared<xg::optim::LinearLR>(opt, 0.1, 1.0, 5);
+//   auto cosine = std::make_shared<xg::optim::CosineAnnealingLR>(opt, 95);
+//   xg::optim::SequentialLR sched(opt, {warmup, cosine}, {5});
+//
+// Each schedule computes the next lr from the optimizer's current one (PyTorch's
+// chainable form), so schedules compose, and step(epoch) jumps to an epoch with the
+// closed form. save_state / load_state keep last_epoch (and the rest) in checkpoints.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "optim/optimizer.hpp"
+
+namespace xg::optim {
+
+class LRScheduler {
+public:
+    // Sets the optimizer's initial_lr (if no schedule did yet); base_lr is that value.
+    explicit LRScheduler(Optimizer& optimizer);
+    virtual ~LRScheduler() = default;
+    LRScheduler(const LRScheduler&) = delete;
+    LRScheduler& operator=(const LRScheduler&) = delete;
+
+    // Advance one epoch and set the optimizer's lr.
+    virtual void step();
+    // Jump to this epoch with the closed form (PyTorch's deprecated step(epoch)).
+    virtual void step(std::int64_t epoch);
+
+    // The lr this schedule set last (PyTorch returns one per parameter group).
+    double get_last_lr() const { return last_lr_; }
+    std::int64_t last_epoch() const { return last_epoch_; }
+    double base_lr() const { return base_lr_; }
+    Optimizer& optimizer() const { return *optimizer_; }
+    virtual std::string name() const = 0;
+
+    // "scheduler.last_epoch", "scheduler.base_lrs", "scheduler._last_lr",
+    // "scheduler._step_count" (PyTorch's state_dict names). load_state checks
+    // everything first and leaves the schedule unchanged on an error.
+    virtual void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "scheduler.") const;
+    virtual void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.");
+
+protected:
+    // The lr for last_epoch from the optimizer's current lr (chainable form).
+    virtual double get_lr() const = 0;
+    // The lr for last_epoch from base_lr alone; defaults to get_lr().
+    virtual double closed_form_lr() const { return get_lr(); }
+    // The first step, which every constructor ends with (PyTorch's _initial_step).
+    void initial_step();
+    double current_lr() const { return optimizer_->lr(); }
+    void set_optimizer_lr(double lr);
+
+    Optimizer* optimizer_;
+    std::int64_t last_epoch_ = -1;
+    std::int64_t step_count_ = 0;
+    double base_lr_ = 0;
+    double last_lr_ = 0;
+
+    friend class SequentialLR;
+};
+
+// lr = base_lr * gamma^(epoch / step_size): multiplied by gamma every step_size epochs.
+class StepLR : public LRScheduler {
+public:
+    StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma = 0.1);
+    std::string name() const override { return "StepLR"; }
+
+protected:
+    double get_lr() const override;
+    double closed_form_lr() const override;
+
+private:
+    std::int64_t step_size_;
+    double gamma_;
+};
+
+// lr = base_lr * gamma^epoch.
+class ExponentialLR : public LRScheduler {
+public:
+    ExponentialLR(Optimizer& optimizer, double gamma);
+    std::string name() const override { return "ExponentialLR"; }
+
+protected:
+    double get_lr() const override;
+    double closed_form_lr() const override;
+
+private:
+    double gamma_;
+};
+
+// lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2, computed
+// recursively as PyTorch does (so it goes back up after T_max, as PyTorch's does).
+class CosineAnnealingLR : public LRScheduler {
+public:
+    CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min = 0);
+    std::string name() const override { return "CosineAnnealingLR"; }
+
+protected:
+    double get_lr() const override;
+    double closed_form_lr() const override;
+
+private:
+    std::int64_t T_max_;
+    double eta_min_;
+};
+
+// The lr factor goes linearly from start_factor (epoch 0) to end_factor (epoch
+// total_iters) and stays there: linear warm-up with the defaults' end_factor 1.
+class LinearLR : public LRScheduler {
+public:
+    LinearLR(Optimizer& optimizer, double start_factor = 1.0 / 3, double end_factor = 1.0, std::int64_t total_iters = 5);
+    std::string name() const override { return "LinearLR"; }
+
+protected:
+    double get_lr() const override;
+    double closed_form_lr() const override;
+
+private:
+    double start_factor_, end_factor_;
+    std::int64_t total_iters_;
+};
+
+// Runs schedulers[0] until epoch milestones[0], then schedulers[1] (restarted at its
+// epoch 0) until milestones[1], and so on. The schedulers must drive this optimizer.
+class SequentialLR : public LRScheduler {
+public:
+    SequentialLR(Optimizer& optimizer, std::vector<std::shared_ptr<LRScheduler>> schedulers,
+                 std::vector<std::int64_t> milestones);
+    void step() override;
+    void step(std::int64_t epoch) override;  // not supported, as in PyTorch: throws
+    std::string name() const override { return "SequentialLR"; }
+
+    // "scheduler.last_epoch", "scheduler._last_lr" and each scheduler's state under
+    // "scheduler._schedulers.<i>.".
+    void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "scheduler.") const override;
+    void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.") override;
+
+protected:
+    double get_lr() const override { return current_lr(); }
+
+private:
+    std::vector<std::shared_ptr<LRScheduler>> schedulers_;
+    std::vector<std::int64_t> milestones_;
+};
+
+}  // namespace xg::optim

@@ -1,0 +1,81 @@
+#include "optim/rmsprop.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "optim/kernel.hpp"
+
+namespace xg::optim {
+
+RMSprop::RMSprop(std::vector<Tensor> params, const RMSpropOptions& o) : Optimizer(std::move(params), o.lr()), options_(o) {
+    XG_CHECK(o.lr() >= 0, "RMSprop: invalid learning rate: " << o.lr() << " (must be >= 0)");
+    XG_CHECK(o.eps() >= 0, "RMSprop: invalid epsilon value: " << o.eps() << " (must be >= 0)");
+    XG_CHECK(o.momentum() >= 0, "RMSprop: invalid momentum value: " << o.momentum() << " (must be >= 0)");
+    XG_CHECK(o.weight_decay() >= 0, "RMSprop: invalid weight_decay value: " << o.weight_decay() << " (must be >= 0)");
+    XG_CHECK(o.alpha() >= 0, "RMSprop: invalid alpha value: " << o.alpha() << " (must be >= 0)");
+}
+
+std::vector<std::string> RMSprop::state_names() const {
+    std::vector<std::string> names{"square_avg"};
+    if (options_.momentum() > 0) names.push_back("momentum_buffer");
+    if (options_.centered()) names.push_back("grad_avg");
+    return names;
+}
+
+void RMSprop::update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) {
+    if (!state.initialized) init_state(state, value);
+    state.step += 1;  // kept for the checkpoint, as PyTorch does; the update does not use it
+    const float lr = static_cast<float>(this->lr());
+    const float alpha = static_cast<float>(options_.alpha());
+    const float one_alpha = static_cast<float>(1 - options_.alpha());
+    const float eps = static_cast<float>(options_.eps());
+    const float wd = static_cast<float>(options_.weight_decay());
+    const float momentum = static_cast<float>(options_.momentum());
+    const float sign = options_.maximize() ? -1.f : 1.f;
+    const bool use_momentum = options_.momentum() > 0, centered = options_.centered();
+
+    const std::size_t n = value.size();
+    float* p = value.data();
+    const float* g = grad.data();
+    float* s = state.buffers[0].data();
+    float* b = use_momentum ? state.buffers[1].data() : nullptr;
+    float* a = centered ? state.buffers.back().data() : nullptr;
+    detail::with_flags(
+        [&](auto is_centered, auto has_momentum, auto decay) {
+            using namespace kernel;
+            for_each(n, [&](std::size_t i, auto like) {
+                using V = decltype(like);
+                V gi = sign * load<V>(g + i);
+                if constexpr (decay) gi = gi + wd * load<V>(p + i);
+                const V si = load<V>(s + i) * alpha + one_alpha * (gi * gi);
+                store(s + i, si);
+                V d;
+                if constexpr (is_centered) {
+                    const V ai = load<V>(a + i) * alpha + one_alpha * gi;
+                    store(a + i, ai);
+                    d = sqrt(si - ai * ai) + eps;
+                } else {
+                    d = sqrt(si) + eps;
+                }
+                if constexpr (has_momentum) {
+                    const V bi = load<V>(b + i) * momentum + gi / d;
+                    store(b + i, bi);
+                    store(p + i, load<V>(p + i) - lr * bi);
+                } else {
+                    store(p + i, load<V>(p + i) - lr * (gi / d));
+                }
+            });
+        },
+        centered, use_momentum, wd != 0);
+}
+
+std::string RMSprop::extra_repr() const {
+    const auto& o = options_;
+    std::ostringstream os;
+    os << "lr=" << detail::fmt(lr()) << ", alpha=" << detail::fmt(o.alpha()) << ", eps=" << detail::fmt(o.eps())
+       << ", weight_decay=" << detail::fmt(o.weight_decay()) << ", momentum=" << detail::fmt(o.momentum())
+       << ", centered=" << (o.centered() ? "true" : "false") << ", maximize=" << (o.maximize() ? "true" : "false");
+    return os.str();
+}
+
+}  // namespace xg::optim

@@ -1,0 +1,46 @@
+// RMSprop with optional weight decay, momentum, centering and maximize, step for step
+// as PyTorch 1.13's torch.optim.RMSprop (single-tensor path):
+//
+//   g = ±grad + weight_decay * p
+//   s = alpha * s + (1 - alpha) * g * g              square_avg
+//   a = alpha * a + (1 - alpha) * g                  grad_avg (centered)
+//   d = sqrt(s - a * a) + eps   (centered)   or   d = sqrt(s) + eps
+//   b = momentum * b + g / d;  p = p - lr * b        momentum_buffer (momentum > 0)
+//   p = p - lr * g / d                               (momentum == 0)
+//
+//   xg::optim::RMSprop opt(model.parameters(), xg::optim::RMSpropOptions(1e-2).momentum(0.9).centered(true));
+#pragma once
+
+#include "optim/optimizer.hpp"
+
+namespace xg::optim {
+
+struct RMSpropOptions {
+    RMSpropOptions(double lr = 1e-2) : lr_(lr) {}  // NOLINT: implicit, as libtorch's
+    XG_ARG(double, lr);
+    XG_ARG(double, alpha) = 0.99;
+    XG_ARG(double, eps) = 1e-8;
+    XG_ARG(double, weight_decay) = 0;
+    XG_ARG(double, momentum) = 0;
+    XG_ARG(bool, centered) = false;
+    XG_ARG(bool, maximize) = false;
+};
+
+class RMSprop : public Optimizer {
+public:
+    RMSprop(std::vector<Tensor> params, const RMSpropOptions& options = {});
+
+    RMSpropOptions options() const { return RMSpropOptions(options_).lr(lr()); }
+    std::string name() const override { return "RMSprop"; }
+    // "square_avg" (+ "momentum_buffer" when momentum > 0, + "grad_avg" when centered)
+    std::vector<std::string> state_names() const override;
+
+protected:
+    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) override;
+    std::string extra_repr() const override;
+
+private:
+    RMSpropOptions options_;
+};
+
+}  // namespace xg::optim

@@ -1,0 +1,78 @@
+#include "optim/sgd.hpp"
+
+#include <sstream>
+
+namespace xg::optim {
+
+SGD::SGD(std::vector<Tensor> params, const SGDOptions& o) : Optimizer(std::move(params), o.lr()), options_(o) {
+    XG_CHECK(o.lr() >= 0, "SGD: invalid learning rate: " << o.lr() << " (must be >= 0)");
+    XG_CHECK(o.momentum() >= 0, "SGD: invalid momentum value: " << o.momentum() << " (must be >= 0)");
+    XG_CHECK(o.weight_decay() >= 0, "SGD: invalid weight_decay value: " << o.weight_decay() << " (must be >= 0)");
+    XG_CHECK(!o.nesterov() || (o.momentum() > 0 && o.dampening() == 0),
+             "SGD: Nesterov momentum requires a momentum and zero dampening (got momentum=" << o.momentum()
+                                                                                            << ", dampening=" << o.dampening() << ")");
+}
+
+std::vector<std::string> SGD::state_names() const {
+    if (options_.momentum() != 0) return {"momentum_buffer"};
+    return {};
+}
+
+void SGD::update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) {
+    const float lr = static_cast<float>(this->lr());
+    const float sign = options_.maximize() ? -1.f : 1.f;
+    const float wd = static_cast<float>(options_.weight_decay());
+    const float momentum = static_cast<float>(options_.momentum());
+    const float keep = static_cast<float>(1 - options_.dampening());
+    const std::size_t n = value.size();
+    float* p = value.data();
+    const float* g = grad.data();
+
+    // plain loops: without sqrt the compiler vectorises them
+    if (options_.momentum() == 0) {
+        detail::with_flags(
+            [&](auto decay) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    float d = sign * g[i];
+                    if constexpr (decay) d += wd * p[i];
+                    p[i] -= lr * d;
+                }
+            },
+            wd != 0);
+        return;
+    }
+    // the buffer starts as a copy of the first (decayed) gradient, not from zeros
+    const bool first = !state.initialized;
+    if (first) {
+        state.initialized = true;
+        state.buffers.assign(1, xt::xarray<float>::from_shape(value.shape()));
+    }
+    float* b = state.buffers[0].data();
+    detail::with_flags(
+        [&](auto first_step, auto use_nesterov, auto decay) {
+            for (std::size_t i = 0; i < n; ++i) {
+                float d = sign * g[i];
+                if constexpr (decay) d += wd * p[i];
+                if constexpr (first_step)
+                    b[i] = d;
+                else
+                    b[i] = b[i] * momentum + keep * d;
+                if constexpr (use_nesterov)
+                    d += momentum * b[i];
+                else
+                    d = b[i];
+                p[i] -= lr * d;
+            }
+        },
+        first, options_.nesterov(), wd != 0);
+}
+
+std::string SGD::extra_repr() const {
+    std::ostringstream os;
+    os << "lr=" << detail::fmt(lr()) << ", momentum=" << detail::fmt(options_.momentum())
+       << ", dampening=" << detail::fmt(options_.dampening()) << ", weight_decay=" << detail::fmt(options_.weight_decay())
+       << ", nesterov=" << (options_.nesterov() ? "true" : "false") << ", maximize=" << (options_.maximize() ? "true" : "false");
+    return os.str();
+}
+
+}  // namespace xg::optim

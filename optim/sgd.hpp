@@ -1,0 +1,46 @@
+// SGD with optional momentum, dampening, Nesterov momentum, L2 weight decay and
+// maximize, step for step as PyTorch 1.13's torch.optim.SGD:
+//
+//   g = ±grad + weight_decay * p
+//   b = g                                   on the first step (no dampening)
+//   b = momentum * b + (1 - dampening) * g  after
+//   g = g + momentum * b  (nesterov)   or   g = b
+//   p = p - lr * g
+//
+//   xg::optim::SGD opt(model.parameters(), xg::optim::SGDOptions(0.1).momentum(0.9).nesterov(true));
+#pragma once
+
+#include "optim/optimizer.hpp"
+
+namespace xg::optim {
+
+struct SGDOptions {
+    SGDOptions(double lr) : lr_(lr) {}  // NOLINT: implicit, as libtorch's
+    XG_ARG(double, lr);
+    XG_ARG(double, momentum) = 0;
+    XG_ARG(double, dampening) = 0;
+    XG_ARG(double, weight_decay) = 0;
+    XG_ARG(bool, nesterov) = false;
+    XG_ARG(bool, maximize) = false;
+};
+
+class SGD : public Optimizer {
+public:
+    SGD(std::vector<Tensor> params, const SGDOptions& options);
+
+    // The options, with the current lr.
+    SGDOptions options() const { return SGDOptions(options_).lr(lr()); }
+    std::string name() const override { return "SGD"; }
+    // "momentum_buffer" when momentum != 0 (PyTorch keeps no step count for SGD).
+    std::vector<std::string> state_names() const override;
+    bool has_step() const override { return false; }
+
+protected:
+    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) override;
+    std::string extra_repr() const override;
+
+private:
+    SGDOptions options_;
+};
+
+}  // namespace xg::optim

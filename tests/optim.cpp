@@ -1,0 +1,236 @@
+// Optimizers, gradient clipping and lr schedules against PyTorch 1.13: the same initial
+// values and gradients (fixtures/optim.safetensors, made by
+// fixtures/make_optim_fixtures.py) must give the same parameters after every step.
+#define BOOST_TEST_MODULE optim
+#include "common.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "optim/optim.hpp"
+
+using namespace test;
+using xg::Tensor;
+namespace optim = xg::optim;
+
+namespace {
+
+constexpr double fixture_rtol = 1e-4, fixture_atol = 1e-5;
+constexpr int steps = 6, num_params = 2, epochs = 12;
+
+const xg::nn::SafetensorsReader& fixtures() {
+    static const xg::nn::SafetensorsReader r("fixtures/optim.safetensors");
+    return r;
+}
+
+std::string key(const std::string& a, int k, int i) { return a + "." + std::to_string(k) + "." + std::to_string(i); }
+
+// Fresh parameters with the fixture's initial values.
+std::vector<Tensor> fresh_params() {
+    std::vector<Tensor> ps;
+    for (int i = 0; i < num_params; ++i)
+        ps.push_back(xg::from_array(fixtures().get<float>("init." + std::to_string(i)), true));
+    return ps;
+}
+
+// Step k's gradients; a parameter the fixture gives none gets none.
+void set_grads(const std::vector<Tensor>& ps, int k) {
+    for (int i = 0; i < num_params; ++i) {
+        const std::string name = key("grad", k, i);
+        if (fixtures().contains(name)) {
+            ps[i].grad() = fixtures().get<float>(name);
+        } else {
+            ps[i].impl()->grad = xt::xarray<float>();
+            ps[i].impl()->has_grad = false;
+        }
+    }
+}
+
+using Make = std::function<std::unique_ptr<optim::Optimizer>(std::vector<Tensor>)>;
+
+template <class O, class Options>
+Make make(Options o) {
+    return [o](std::vector<Tensor> ps) { return std::make_unique<O>(std::move(ps), o); };
+}
+
+// Replays the fixture's gradients and compares the parameters after every step.
+void check_against_torch(const std::string& name, const Make& make_optimizer, double clip = 0) {
+    BOOST_TEST_CONTEXT("case " << name) {
+        auto ps = fresh_params();
+        auto opt = make_optimizer(ps);
+        for (int k = 0; k < steps; ++k) {
+            set_grads(ps, k);
+            if (clip > 0) optim::clip_grad_norm(ps, clip);
+            opt->step();
+            for (int i = 0; i < num_params; ++i) BOOST_TEST_CONTEXT("step " << k << ", parameter " << i) {
+                    CHECK_CLOSE_ARRAYS(ps[i].value(), fixtures().get<float>(name + ".step." + std::to_string(k) + "." +
+                                                                            std::to_string(i)),
+                                       fixture_rtol, fixture_atol);
+                }
+        }
+    }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(fixture_file_is_there) {
+    BOOST_TEST(fixtures().contains("init.0"));
+    BOOST_TEST(!fixtures().contains("grad.2.1"));  // the skipped gradient every case sees
+}
+
+BOOST_AUTO_TEST_CASE(sgd_matches_torch) {
+    check_against_torch("sgd_plain", make<optim::SGD>(optim::SGDOptions(0.1)));
+    check_against_torch("sgd_momentum_dampening", make<optim::SGD>(optim::SGDOptions(0.1).momentum(0.9).dampening(0.3)));
+    check_against_torch("sgd_nesterov", make<optim::SGD>(optim::SGDOptions(0.05).momentum(0.9).nesterov(true)));
+    check_against_torch("sgd_weight_decay", make<optim::SGD>(optim::SGDOptions(0.1).momentum(0.5).weight_decay(0.1)));
+    check_against_torch("sgd_maximize", make<optim::SGD>(optim::SGDOptions(0.1).weight_decay(0.1).maximize(true)));
+}
+
+BOOST_AUTO_TEST_CASE(sgd_with_clipped_gradients_matches_torch) {
+    check_against_torch("sgd_clipped", make<optim::SGD>(optim::SGDOptions(0.5).momentum(0.9)), /*clip=*/1.0);
+}
+
+BOOST_AUTO_TEST_CASE(adam_matches_torch) {
+    check_against_torch("adam_default", make<optim::Adam>(optim::AdamOptions(0.05)));
+    check_against_torch("adam_weight_decay",
+                        make<optim::Adam>(optim::AdamOptions(0.05).betas({0.8, 0.99}).eps(1e-6).weight_decay(0.1)));
+    check_against_torch("adam_amsgrad", make<optim::Adam>(optim::AdamOptions(0.05).weight_decay(0.05).amsgrad(true)));
+    check_against_torch("adam_large_eps", make<optim::Adam>(optim::AdamOptions(0.05).eps(0.1)));
+}
+
+BOOST_AUTO_TEST_CASE(adamw_matches_torch) {
+    check_against_torch("adamw_default", make<optim::AdamW>(optim::AdamWOptions(0.05)));
+    check_against_torch("adamw_amsgrad_maximize",
+                        make<optim::AdamW>(optim::AdamWOptions(0.05).weight_decay(0.1).amsgrad(true).maximize(true).eps(0.01)));
+}
+
+BOOST_AUTO_TEST_CASE(rmsprop_matches_torch) {
+    check_against_torch("rmsprop_plain", make<optim::RMSprop>(optim::RMSpropOptions(0.01)));
+    check_against_torch("rmsprop_centered_momentum",
+                        make<optim::RMSprop>(
+                            optim::RMSpropOptions(0.01).alpha(0.9).momentum(0.9).centered(true).weight_decay(0.01).eps(0.05)));
+}
+
+BOOST_AUTO_TEST_CASE(adagrad_matches_torch) {
+    check_against_torch("adagrad_default", make<optim::Adagrad>(optim::AdagradOptions(0.1)));
+    check_against_torch("adagrad_decay", make<optim::Adagrad>(optim::AdagradOptions(0.1).lr_decay(0.05).weight_decay(0.01)
+                                                                  .initial_accumulator_value(0.1).eps(0.1)));
+}
+
+BOOST_AUTO_TEST_CASE(clip_grad_norm_matches_torch) {
+    for (const std::string c : {"norm2", "norm_inf", "norm1", "norm3"}) {
+        const auto config = fixtures().get<double>("clip." + c + ".config");  // max_norm, norm_type
+        for (int k = 0; k < steps; ++k) BOOST_TEST_CONTEXT(c << ", gradients of step " << k) {
+                auto ps = fresh_params();
+                set_grads(ps, k);
+                const float total = optim::clip_grad_norm(ps, config(0), config(1));
+                const double expected = fixtures().get<double>("clip." + c + ".total." + std::to_string(k))();
+                BOOST_TEST(std::abs(total - expected) <= fixture_atol + fixture_rtol * std::abs(expected),
+                           "total norm " << total << " vs torch " << expected);
+                for (int i = 0; i < num_params; ++i) {
+                    const std::string name = key("clip." + c + ".grad", k, i);
+                    BOOST_TEST(ps[i].has_grad() == fixtures().contains(name));
+                    if (ps[i].has_grad()) CHECK_CLOSE_ARRAYS(ps[i].grad(), fixtures().get<float>(name), fixture_rtol, fixture_atol);
+                }
+            }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(clip_grad_value_matches_torch) {
+    auto ps = fresh_params();
+    set_grads(ps, 0);
+    optim::clip_grad_value(ps, 0.5);
+    for (int i = 0; i < num_params; ++i)
+        CHECK_CLOSE_ARRAYS(ps[i].grad(), fixtures().get<float>("clip.value.grad." + std::to_string(i)), fixture_rtol, fixture_atol);
+}
+
+// ---- lr schedules: the lr at construction and after each of 12 epochs -------------
+
+namespace {
+
+using MakeSchedule = std::function<std::shared_ptr<optim::LRScheduler>(optim::Optimizer&)>;
+
+void check_schedule(const std::string& name, const MakeSchedule& make_schedule) {
+    BOOST_TEST_CONTEXT("schedule " << name) {
+        optim::SGD opt(fresh_params(), 0.1);
+        auto sched = make_schedule(opt);
+        const auto expected = fixtures().get<double>("sched." + name + ".lr");
+        BOOST_REQUIRE(expected.size() == std::size_t(epochs + 1));
+        std::vector<double> got{sched->get_last_lr()};
+        for (int e = 0; e < epochs; ++e) {
+            opt.step();
+            sched->step();
+            BOOST_TEST(opt.lr() == sched->get_last_lr());
+            got.push_back(sched->get_last_lr());
+        }
+        BOOST_TEST(sched->last_epoch() == epochs);
+        // both sides compute in double: far tighter than the float tolerance
+        CHECK_CLOSE_ARRAYS(got, expected, 1e-12, 1e-15);
+    }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(step_lr_matches_torch) {
+    check_schedule("step", [](optim::Optimizer& o) { return std::make_shared<optim::StepLR>(o, 3, 0.5); });
+}
+
+BOOST_AUTO_TEST_CASE(exponential_lr_matches_torch) {
+    check_schedule("exponential", [](optim::Optimizer& o) { return std::make_shared<optim::ExponentialLR>(o, 0.9); });
+}
+
+BOOST_AUTO_TEST_CASE(cosine_annealing_lr_matches_torch) {
+    // 12 epochs with T_max 5: past the minimum and back up, as PyTorch's recursive form goes
+    check_schedule("cosine", [](optim::Optimizer& o) { return std::make_shared<optim::CosineAnnealingLR>(o, 5, 0.001); });
+}
+
+BOOST_AUTO_TEST_CASE(linear_lr_matches_torch) {
+    check_schedule("linear", [](optim::Optimizer& o) { return std::make_shared<optim::LinearLR>(o, 0.25, 1.0, 4); });
+}
+
+BOOST_AUTO_TEST_CASE(sequential_lr_matches_torch) {
+    check_schedule("sequential", [](optim::Optimizer& o) {
+        auto warmup = std::make_shared<optim::LinearLR>(o, 0.1, 1.0, 3);
+        auto cosine = std::make_shared<optim::CosineAnnealingLR>(o, 8);
+        return std::make_shared<optim::SequentialLR>(o, std::vector<std::shared_ptr<optim::LRScheduler>>{warmup, cosine},
+                                                     std::vector<std::int64_t>{3});
+    });
+}
+
+BOOST_AUTO_TEST_CASE(chained_schedules_match_torch) {
+    // two schedules on one optimizer: each scales the lr the other set
+    optim::SGD opt(fresh_params(), 0.1);
+    optim::StepLR decay(opt, 3, 0.5);
+    optim::LinearLR warmup(opt, 0.5, 1.0, 4);
+    std::vector<double> got{opt.lr()};
+    for (int e = 0; e < epochs; ++e) {
+        opt.step();
+        decay.step();
+        warmup.step();
+        got.push_back(opt.lr());
+    }
+    CHECK_CLOSE_ARRAYS(got, fixtures().get<double>("sched.chained.lr"), 1e-12, 1e-15);
+}
+
+BOOST_AUTO_TEST_CASE(closed_form_agrees_with_the_recursive_form) {
+    // step(epoch) jumps with the closed form; within one cosine period both forms agree
+    optim::SGD a(fresh_params(), 0.1), b(fresh_params(), 0.1);
+    optim::CosineAnnealingLR ra(a, 10, 0.01), rb(b, 10, 0.01);
+    for (int e = 1; e <= 10; ++e) {
+        ra.step();
+        rb.step(e);
+        BOOST_TEST(std::abs(ra.get_last_lr() - rb.get_last_lr()) < 1e-12);
+    }
+    optim::SGD c(fresh_params(), 0.1), d(fresh_params(), 0.1);
+    optim::StepLR sc(c, 3, 0.5), sd(d, 3, 0.5);
+    optim::LinearLR lc(c, 0.5, 1.0, 4);  // chained: both act on c's lr
+    for (int e = 1; e <= 8; ++e) {
+        sc.step();
+        lc.step();
+    }
+    sd.step(8);
+    // step 0.1 * 0.5^2 = 0.025 times the finished warm-up factor 1
+    BOOST_TEST(std::abs(c.lr() - 0.025) < 1e-12);
+    BOOST_TEST(std::abs(d.lr() - 0.025) < 1e-12);
+}

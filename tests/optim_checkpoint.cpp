@@ -1,0 +1,410 @@
+// Optimizer and schedule state in checkpoints (round trip, errors for wrong files),
+// option checks, and what step() and zero_grad() do with parameters without gradients.
+#define BOOST_TEST_MODULE optim_checkpoint
+#include "common.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "optim/optim.hpp"
+
+using namespace test;
+using xg::Tensor;
+namespace optim = xg::optim;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Two parameters with fixed values; each call gives fresh copies of the same values.
+std::vector<Tensor> fresh_params() {
+    xt::xarray<float> a = xt::xarray<float>::from_shape({3, 4}), b = xt::xarray<float>::from_shape({5});
+    for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = std::sin(0.7f * float(i) + 0.3f);
+    for (std::size_t i = 0; i < b.size(); ++i) b.data()[i] = std::cos(1.3f * float(i));
+    return {xg::from_array(a, true), xg::from_array(b, true)};
+}
+
+// A deterministic gradient for step k (parameter 1 gets none at step 1).
+void set_grads(const std::vector<Tensor>& ps, int k) {
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+        if (k == 1 && i == 1) {
+            ps[i].impl()->grad = xt::xarray<float>();
+            ps[i].impl()->has_grad = false;
+            continue;
+        }
+        xt::xarray<float> g = xt::xarray<float>::from_shape(ps[i].shape());
+        for (std::size_t j = 0; j < g.size(); ++j) g.data()[j] = std::sin(float(k * 31 + j * 7 + i)) * float(k + 1);
+        ps[i].grad() = g;
+    }
+}
+
+// A file in the system's temporary folder, removed at the end of the test.
+struct TempFile {
+    std::string path;
+    explicit TempFile(const std::string& name)
+        : path((fs::temp_directory_path() / ("xgrad_optim_" + std::to_string(::getpid()) + "_" + name)).string()) {}
+    ~TempFile() { fs::remove(path); }
+};
+
+using Make = std::function<std::unique_ptr<optim::Optimizer>(std::vector<Tensor>)>;
+
+template <class O, class Options>
+Make make(Options o) {
+    return [o](std::vector<Tensor> ps) { return std::make_unique<O>(std::move(ps), o); };
+}
+
+const std::vector<std::pair<std::string, Make>>& all_optimizers() {
+    static const std::vector<std::pair<std::string, Make>> all = {
+        {"SGD", make<optim::SGD>(optim::SGDOptions(0.1))},
+        {"SGD momentum", make<optim::SGD>(optim::SGDOptions(0.1).momentum(0.9).dampening(0.1))},
+        {"Adam", make<optim::Adam>(optim::AdamOptions(0.05).weight_decay(0.01))},
+        {"Adam amsgrad", make<optim::Adam>(optim::AdamOptions(0.05).amsgrad(true))},
+        {"AdamW", make<optim::AdamW>(optim::AdamWOptions(0.05))},
+        {"RMSprop centered", make<optim::RMSprop>(optim::RMSpropOptions(0.01).momentum(0.9).centered(true))},
+        {"Adagrad", make<optim::Adagrad>(optim::AdagradOptions(0.1).lr_decay(0.01).initial_accumulator_value(0.1))},
+    };
+    return all;
+}
+
+bool same_values(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (a[i].value() != b[i].value()) return false;
+    return true;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(state_round_trip_continues_exactly) {
+    // train 5 steps uninterrupted, or 3 steps, save, load into a fresh optimizer over
+    // fresh copies of the parameters, 2 more steps: the same values, bit for bit
+    for (const auto& [name, make_optimizer] : all_optimizers()) BOOST_TEST_CONTEXT(name) {
+            auto straight = fresh_params();
+            auto opt = make_optimizer(straight);
+            optim::StepLR sched(*opt, 2, 0.5);
+            for (int k = 0; k < 5; ++k) {
+                set_grads(straight, k);
+                opt->step();
+                sched.step();
+            }
+
+            auto first = fresh_params();
+            auto opt1 = make_optimizer(first);
+            optim::StepLR sched1(*opt1, 2, 0.5);
+            for (int k = 0; k < 3; ++k) {
+                set_grads(first, k);
+                opt1->step();
+                sched1.step();
+            }
+            TempFile file("round_trip.safetensors");
+            {
+                xg::nn::SafetensorsWriter w;
+                for (std::size_t i = 0; i < first.size(); ++i) w.add("model." + std::to_string(i), first[i].value());
+                opt1->save_state(w);
+                sched1.save_state(w);
+                w.write(file.path);
+            }
+
+            auto resumed = fresh_params();
+            auto opt2 = make_optimizer(resumed);
+            optim::StepLR sched2(*opt2, 2, 0.5);
+            xg::nn::SafetensorsReader r(file.path);
+            for (std::size_t i = 0; i < resumed.size(); ++i) resumed[i].value() = r.get<float>("model." + std::to_string(i));
+            opt2->load_state(r);
+            sched2.load_state(r);
+            BOOST_TEST(sched2.last_epoch() == 3);
+            BOOST_TEST(opt2->lr() == opt1->lr());
+            for (std::size_t i = 0; i < resumed.size(); ++i) {
+                BOOST_TEST(opt2->state(i).initialized == opt1->state(i).initialized);
+                BOOST_TEST(opt2->state(i).step == opt1->state(i).step);
+            }
+            for (int k = 3; k < 5; ++k) {
+                set_grads(resumed, k);
+                opt2->step();
+                sched2.step();
+            }
+            BOOST_TEST(same_values(resumed, straight));
+            BOOST_TEST(opt2->lr() == opt->lr());
+        }
+}
+
+BOOST_AUTO_TEST_CASE(state_uses_torch_names) {
+    auto ps = fresh_params();
+    optim::Adam opt(ps, optim::AdamOptions(0.01).amsgrad(true));
+    set_grads(ps, 1);  // parameter 1 has no gradient: no state, as in PyTorch
+    opt.step();
+    xg::nn::SafetensorsWriter w;
+    opt.save_state(w);
+    TempFile file("names.safetensors");
+    w.write(file.path);
+    xg::nn::SafetensorsReader r(file.path);
+    const std::vector<std::string> want = {"optimizer.param_groups.0.lr",          "optimizer.param_groups.0.params",
+                                           "optimizer.state.0.step",               "optimizer.state.0.exp_avg",
+                                           "optimizer.state.0.exp_avg_sq",         "optimizer.state.0.max_exp_avg_sq"};
+    BOOST_TEST(r.names() == want, boost::test_tools::per_element());
+    BOOST_TEST(r.get<std::int64_t>("optimizer.state.0.step")() == 1);
+    BOOST_TEST(r.shape("optimizer.state.0.exp_avg") == (xg::Shape{3, 4}), boost::test_tools::per_element());
+}
+
+namespace {
+
+// Saves a trained Adam's state, lets `edit` change the tensors, writes them to a file.
+std::string broken_state_file(const TempFile& file,
+                              const std::function<void(std::map<std::string, xt::xarray<double>>&)>& edit) {
+    auto ps = fresh_params();
+    optim::Adam opt(ps, optim::AdamOptions(0.01));
+    set_grads(ps, 0);
+    opt.step();
+    TempFile tmp("broken_source.safetensors");
+    xg::nn::SafetensorsWriter w;
+    opt.save_state(w);
+    w.write(tmp.path);
+    xg::nn::SafetensorsReader r(tmp.path);
+    std::map<std::string, xt::xarray<double>> tensors;
+    for (const auto& n : r.names()) tensors[n] = r.get<double>(n);
+    edit(tensors);
+    xg::nn::SafetensorsWriter out;
+    for (const auto& [n, t] : tensors) out.add(n, t);
+    out.write(file.path);
+    return file.path;
+}
+
+// Loading the file into a trained Adam throws with `message` and changes nothing.
+void check_load_fails(const std::string& path, const std::string& message) {
+    auto ps = fresh_params();
+    optim::Adam opt(ps, optim::AdamOptions(0.01));
+    for (int k = 0; k < 3; ++k) {
+        set_grads(ps, k);
+        opt.step();
+    }
+    const auto before0 = opt.state(0), before1 = opt.state(1);
+    const double lr = opt.lr();
+    xg::nn::SafetensorsReader r(path);
+    BOOST_CHECK_EXCEPTION(opt.load_state(r), std::runtime_error, message_has(message));
+    BOOST_CHECK_EXCEPTION(opt.load_state(r), std::runtime_error, message_has(path));
+    BOOST_TEST(opt.lr() == lr);
+    BOOST_TEST(opt.state(0).step == before0.step);
+    BOOST_TEST(opt.state(1).step == before1.step);
+    BOOST_TEST(opt.state(0).buffers[0] == before0.buffers[0]);
+    BOOST_TEST(opt.state(1).buffers[1] == before1.buffers[1]);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(load_state_rejects_a_missing_tensor) {
+    TempFile file("missing.safetensors");
+    broken_state_file(file, [](auto& t) { t.erase("optimizer.state.0.exp_avg_sq"); });
+    check_load_fails(file.path, "missing tensor \"optimizer.state.0.exp_avg_sq\"");
+
+    TempFile no_lr("missing_lr.safetensors");
+    broken_state_file(no_lr, [](auto& t) { t.erase("optimizer.param_groups.0.lr"); });
+    check_load_fails(no_lr.path, "missing tensor \"optimizer.param_groups.0.lr\"");
+}
+
+BOOST_AUTO_TEST_CASE(load_state_rejects_a_wrong_shape) {
+    TempFile file("shape.safetensors");
+    broken_state_file(file, [](auto& t) { t["optimizer.state.1.exp_avg"] = xt::zeros<double>({6}); });
+    check_load_fails(file.path, "size mismatch for \"optimizer.state.1.exp_avg\": the file has shape (6), parameter 1 has shape (5)");
+}
+
+BOOST_AUTO_TEST_CASE(load_state_rejects_unexpected_tensors_and_other_models) {
+    TempFile file("unexpected.safetensors");
+    broken_state_file(file, [](auto& t) { t["optimizer.state.0.max_exp_avg_sq"] = xt::zeros<double>({3, 4}); });
+    check_load_fails(file.path, "unexpected tensor \"optimizer.state.0.max_exp_avg_sq\"");
+
+    TempFile count("count.safetensors");
+    broken_state_file(count, [](auto& t) { t["optimizer.param_groups.0.params"] = xt::xarray<double>{0, 1, 2}; });
+    check_load_fails(count.path, "the file's optimizer has 3 parameters");
+}
+
+BOOST_AUTO_TEST_CASE(load_state_rejects_another_optimizers_state) {
+    TempFile file("sgd.safetensors");
+    {
+        auto ps = fresh_params();
+        optim::SGD sgd(ps, optim::SGDOptions(0.1).momentum(0.9));
+        set_grads(ps, 0);
+        sgd.step();
+        xg::nn::SafetensorsWriter w;
+        sgd.save_state(w);
+        w.write(file.path);
+    }
+    check_load_fails(file.path, "unexpected tensor \"optimizer.state.0.momentum_buffer\"");
+}
+
+BOOST_AUTO_TEST_CASE(scheduler_load_state_checks_names) {
+    auto ps = fresh_params();
+    optim::SGD opt(ps, 0.1);
+    optim::ExponentialLR sched(opt, 0.9);
+    sched.step();
+    TempFile file("sched.safetensors");
+    xg::nn::SafetensorsWriter w;
+    opt.save_state(w);
+    w.write(file.path);  // no scheduler state in it
+    xg::nn::SafetensorsReader r(file.path);
+    CHECK_THROWS_WITH(sched.load_state(r), "missing tensor \"scheduler.last_epoch\"");
+    BOOST_TEST(sched.last_epoch() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(sequential_lr_round_trip) {
+    auto run = [](int from, int to, optim::Optimizer& opt, optim::LRScheduler& s) {
+        for (int e = from; e < to; ++e) {
+            opt.step();
+            s.step();
+        }
+    };
+    auto make_sched = [](optim::Optimizer& o) {
+        std::vector<std::shared_ptr<optim::LRScheduler>> parts{std::make_shared<optim::LinearLR>(o, 0.1, 1.0, 3),
+                                                                std::make_shared<optim::CosineAnnealingLR>(o, 8)};
+        return std::make_unique<optim::SequentialLR>(o, parts, std::vector<std::int64_t>{3});
+    };
+    optim::SGD a(fresh_params(), 0.1);
+    auto sa = make_sched(a);
+    run(0, 10, a, *sa);
+
+    optim::SGD b(fresh_params(), 0.1);
+    auto sb = make_sched(b);
+    run(0, 5, b, *sb);
+    TempFile file("sequential.safetensors");
+    xg::nn::SafetensorsWriter w;
+    b.save_state(w);
+    sb->save_state(w);
+    w.write(file.path);
+
+    optim::SGD c(fresh_params(), 0.1);
+    auto sc = make_sched(c);
+    xg::nn::SafetensorsReader r(file.path);
+    c.load_state(r);
+    sc->load_state(r);
+    BOOST_TEST(sc->last_epoch() == 5);
+    run(5, 10, c, *sc);
+    BOOST_TEST(c.lr() == a.lr());
+    BOOST_TEST(sc->get_last_lr() == sa->get_last_lr());
+}
+
+// ---- options ---------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(bad_options_are_errors) {
+    auto ps = fresh_params();
+    using xg::Error;
+    BOOST_CHECK_EXCEPTION(optim::SGD(ps, -0.1), Error, message_has("SGD: invalid learning rate: -0.1"));
+    BOOST_CHECK_EXCEPTION(optim::SGD(ps, optim::SGDOptions(0.1).nesterov(true)), Error,
+                          message_has("SGD: Nesterov momentum requires a momentum and zero dampening"));
+    BOOST_CHECK_EXCEPTION(optim::SGD(ps, optim::SGDOptions(0.1).momentum(0.9).dampening(0.1).nesterov(true)), Error,
+                          message_has("zero dampening (got momentum=0.9, dampening=0.1)"));
+    BOOST_CHECK_EXCEPTION(optim::SGD(ps, optim::SGDOptions(0.1).momentum(-1)), Error, message_has("invalid momentum value: -1"));
+    BOOST_CHECK_EXCEPTION(optim::SGD(ps, optim::SGDOptions(0.1).weight_decay(-1)), Error,
+                          message_has("invalid weight_decay value: -1"));
+    BOOST_CHECK_EXCEPTION(optim::Adam(ps, optim::AdamOptions(0.1).betas({1.0, 0.999})), Error,
+                          message_has("Adam: invalid beta parameter at index 0: 1 (must be in [0, 1))"));
+    BOOST_CHECK_EXCEPTION(optim::AdamW(ps, optim::AdamWOptions(0.1).betas({0.9, -0.1})), Error,
+                          message_has("AdamW: invalid beta parameter at index 1: -0.1"));
+    BOOST_CHECK_EXCEPTION(optim::Adam(ps, optim::AdamOptions(0.1).eps(-1e-8)), Error, message_has("invalid epsilon value"));
+    BOOST_CHECK_EXCEPTION(optim::RMSprop(ps, optim::RMSpropOptions().alpha(-0.5)), Error,
+                          message_has("RMSprop: invalid alpha value: -0.5"));
+    BOOST_CHECK_EXCEPTION(optim::Adagrad(ps, optim::AdagradOptions().lr_decay(-1)), Error,
+                          message_has("Adagrad: invalid lr_decay value: -1"));
+    BOOST_CHECK_EXCEPTION(optim::SGD({}, 0.1), Error, message_has("optimizer got an empty parameter list"));
+    BOOST_CHECK_EXCEPTION(optim::SGD({ps[0], ps[1], ps[0]}, 0.1), Error, message_has("parameter 2 appears twice"));
+
+    optim::SGD sgd(ps, 0.1);
+    BOOST_CHECK_EXCEPTION(sgd.set_lr(-1), Error, message_has("SGD: invalid learning rate: -1"));
+    BOOST_CHECK_EXCEPTION(optim::StepLR(sgd, 0), Error, message_has("StepLR: step_size must be positive, got 0"));
+    BOOST_CHECK_EXCEPTION(optim::CosineAnnealingLR(sgd, 0), Error, message_has("T_max must be positive"));
+    BOOST_CHECK_EXCEPTION(optim::LinearLR(sgd, 0.0), Error, message_has("starting multiplicative factor expected to be in (0, 1]"));
+    BOOST_CHECK_EXCEPTION(optim::LinearLR(sgd, 0.5, 1.5), Error, message_has("ending multiplicative factor"));
+    auto warm = std::make_shared<optim::LinearLR>(sgd, 0.5);
+    optim::SGD other(fresh_params(), 0.1);
+    auto foreign = std::make_shared<optim::StepLR>(other, 2);
+    BOOST_CHECK_EXCEPTION(optim::SequentialLR(sgd, {warm, foreign}, {2}), Error,
+                          message_has("scheduler 1 (StepLR) drives a different one"));
+    BOOST_CHECK_EXCEPTION(optim::SequentialLR(sgd, {warm}, {2}), Error, message_has("one milestone fewer than schedulers"));
+}
+
+BOOST_AUTO_TEST_CASE(options_read_back_and_print) {
+    auto ps = fresh_params();
+    optim::Adam adam(ps, optim::AdamOptions(1e-3).betas({0.9, 0.98}).weight_decay(0.01));
+    BOOST_TEST(std::get<1>(adam.options().betas()) == 0.98);
+    adam.set_lr(5e-4);
+    BOOST_TEST(adam.options().lr() == 5e-4);
+    BOOST_TEST(adam.repr() == "Adam(lr=0.0005, betas=(0.9, 0.98), eps=1e-08, weight_decay=0.01, amsgrad=false, maximize=false)");
+    optim::AdamW adamw(ps);
+    BOOST_TEST(adamw.options().weight_decay() == 1e-2);  // AdamW's default, unlike Adam's 0
+    std::ostringstream os;
+    os << optim::SGD(ps, optim::SGDOptions(0.1).momentum(0.9));
+    BOOST_TEST(os.str() == "SGD(lr=0.1, momentum=0.9, dampening=0, weight_decay=0, nesterov=false, maximize=false)");
+}
+
+// ---- step and zero_grad ------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(parameters_without_gradient_are_skipped) {
+    for (const auto& [name, make_optimizer] : all_optimizers()) BOOST_TEST_CONTEXT(name) {
+            auto ps = fresh_params();
+            const xt::xarray<float> before = ps[1].value();
+            auto opt = make_optimizer(ps);
+            set_grads(ps, 0);
+            ps[1].impl()->grad = xt::xarray<float>();
+            ps[1].impl()->has_grad = false;
+            opt->step();
+            BOOST_TEST(ps[1].value() == before);  // untouched, bit for bit
+            BOOST_TEST(!ps[1].has_grad());        // and no gradient made up for it
+            BOOST_TEST(opt->state(1).step == 0);
+            BOOST_TEST(ps[0].value() != fresh_params()[0].value());
+        }
+}
+
+BOOST_AUTO_TEST_CASE(a_gradient_of_the_wrong_shape_is_an_error) {
+    auto ps = fresh_params();
+    optim::Adam opt(ps);
+    ps[1].grad() = xt::zeros<float>({4});
+    CHECK_THROWS_WITH(opt.step(), "Adam: parameter 1 has shape (5) but its gradient has shape (4)");
+}
+
+BOOST_AUTO_TEST_CASE(zero_grad_zeros_or_drops_gradients) {
+    auto ps = fresh_params();
+    optim::SGD opt(ps, 0.1);
+    set_grads(ps, 0);
+    opt.zero_grad();
+    BOOST_TEST(ps[0].has_grad());
+    BOOST_TEST(xt::all(xt::equal(ps[0].grad(), 0.f)));
+    opt.zero_grad(/*set_to_none=*/true);
+    BOOST_TEST(!ps[0].has_grad());
+    BOOST_TEST(!ps[1].has_grad());
+}
+
+BOOST_AUTO_TEST_CASE(step_records_nothing_and_trains) {
+    // minimise sum((w - 3)^2) through the tape: the loop every example runs
+    Tensor w = xg::zeros({4}, true);
+    optim::Adam opt({w}, optim::AdamOptions(0.1));
+    for (int i = 0; i < 300; ++i) {
+        opt.zero_grad();
+        Tensor d = w - 3.f;
+        xg::sum(d * d).backward();
+        opt.step();
+        BOOST_TEST(xg::tape_size() == 0u);
+    }
+    CHECK_CLOSE_ARRAYS(w.value(), xt::xarray<float>({3.f, 3.f, 3.f, 3.f}), 0, 1e-2);
+}
+
+BOOST_AUTO_TEST_CASE(clip_grad_norm_edge_cases) {
+    auto ps = fresh_params();
+    // no gradients: total 0, nothing to do
+    BOOST_TEST(optim::clip_grad_norm(ps, 1.0) == 0.f);
+    // below the limit: untouched
+    ps[0].grad() = xt::zeros<float>({3, 4});
+    ps[0].grad()(0, 0) = 3.f;
+    ps[0].grad()(1, 1) = 4.f;
+    BOOST_TEST(optim::clip_grad_norm(ps, 10.0) == 5.f);
+    BOOST_TEST(ps[0].grad()(1, 1) == 4.f);
+    // above: scaled to max_norm / (5 + 1e-6)
+    BOOST_TEST(optim::clip_grad_norm(ps, 1.0) == 5.f);
+    BOOST_TEST(std::abs(ps[0].grad()(1, 1) - 0.8f) < 1e-6);
+    BOOST_TEST(optim::clip_grad_norm(ps, 1.0, optim::inf) == ps[0].grad()(1, 1));
+    // nan: reported, and an error when asked
+    ps[0].grad()(2, 2) = std::nanf("");
+    BOOST_TEST(std::isnan(optim::clip_grad_norm(ps, 1.0, optim::inf)));
+    CHECK_THROWS_WITH(optim::clip_grad_norm(ps, 1.0, 2.0, /*error_if_nonfinite=*/true), "is nan, so it cannot be clipped");
+    CHECK_THROWS_WITH(optim::clip_grad_norm(ps, 1.0, -1.0), "norm_type must be positive or inf");
+}
