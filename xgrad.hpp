@@ -1,8 +1,19 @@
 // xgrad: write and train sequence models in C++ the way you would in PyTorch.
-// This header includes the whole public API.
+// This header includes the whole public API:
+//   xg::          tensors, the tape, differentiable ops, gradcheck   (autograd/)
+//   xg::nn::      modules, recurrent layers, serialization             (nn/)
+//   xg::optim::   optimizers, clipping, lr schedules, checkpoints     (optim/)
+//   xg::data::    vocabularies, tokenizers, corpora, batch iterators  (data/)
 #pragma once
 
+#include "autograd/blas.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
+#include "data/imdb.hpp"
+#include "data/lm_iterator.hpp"
+#include "data/loader.hpp"
+#include "data/time_machine.hpp"
+#include "data/tokenizer.hpp"
+#include "data/vocab.hpp"
 #include "nn/nn.hpp"
 #include "optim/optim.hpp"

@@ -1,6 +1,7 @@
 #include "autograd/factory.hpp"
 
 #include <cmath>
+#include <sstream>
 
 #include "autograd/detail.hpp"
 
@@ -12,6 +13,20 @@ std::mt19937_64& generator() {
 }
 
 void manual_seed(std::uint64_t seed) { generator().seed(seed); }
+
+std::string generator_state() {
+    std::ostringstream os;
+    os << generator();
+    return os.str();
+}
+
+void set_generator_state(const std::string& state) {
+    std::istringstream is(state);
+    std::mt19937_64 g;
+    is >> g;
+    XG_CHECK(!is.fail(), "set_generator_state: not a generator state (" << state.substr(0, 40) << "...)");
+    generator() = g;
+}
 
 template <class T>
 TensorT<T> zeros(const Shape& shape, bool requires_grad) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 
 #include "autograd/tensor.hpp"
 
@@ -12,6 +13,9 @@ namespace xg {
 
 void manual_seed(std::uint64_t seed);
 std::mt19937_64& generator();
+// The generator's full state as text, and back (checkpoints resume the same random stream).
+std::string generator_state();
+void set_generator_state(const std::string& state);
 
 template <class T = float>
 TensorT<T> zeros(const Shape& shape, bool requires_grad = false);

@@ -4,6 +4,7 @@
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/adamw.hpp"
+#include "optim/checkpoint.hpp"
 #include "optim/clip.hpp"
 #include "optim/lr_scheduler.hpp"
 #include "optim/optimizer.hpp"

@@ -1,0 +1,360 @@
+// Sentiment of movie reviews (IMDB, aclImdb) with a bidirectional LSTM — d2l's
+// "Sentiment Analysis: Using Recurrent Neural Networks" in C++, with embeddings learned
+// from scratch. Reviews are split into words, mapped to ids (vocabulary of words seen 5+
+// times in training), cut to 500 words, and batched with reviews of similar length; the
+// recurrent layers get each review's true length, so padding costs nothing.
+//
+//   model birnn (default, d2l's BiRNN): Embedding(V, 100) -> 2-layer bidirectional
+//       LSTM(100) -> [output at the first step, output at the last step] -> Linear(400, 2)
+//   model last (the LSTM-classifier tutorials): Embedding -> 2-layer LSTM -> the last
+//       step's output -> Linear(H, 1) -> sigmoid
+//
+//   build/examples/imdb_sentiment                          the bundled 800-review sample
+//   build/examples/imdb_sentiment --data ~/aclImdb         the full 25,000 / 25,000
+//   build/examples/imdb_sentiment --save imdb.ckpt ...
+//   build/examples/imdb_sentiment predict --checkpoint imdb.ckpt "a moving, brilliant film"
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <xgrad.hpp>
+
+#include "support.hpp"
+
+namespace po = boost::program_options;
+using xg::Tensor;
+
+#ifndef XG_SOURCE_DIR
+#define XG_SOURCE_DIR "."
+#endif
+
+// ---- the models ----------------------------------------------------------------------
+
+struct ModelSpec {
+    std::string kind = "birnn";  // birnn | last
+    std::size_t embed = 100, hidden = 100, layers = 2;
+    double dropout = 0.0;
+};
+
+// Token ids (B, T) and true lengths in; logits out: (B, 2) for birnn, (B, 1) for last.
+struct SentimentModel : xg::nn::Module {
+    ModelSpec spec;
+    xg::nn::Embedding embedding;
+    xg::nn::LSTM encoder;
+    xg::nn::Linear decoder;
+    xg::nn::Dropout drop;
+
+    SentimentModel(const ModelSpec& s, std::size_t vocab_size, std::int64_t pad)
+        : spec(s),
+          embedding(xg::nn::EmbeddingOptions(long(vocab_size), long(s.embed)).padding_idx(pad)),
+          encoder(xg::nn::LSTMOptions(long(s.embed), long(s.hidden))
+                      .num_layers(long(s.layers))
+                      .bidirectional(s.kind == "birnn")
+                      .dropout(s.dropout)),
+          decoder(xg::nn::LinearOptions(s.kind == "birnn" ? 4 * long(s.hidden) : long(s.hidden), s.kind == "birnn" ? 2 : 1)),
+          drop(s.dropout) {
+        register_module("embedding", embedding);
+        register_module("encoder", encoder);
+        register_module("decoder", decoder);
+        register_module("dropout", drop);  // so train() / eval() reach it
+    }
+
+    Tensor forward(const xg::IndexArray& tokens, const std::vector<std::size_t>& lengths) {
+        const std::size_t B = tokens.shape()[0], T = tokens.shape()[1];
+        xg::IndexArray time_major = xt::transpose(tokens);
+        Tensor x = drop.forward(embedding.forward(time_major));  // (T, B, E)
+        auto [out, state] = encoder.forward(x, {}, lengths);    // (T, B, D*H), zeros after each review's end
+        const long width = long(out.size(2));
+        Tensor rows = xg::reshape(out, {long(T * B), width});
+        // each review's last true step: row (len - 1) * B + b of the time-major outputs
+        xg::IndexArray last = xg::IndexArray::from_shape({B});
+        for (std::size_t b = 0; b < B; ++b) last(b) = std::int64_t((lengths[b] - 1) * B + b);
+        Tensor at_end = xg::index_select(rows, 0, last);  // (B, D*H)
+        Tensor encoding = spec.kind == "birnn" ? xg::cat(std::vector<Tensor>{xg::select(out, 0, 0), at_end}, 1) : at_end;
+        return decoder.forward(drop.forward(encoding));
+    }
+};
+
+// Probability of "positive" for each row of logits.
+std::vector<float> positive_probability(const Tensor& logits) {
+    std::vector<float> p(logits.size(0));
+    const bool binary = logits.size(1) == 1;
+    Tensor probs = binary ? xg::sigmoid(logits) : xg::softmax(logits, 1);
+    for (std::size_t b = 0; b < p.size(); ++b) p[b] = binary ? probs.value()(b, 0) : probs.value()(b, 1);
+    return p;
+}
+
+Tensor loss_of(const Tensor& logits, const xg::IndexArray& labels) {
+    if (logits.size(1) == 2) return xg::cross_entropy(logits, labels);
+    xg::Tensor y = xg::zeros({labels.size(), 1});
+    for (std::size_t b = 0; b < labels.size(); ++b) y.value()(b, 0) = float(labels(b));
+    return xg::binary_cross_entropy_with_logits(logits, y);
+}
+
+// ---- data ------------------------------------------------------------------------------
+
+xg::data::WordTokenizer make_tokenizer(const std::string& name) {
+    if (name == "clean") return xg::data::WordTokenizer(xg::data::WordTokenizerOptions::clean());
+    return xg::data::WordTokenizer();  // d2l: lower case, split on whitespace
+}
+
+std::vector<xg::data::Review> load_split(const std::string& dir, const std::string& split, std::size_t limit,
+                                         std::uint64_t seed) {
+    auto reviews = xg::data::read_imdb(dir, split);
+    if (limit > 0 && limit < reviews.size()) reviews = xg::data::take_balanced(reviews, limit, seed);
+    return reviews;
+}
+
+// ---- evaluation -------------------------------------------------------------------------
+
+struct Scores {
+    double loss = 0;
+    std::size_t n = 0, correct = 0, tokens = 0;
+    std::size_t tp = 0, tn = 0, fp = 0, fn = 0;  // positive = 1
+    double accuracy() const { return n ? double(correct) / double(n) : 0.0; }
+    void add(const Tensor& logits, const xg::IndexArray& labels, float loss_value, const std::vector<std::size_t>& lengths) {
+        const auto p = positive_probability(logits);
+        for (std::size_t b = 0; b < p.size(); ++b) {
+            const bool said = p[b] > 0.5f, truth = labels(b) == 1;
+            correct += said == truth;
+            tp += said && truth, tn += !said && !truth, fp += said && !truth, fn += !said && truth;
+            tokens += lengths[b];
+        }
+        loss += double(loss_value) * double(p.size());
+        n += p.size();
+    }
+};
+
+Scores evaluate(SentimentModel& model, xg::data::BucketIterator& it) {
+    xg::NoGradGuard no_grad;
+    model.eval();
+    Scores s;
+    for (const auto& idx : it.plan_epoch()) {
+        const auto b = it.batch(idx);
+        Tensor logits = model.forward(b.tokens, b.lengths);
+        s.add(logits, b.labels, loss_of(logits, b.labels).item(), b.lengths);
+    }
+    model.train();
+    return s;
+}
+
+// ---- training ---------------------------------------------------------------------------
+
+struct Options {
+    ModelSpec spec;
+    std::string data, tokenizer = "d2l", save, resume;
+    std::size_t epochs = 5, batch_size = 64, num_steps = 500, limit = 0, min_freq = 5;
+    double lr = 0.01, clip = 0.0, weight_decay = 0.0;
+    int threads = 0;
+    std::uint64_t seed = 0;
+    bool json = false;
+};
+
+nlohmann::json spec_json(const ModelSpec& s) {
+    return {{"model", s.kind}, {"embed", s.embed}, {"hidden", s.hidden}, {"layers", s.layers}, {"dropout", s.dropout}};
+}
+ModelSpec spec_from(const nlohmann::json& j) {
+    ModelSpec s;
+    s.kind = j.at("model");
+    s.embed = j.at("embed"), s.hidden = j.at("hidden"), s.layers = j.at("layers"), s.dropout = j.at("dropout");
+    return s;
+}
+
+int train(Options o) {
+    xg::manual_seed(o.seed);
+    if (o.threads > 0) xg::blas::set_num_threads(o.threads);
+    nlohmann::json meta;
+    std::size_t first_epoch = 0;
+    if (!o.resume.empty()) {
+        meta = xg::optim::read_checkpoint_meta(o.resume);
+        o.spec = spec_from(meta.at("spec"));
+        o.num_steps = meta.at("num_steps"), o.tokenizer = meta.at("tokenizer"), o.batch_size = meta.at("batch_size");
+        o.limit = meta.at("limit"), o.seed = meta.at("seed");
+        first_epoch = meta.at("epoch");
+    }
+    support::Clock load_clock;
+    const auto tokenizer = make_tokenizer(o.tokenizer);
+    const auto train_reviews = load_split(o.data, "train", o.limit, o.seed);
+    const auto test_reviews = load_split(o.data, "test", o.limit, o.seed + 1);
+    const auto train_tokens = xg::data::tokenize_reviews(train_reviews, tokenizer);
+    const auto vocab = o.resume.empty() ? xg::data::build_imdb_vocab(train_tokens, o.min_freq)
+                                        : xg::data::Vocab::load(o.resume + "/vocab.json");
+    const std::int64_t pad = vocab["<pad>"];
+    xg::data::BucketIterator train_it(
+        xg::data::encode_reviews(train_tokens, xg::data::labels_of(train_reviews), vocab, o.num_steps),
+        xg::data::BucketIteratorOptions(o.batch_size).seed(o.seed));
+    xg::data::BucketIterator test_it(xg::data::encode_reviews(xg::data::tokenize_reviews(test_reviews, tokenizer),
+                                                              xg::data::labels_of(test_reviews), vocab, o.num_steps),
+                                     xg::data::BucketIteratorOptions(o.batch_size).shuffle(false));
+    std::printf("%zu train and %zu test reviews from %s, vocabulary %zu (read and encoded in %.1f s)\n",
+                train_reviews.size(), test_reviews.size(), o.data.c_str(), vocab.size(), load_clock.seconds());
+
+    SentimentModel model(o.spec, vocab.size(), pad);
+    xg::optim::Adam adam(model.parameters(), xg::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+    if (!o.resume.empty()) {
+        xg::optim::load_checkpoint(o.resume, model, &adam);
+        xg::set_generator_state(meta.at("generator"));
+        for (std::size_t e = 0; e < first_epoch; ++e) train_it.plan_epoch();  // the batch order the run would have had
+        std::printf("resumed %s at epoch %zu\n", o.resume.c_str(), first_epoch);
+    }
+    std::printf("%s\n%zu parameters, %d BLAS threads\n", model.repr().c_str(), model.num_parameters(), xg::blas::num_threads());
+
+    auto save = [&](std::size_t epochs_done) {
+        nlohmann::json m = {{"spec", spec_json(o.spec)}, {"epoch", epochs_done},     {"num_steps", o.num_steps},
+                            {"tokenizer", o.tokenizer},  {"batch_size", o.batch_size}, {"limit", o.limit},
+                            {"seed", o.seed},            {"generator", xg::generator_state()}};
+        xg::optim::save_checkpoint(o.save, model, adam, m, [&](const std::string& dir) { vocab.save(dir + "/vocab.json"); });
+    };
+
+    support::Clock total;
+    double train_seconds = 0;
+    std::size_t reviews_seen = 0, tokens_seen = 0;
+    Scores train_scores, test_scores;
+    for (std::size_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
+        support::Clock clock;
+        train_scores = Scores();
+        const auto plan = train_it.plan_epoch();
+        support::Progress bar("epoch " + std::to_string(epoch + 1) + " batch", plan.size());
+        for (std::size_t k = 0; k < plan.size(); ++k) {
+            const auto b = train_it.batch(plan[k]);
+            Tensor logits = model.forward(b.tokens, b.lengths);
+            Tensor loss = loss_of(logits, b.labels);
+            adam.zero_grad();
+            loss.backward();
+            if (o.clip > 0) xg::optim::clip_grad_norm(model.parameters(), o.clip);
+            adam.step();
+            train_scores.add(logits, b.labels, loss.item(), b.lengths);
+            char info[96];
+            std::snprintf(info, sizeof info, "loss %.3f  acc %.3f  %.0f reviews/s", train_scores.loss / double(train_scores.n),
+                          train_scores.accuracy(), double(train_scores.n) / clock.seconds());
+            bar.update(k + 1, info);
+        }
+        train_seconds += clock.seconds();
+        reviews_seen += train_scores.n;
+        tokens_seen += train_scores.tokens;
+        bar.clear();
+        test_scores = evaluate(model, test_it);
+        std::printf("epoch %zu: loss %.4f, train acc %.4f, test acc %.4f, %.1f reviews/s, %.0f tokens/s (%.0f s)\n", epoch + 1,
+                    train_scores.loss / double(train_scores.n), train_scores.accuracy(), test_scores.accuracy(),
+                    double(train_scores.n) / clock.seconds(), double(train_scores.tokens) / clock.seconds(), clock.seconds());
+        std::fflush(stdout);
+        if (!o.save.empty()) save(epoch + 1);
+    }
+    if (first_epoch >= o.epochs) test_scores = evaluate(model, test_it);
+    std::printf("\nconfusion matrix on the %zu test reviews (rows: truth, columns: prediction)\n"
+                "              negative  positive\n  negative  %10zu%10zu\n  positive  %10zu%10zu\n",
+                test_scores.n, test_scores.tn, test_scores.fp, test_scores.fn, test_scores.tp);
+    std::printf("test accuracy %.4f, train accuracy %.4f, %.1f s in all\n", test_scores.accuracy(), train_scores.accuracy(),
+                total.seconds());
+    if (o.json) {
+        nlohmann::json r = {{"model", o.spec.kind},
+                            {"test_accuracy", test_scores.accuracy()},
+                            {"train_accuracy", train_scores.accuracy()},
+                            {"loss", train_scores.n ? train_scores.loss / double(train_scores.n) : 0.0},
+                            {"test_loss", test_scores.n ? test_scores.loss / double(test_scores.n) : 0.0},
+                            {"reviews_per_s", train_seconds > 0 ? double(reviews_seen) / train_seconds : 0.0},
+                            {"tokens_per_s", train_seconds > 0 ? double(tokens_seen) / train_seconds : 0.0},
+                            {"epochs", o.epochs},
+                            {"train_reviews", train_reviews.size()},
+                            {"test_reviews", test_reviews.size()},
+                            {"seconds", total.seconds()}};
+        std::cout << r.dump() << std::endl;
+    }
+    return 0;
+}
+
+int predict(const std::string& checkpoint, const std::vector<std::string>& texts) {
+    const nlohmann::json meta = xg::optim::read_checkpoint_meta(checkpoint);
+    const auto vocab = xg::data::Vocab::load(checkpoint + "/vocab.json");
+    SentimentModel model(spec_from(meta.at("spec")), vocab.size(), vocab["<pad>"]);
+    xg::optim::load_checkpoint(checkpoint, model);
+    model.eval();
+    xg::NoGradGuard no_grad;
+    const auto tokenizer = make_tokenizer(meta.at("tokenizer"));
+    for (const auto& text : texts) {
+        auto ids = vocab.encode(tokenizer(text));
+        if (ids.size() > meta.at("num_steps").get<std::size_t>()) ids.resize(meta.at("num_steps"));
+        if (ids.empty()) ids.push_back(vocab["<pad>"]);
+        xg::IndexArray tokens = xg::IndexArray::from_shape({1, ids.size()});
+        std::copy(ids.begin(), ids.end(), tokens.begin());
+        const float p = positive_probability(model.forward(tokens, {ids.size()}))[0];
+        std::printf("%.4f\t%s\t%s\n", p, p > 0.5f ? "positive" : "negative", text.c_str());
+    }
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    Options o;
+    o.data = std::string(XG_SOURCE_DIR) + "/data/corpora/aclImdb_sample";
+    std::string command = "train", checkpoint;
+    std::vector<std::string> texts;
+    po::options_description train_opts("Training (d2l's defaults)"), pred_opts("predict"), hidden_opts;
+    train_opts.add_options()
+        ("help,h", "show this help")
+        ("data", po::value(&o.data), "aclImdb folder with train/ and test/ (default: the bundled sample)")
+        ("model", po::value(&o.spec.kind)->default_value("birnn"), "birnn | last")
+        ("epochs", po::value(&o.epochs)->default_value(5), "epochs (the total, also when resuming)")
+        ("batch-size", po::value(&o.batch_size)->default_value(64), "reviews per batch")
+        ("num-steps", po::value(&o.num_steps)->default_value(500), "words kept per review")
+        ("embed", po::value(&o.spec.embed)->default_value(100), "embedding size")
+        ("hidden", po::value(&o.spec.hidden)->default_value(100), "LSTM hidden size")
+        ("layers", po::value(&o.spec.layers)->default_value(2), "LSTM layers")
+        ("dropout", po::value(&o.spec.dropout)->default_value(0.0), "dropout on embeddings, between layers and before the decoder")
+        ("lr", po::value(&o.lr)->default_value(0.01), "Adam learning rate")
+        ("weight-decay", po::value(&o.weight_decay)->default_value(0.0), "Adam weight decay")
+        ("clip", po::value(&o.clip)->default_value(0.0), "gradient norm clipping (0: none)")
+        ("min-freq", po::value(&o.min_freq)->default_value(5), "vocabulary: words seen at least this often in training")
+        ("tokenizer", po::value(&o.tokenizer)->default_value("d2l"), "d2l (lower case, whitespace) | clean (also punctuation, drops <br />)")
+        ("limit", po::value(&o.limit)->default_value(0), "use N reviews of each split, balanced and seeded (0: all)")
+        ("threads", po::value(&o.threads)->default_value(0), "BLAS threads (0: all cores)")
+        ("seed", po::value(&o.seed)->default_value(0), "random seed")
+        ("save", po::value(&o.save), "checkpoint folder to write after every epoch, atomically")
+        ("resume", po::value(&o.resume), "checkpoint folder to continue from")
+        ("json", po::bool_switch(&o.json), "end with one JSON line: test_accuracy, train_accuracy, loss, tokens_per_s, seconds");
+    pred_opts.add_options()("checkpoint", po::value(&checkpoint), "checkpoint folder written by --save");
+    hidden_opts.add_options()("command", po::value(&command), "train | predict")("text", po::value(&texts), "review text");
+    po::positional_options_description pos;
+    pos.add("command", 1).add("text", -1);
+    po::options_description all;
+    all.add(train_opts).add(pred_opts).add(hidden_opts);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        support::die("imdb_sentiment", std::string(e.what()) + " (see --help)");
+    }
+    if (vm.count("help")) {
+        std::cout << "usage: imdb_sentiment [train] [options]\n"
+                     "       imdb_sentiment predict --checkpoint PATH \"review text\" [\"more text\" ...]\n\n"
+                     "Trains a sentiment classifier on IMDB movie reviews and reports loss, accuracy,\n"
+                     "throughput and a confusion matrix. The full data: aclImdb_v1.tar.gz from\n"
+                     "https://ai.stanford.edu/~amaas/data/sentiment/ (unpack it and pass --data aclImdb).\n\n"
+                  << train_opts << "\n" << pred_opts;
+        return 0;
+    }
+    try {
+        if (command == "predict") {
+            if (checkpoint.empty()) support::die("imdb_sentiment", "predict needs --checkpoint PATH");
+            if (texts.empty()) support::die("imdb_sentiment", "predict needs review text to classify");
+            return predict(checkpoint, texts);
+        }
+        if (command != "train") support::die("imdb_sentiment", "unknown command '" + command + "' (train or predict)");
+        if (!texts.empty()) support::die("imdb_sentiment", "unexpected argument '" + texts[0] + "'");
+        if (o.spec.kind != "birnn" && o.spec.kind != "last")
+            support::die("imdb_sentiment", "unknown --model '" + o.spec.kind + "' (birnn or last)");
+        if (o.epochs == 0 || o.batch_size == 0 || o.num_steps == 0 || o.spec.embed == 0 || o.spec.hidden == 0 || o.spec.layers == 0)
+            support::die("imdb_sentiment", "--epochs, --batch-size, --num-steps, --embed, --hidden and --layers must be positive");
+        if (o.lr <= 0) support::die("imdb_sentiment", "--lr must be positive");
+        if (o.spec.dropout < 0 || o.spec.dropout >= 1) support::die("imdb_sentiment", "--dropout must be in [0, 1)");
+        if (o.tokenizer != "d2l" && o.tokenizer != "clean")
+            support::die("imdb_sentiment", "unknown --tokenizer '" + o.tokenizer + "' (d2l or clean)");
+        return train(o);
+    } catch (const std::exception& e) {
+        support::die("imdb_sentiment", e.what());
+    }
+}

@@ -1,0 +1,36 @@
+// Training checkpoints: a folder holding
+//   model.safetensors      the model's parameters under PyTorch's state_dict names
+//                          (safetensors.torch.load_file + load_state_dict reads it)
+//   optimizer.safetensors  the optimizer's state (and the lr schedule's)
+//   checkpoint.json        whatever the program needs to resume: epoch, options, RNG state
+// plus any files the program adds (a vocabulary). The folder is written under a
+// temporary name and swapped in with one atomic rename, so a run killed while saving
+// leaves the previous checkpoint intact.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "nn/module.hpp"
+#include "optim/lr_scheduler.hpp"
+#include "optim/optimizer.hpp"
+
+namespace xg::optim {
+
+// extra(dir) may write more files into the folder being prepared.
+void save_checkpoint(const std::string& dir, const nn::Module& model, const Optimizer& optimizer,
+                     const nlohmann::json& meta, const std::function<void(const std::string& dir)>& extra = {},
+                     const LRScheduler* scheduler = nullptr);
+
+// checkpoint.json of a checkpoint folder; a missing folder or file, or bad JSON, throws
+// std::runtime_error naming it.
+nlohmann::json read_checkpoint_meta(const std::string& dir);
+
+// Loads the weights (every name and shape checked first) and, when given, the optimizer's
+// and the schedule's state.
+void load_checkpoint(const std::string& dir, nn::Module& model, Optimizer* optimizer = nullptr,
+                     LRScheduler* scheduler = nullptr);
+
+}  // namespace xg::optim
