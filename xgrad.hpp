@@ -9,6 +9,7 @@
 #include "autograd/blas.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
+#include "autograd/parallel.hpp"
 #include "data/imdb.hpp"
 #include "data/lm_iterator.hpp"
 #include "data/loader.hpp"

@@ -9,7 +9,8 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double* a, int lda, const double* b,
           int ldb, double beta, double* c, int ldc);
 
-// Threads OpenBLAS may use for one GEMM (xg::set_num_threads sets this).
+// Threads OpenBLAS itself may use for one GEMM. xgrad keeps this at 1 and splits large
+// GEMMs over xg::get_num_threads() threads instead (see autograd/parallel.hpp).
 void set_num_threads(int n);
 int num_threads();
 

@@ -166,7 +166,7 @@ ModelSpec spec_from(const nlohmann::json& j) {
 
 int train(Options o) {
     xg::manual_seed(o.seed);
-    if (o.threads > 0) xg::blas::set_num_threads(o.threads);
+    xg::set_num_threads(o.threads);
     nlohmann::json meta;
     std::size_t first_epoch = 0;
     if (!o.resume.empty()) {
@@ -201,7 +201,7 @@ int train(Options o) {
         for (std::size_t e = 0; e < first_epoch; ++e) train_it.plan_epoch();  // the batch order the run would have had
         std::printf("resumed %s at epoch %zu\n", o.resume.c_str(), first_epoch);
     }
-    std::printf("%s\n%zu parameters, %d BLAS threads\n", model.repr().c_str(), model.num_parameters(), xg::blas::num_threads());
+    std::printf("%s\n%zu parameters, %d threads\n", model.repr().c_str(), model.num_parameters(), xg::get_num_threads());
 
     auto save = [&](std::size_t epochs_done) {
         nlohmann::json m = {{"spec", spec_json(o.spec)}, {"epoch", epochs_done},     {"num_steps", o.num_steps},
@@ -310,7 +310,7 @@ int main(int argc, char** argv) {
         ("min-freq", po::value(&o.min_freq)->default_value(5), "vocabulary: words seen at least this often in training")
         ("tokenizer", po::value(&o.tokenizer)->default_value("d2l"), "d2l (lower case, whitespace) | clean (also punctuation, drops <br />)")
         ("limit", po::value(&o.limit)->default_value(0), "use N reviews of each split, balanced and seeded (0: all)")
-        ("threads", po::value(&o.threads)->default_value(0), "BLAS threads (0: all cores)")
+        ("threads", po::value(&o.threads)->default_value(0), "threads (0: all cores)")
         ("seed", po::value(&o.seed)->default_value(0), "random seed")
         ("save", po::value(&o.save), "checkpoint folder to write after every epoch, atomically")
         ("resume", po::value(&o.resume), "checkpoint folder to continue from")

@@ -202,7 +202,7 @@ ModelSpec spec_from(const nlohmann::json& j) {
 
 int train(Options o, const po::variables_map& given) {
     xg::manual_seed(o.seed);
-    if (o.threads > 0) xg::blas::set_num_threads(o.threads);
+    xg::set_num_threads(o.threads);
     nlohmann::json meta;
     std::size_t first_epoch = 0;
     if (!o.resume.empty()) {
@@ -238,9 +238,9 @@ int train(Options o, const po::variables_map& given) {
         xg::optim::save_checkpoint(o.save, *net, sgd, m, [&](const std::string& dir) { vocab.save(dir + "/vocab.json"); });
     };
 
-    std::printf("%s\n%zu parameters, vocabulary %zu, %zu tokens, %zu batches of %zu x %zu per epoch, %d BLAS threads\n",
+    std::printf("%s\n%zu parameters, vocabulary %zu, %zu tokens, %zu batches of %zu x %zu per epoch, %d threads\n",
                 net->repr().c_str(), net->num_parameters(), vocab.size(), loader.corpus().size(), loader.num_batches(),
-                o.batch_size, o.num_steps, xg::blas::num_threads());
+                o.batch_size, o.num_steps, xg::get_num_threads());
     support::Progress bar("epoch", o.epochs);
     support::Clock total;
     double ppl = 0, train_seconds = 0;
@@ -302,7 +302,7 @@ int train(Options o, const po::variables_map& given) {
                             {"tokens_per_s", tokens_per_s},
                             {"epochs", o.epochs},
                             {"seconds", total.seconds()},
-                            {"threads", xg::blas::num_threads()},
+                            {"threads", xg::get_num_threads()},
                             {"sample", sample},
                             {"sample_traveller", sample2}};
         std::cout << r.dump() << std::endl;
@@ -341,7 +341,7 @@ int main(int argc, char** argv) {
         ("num-steps", po::value(&o.num_steps)->default_value(35), "time steps per batch")
         ("max-tokens", po::value(&o.max_tokens)->default_value(10000), "characters of the book to use (0: all)")
         ("random-iter", po::bool_switch(&o.random_iter), "random batches (state reset each batch) instead of sequential")
-        ("threads", po::value(&o.threads)->default_value(0), "BLAS threads (0: all cores)")
+        ("threads", po::value(&o.threads)->default_value(0), "threads (0: all cores)")
         ("seed", po::value(&o.seed)->default_value(0), "random seed")
         ("data", po::value(&o.data), "the corpus (default: the bundled data/corpora/timemachine.txt)")
         ("sample-every", po::value(&o.sample_every)->default_value(50), "print samples (and save) every N epochs")

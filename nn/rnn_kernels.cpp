@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "autograd/blas.hpp"
+#include "autograd/parallel.hpp"
 #include "autograd/simd.hpp"
 
 namespace xg::nn::detail {
@@ -39,6 +40,16 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T
                as_int(ldc));
 }
 
+// dst (cols, rows) = src (rows, cols)^T, in cache-sized tiles
+template <class T>
+void transpose_into(const T* src, std::size_t rows, std::size_t cols, T* dst) {
+    constexpr std::size_t tile = 32;
+    for (std::size_t i0 = 0; i0 < rows; i0 += tile)
+        for (std::size_t j0 = 0; j0 < cols; j0 += tile)
+            for (std::size_t i = i0; i < std::min(rows, i0 + tile); ++i)
+                for (std::size_t j = j0; j < std::min(cols, j0 + tile); ++j) dst[j * rows + i] = src[i * cols + j];
+}
+
 // column sums of an (n, w) block added into out (w)
 template <class T>
 void add_column_sums(const T* a, std::size_t n, std::size_t w, T* out) {
@@ -46,13 +57,13 @@ void add_column_sums(const T* a, std::size_t n, std::size_t w, T* out) {
         for (std::size_t j = 0; j < w; ++j) out[j] += a[r * w + j];
 }
 
-// PyTorch's PackedSequence layout, shared by both directions of a layer.
+// PyTorch's PackedSequence layout for the rows of one work unit (a chunk of the batch).
 struct Packing {
-    std::size_t S = 0, B = 0, N = 0;
-    std::vector<std::size_t> perm;         // sorted row r -> batch index (longest first)
-    std::vector<std::size_t> len;          // length of sorted row r
-    std::vector<std::size_t> batch_sizes;  // rows still running at step t
-    std::vector<std::size_t> offsets;      // first packed row of step t
+    std::size_t S = 0, B = 0, R = 0, N = 0;  // steps, whole batch, rows in this chunk, packed rows
+    std::vector<std::size_t> perm;           // chunk row r -> batch index (longest first)
+    std::vector<std::size_t> len;            // length of chunk row r
+    std::vector<std::size_t> batch_sizes;    // rows still running at step t
+    std::vector<std::size_t> offsets;        // first packed row of step t
 
     std::size_t next_size(std::size_t t) const { return t + 1 < S ? batch_sizes[t + 1] : 0; }
     // the row of the padded (S, B, .) or (B, S, .) array that packed (t, r) reads and writes
@@ -62,26 +73,34 @@ struct Packing {
     }
 };
 
-Packing make_packing(std::size_t S, std::size_t B, const std::vector<std::size_t>& lengths) {
-    Packing p;
-    p.S = S;
-    p.B = B;
-    p.perm.resize(B);
-    std::iota(p.perm.begin(), p.perm.end(), 0);
+// The batch sorted by length (longest first) and dealt round-robin into `chunks` packings,
+// so every chunk is sorted too and gets a fair share of long and short sequences.
+std::vector<Packing> make_packings(std::size_t S, std::size_t B, const std::vector<std::size_t>& lengths, std::size_t chunks) {
+    std::vector<std::size_t> order(B);
+    std::iota(order.begin(), order.end(), 0);
     if (!lengths.empty())
-        std::stable_sort(p.perm.begin(), p.perm.end(), [&](std::size_t a, std::size_t b) { return lengths[a] > lengths[b]; });
-    p.len.resize(B);
-    for (std::size_t r = 0; r < B; ++r) p.len[r] = lengths.empty() ? S : lengths[p.perm[r]];
-    p.batch_sizes.assign(S, 0);
-    p.offsets.assign(S, 0);
-    for (std::size_t t = 0; t < S; ++t) {
-        std::size_t n = 0;
-        while (n < B && p.len[n] > t) ++n;
-        p.batch_sizes[t] = n;
-        p.offsets[t] = p.N;
-        p.N += n;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return lengths[a] > lengths[b]; });
+    std::vector<Packing> out(chunks);
+    for (std::size_t c = 0; c < chunks; ++c) {
+        Packing& p = out[c];
+        p.S = S;
+        p.B = B;
+        for (std::size_t r = c; r < B; r += chunks) {
+            p.perm.push_back(order[r]);
+            p.len.push_back(lengths.empty() ? S : lengths[order[r]]);
+        }
+        p.R = p.perm.size();
+        p.batch_sizes.assign(S, 0);
+        p.offsets.assign(S, 0);
+        for (std::size_t t = 0; t < S; ++t) {
+            std::size_t n = 0;
+            while (n < p.R && p.len[n] > t) ++n;
+            p.batch_sizes[t] = n;
+            p.offsets[t] = p.N;
+            p.N += n;
+        }
     }
-    return p;
+    return out;
 }
 
 // What one direction's forward keeps for its backward.
@@ -105,9 +124,9 @@ struct Dims {
 };
 
 template <class T>
-void forward_direction(const Dims& d, const Packing& pk, bool reverse, const DirectionWeights<T>& w, const T* x,
-                       const T* h0, const T* c0, Saved<T>& s, T* y, std::size_t y_off, T* h_n, T* c_n) {
-    const std::size_t N = pk.N, B = pk.B, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;
+void forward_direction(const Dims& d, const Packing& pk, bool reverse, const DirectionWeights<T>& w, const T* w_hh_t,
+                       const T* x, const T* h0, const T* c0, Saved<T>& s, T* y, std::size_t y_off, T* h_n, T* c_n) {
+    const std::size_t N = pk.N, B = pk.R, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
     const bool lstm = d.mode == RNNMode::LSTM, gru = d.mode == RNNMode::GRU, proj = d.P > 0;
 
     // X (N, I): the packed input, in this direction's order
@@ -146,13 +165,7 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
         s.HN = buffer<T>(N * H);
         hw = buffer<T>(B * GH);
     }
-    // W_hh^T (Hout, G*H) once, so every step's GEMM is a plain (no-transpose) product:
-    // OpenBLAS splits those across threads much better (131 vs 87 GFLOP/s on 2 cores).
-    Buffer<T> w_hh_t = buffer<T>(Hout * GH);
-    const T* w_hh_src = w.w_hh.value().data();
-    for (std::size_t gh = 0; gh < GH; ++gh)
-        for (std::size_t k = 0; k < Hout; ++k) w_hh_t[k * GH + gh] = w_hh_src[gh * Hout + k];
-    const T* w_hh = w_hh_t.get();
+    const T* w_hh = w_hh_t;  // W_hh^T (Hout, G*H): every step's GEMM is a plain (no-transpose) product
 
     for (std::size_t t = 0; t < pk.S; ++t) {
         const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
@@ -228,11 +241,13 @@ struct DirectionGrads {
     T *w_ih = nullptr, *w_hh = nullptr, *b_ih = nullptr, *b_hh = nullptr, *w_hr = nullptr;
 };
 
+// Weight gradients go to g (this unit's own buffers, added up by the caller), the input's
+// to dX (N, I) packed (scattered by the caller); dh0 and dc0 rows belong to this unit alone.
 template <class T>
 void backward_direction(const Dims& d, const Packing& pk, bool reverse, const DirectionWeights<T>& w, const Saved<T>& s,
-                        const T* dy, std::size_t y_off, const T* dh_n, const T* dc_n, T* dx, const DirectionGrads<T>& g,
-                        T* dh0, T* dc0) {
-    const std::size_t N = pk.N, B = pk.B, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;
+                        const T* dy, std::size_t y_off, const T* dh_n, const T* dc_n, Buffer<T>* dX,
+                        const DirectionGrads<T>& g, T* dh0, T* dc0) {
+    const std::size_t N = pk.N, B = pk.R, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
     const bool lstm = d.mode == RNNMode::LSTM, gru = d.mode == RNNMode::GRU, proj = d.P > 0;
 
     // dH (N, Hout): the gradient reaching each output, from above (dy) and, step by step, from the right
@@ -350,15 +365,9 @@ void backward_direction(const Dims& d, const Packing& pk, bool reverse, const Di
         if (g.b_hh) add_column_sums(dhh, N, GH, g.b_hh);
     }
     if (g.w_hr) gemm<T>(true, false, d.P, H, N, dH.get(), d.P, s.M.get(), H, true, g.w_hr, H);  // dW_hr += dH^T M
-    if (dx) {
-        Buffer<T> dX = buffer<T>(N * I);
-        gemm<T>(false, false, N, I, GH, dA.get(), GH, w.w_ih.value().data(), I, false, dX.get(), I);  // dX = dA W_ih
-        for (std::size_t t = 0; t < pk.S; ++t)
-            for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r) {
-                T* dst = dx + pk.padded_row(t, r, reverse, d.batch_first) * I;
-                const T* src = dX.get() + (pk.offsets[t] + r) * I;
-                for (std::size_t j = 0; j < I; ++j) dst[j] += src[j];
-            }
+    if (dX) {
+        *dX = buffer<T>(N * I);
+        gemm<T>(false, false, N, I, GH, dA.get(), GH, w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
     }
 }
 
@@ -380,17 +389,33 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
     for (std::size_t b = 0; b < lengths.size(); ++b)
         XG_CHECK(lengths[b] >= 1 && lengths[b] <= S, "rnn_layer: length " << lengths[b] << " of sequence " << b
                                                                           << " is outside [1, " << S << "]");
-    auto pk = std::make_shared<Packing>(make_packing(S, B, lengths));
+    // Work units: each direction, times chunks of the batch when threads are left over
+    // (at least 8 rows a chunk). Units share nothing while they run.
+    const std::size_t threads = std::size_t(get_num_threads());
+    const std::size_t chunks = d.D >= threads ? 1 : std::max<std::size_t>(1, std::min(threads / d.D, B / 8));
+    const std::size_t units = d.D * chunks;
+    auto packs = std::make_shared<std::vector<Packing>>(make_packings(S, B, lengths, chunks));
 
     Shape ys = batch_first ? Shape{B, S, d.D * d.Hout} : Shape{S, B, d.D * d.Hout};
     xt::xarray<T> y = xt::zeros<T>(ys);
     xt::xarray<T> hn = xt::zeros<T>({d.D, B, d.Hout});
     xt::xarray<T> cn = mode == RNNMode::LSTM ? xt::xarray<T>(xt::zeros<T>({d.D, B, d.H})) : xt::xarray<T>();
-    auto saved = std::make_shared<std::vector<Saved<T>>>(d.D);
-    for (std::size_t k = 0; k < d.D; ++k)
-        forward_direction(d, *pk, k == 1, dirs[k], x.value().data(), h0.defined() ? h0.value().data() + k * B * d.Hout : nullptr,
-                          c0.defined() ? c0.value().data() + k * B * d.H : nullptr, (*saved)[k], y.data(), k * d.Hout,
-                          hn.data() + k * B * d.Hout, mode == RNNMode::LSTM ? cn.data() + k * B * d.H : nullptr);
+    auto saved = std::make_shared<std::vector<Saved<T>>>(units);
+    const T* xp = x.value().data();
+    const T* h0p = h0.defined() ? h0.value().data() : nullptr;
+    const T* c0p = c0.defined() ? c0.value().data() : nullptr;
+    // W_hh^T per direction, shared by that direction's units
+    std::vector<Buffer<T>> w_hh_t(d.D);
+    for (std::size_t k = 0; k < d.D; ++k) {
+        w_hh_t[k] = buffer<T>(d.G * d.H * d.Hout);
+        transpose_into(dirs[k].w_hh.value().data(), d.G * d.H, d.Hout, w_hh_t[k].get());
+    }
+    parallel_for(units, [&](std::size_t u) {
+        const std::size_t k = u / chunks, c = u % chunks;
+        forward_direction(d, (*packs)[c], k == 1, dirs[k], w_hh_t[k].get(), xp, h0p ? h0p + k * B * d.Hout : nullptr,
+                          c0p ? c0p + k * B * d.H : nullptr, (*saved)[u], y.data(), k * d.Hout, hn.data() + k * B * d.Hout,
+                          mode == RNNMode::LSTM ? cn.data() + k * B * d.H : nullptr);
+    });
 
     LayerResult<T> res{TensorT<T>(std::move(y)), TensorT<T>(std::move(hn)),
                        mode == RNNMode::LSTM ? TensorT<T>(std::move(cn)) : TensorT<T>()};
@@ -400,21 +425,56 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
 
     std::vector<TensorT<T>> outputs = {res.y, res.h_n};
     if (mode == RNNMode::LSTM) outputs.push_back(res.c_n);
-    record_multi<T>(outputs, [d, pk, saved, x, h0, c0, dirs](const std::vector<TensorT<T>>& outs) {
+    record_multi<T>(outputs, [d, packs, chunks, units, saved, x, h0, c0, dirs](const std::vector<TensorT<T>>& outs) {
         const T* dy = outs[0].has_grad() ? outs[0].impl()->grad.data() : nullptr;
         const T* dhn = outs[1].has_grad() ? outs[1].impl()->grad.data() : nullptr;
         const T* dcn = outs.size() > 2 && outs[2].has_grad() ? outs[2].impl()->grad.data() : nullptr;
-        auto grad_of = [](const TensorT<T>& t) { return t.defined() && t.requires_grad() ? t.grad_buffer().data() : nullptr; };
-        T* dx = grad_of(x);
-        T* dh0 = grad_of(h0);
-        T* dc0 = grad_of(c0);
-        const std::size_t B = pk->B;
-        for (std::size_t k = 0; k < d.D; ++k) {
+        auto wants = [](const TensorT<T>& t) { return t.defined() && t.requires_grad(); };
+        // gradient buffers are allocated here, before the units run
+        T* dh0 = wants(h0) ? h0.grad_buffer().data() : nullptr;
+        T* dc0 = wants(c0) ? c0.grad_buffer().data() : nullptr;
+        const std::size_t B = (*packs)[0].B;
+        // each unit's weight gradients and packed input gradient, summed and scattered afterwards
+        struct UnitGrads {
+            Buffer<T> w[5];
+            Buffer<T> dX;
+        };
+        std::vector<UnitGrads> ug(units);
+        parallel_for(units, [&](std::size_t u) {
+            const std::size_t k = u / chunks, c = u % chunks;
             const auto& w = dirs[k];
-            DirectionGrads<T> g{grad_of(w.w_ih), grad_of(w.w_hh), grad_of(w.b_ih), grad_of(w.b_hh), grad_of(w.w_hr)};
-            backward_direction(d, *pk, k == 1, w, (*saved)[k], dy, k * d.Hout, dhn ? dhn + k * B * d.Hout : nullptr,
-                               dcn ? dcn + k * B * d.H : nullptr, dx, g, dh0 ? dh0 + k * B * d.Hout : nullptr,
+            const TensorT<T>* params[5] = {&w.w_ih, &w.w_hh, &w.b_ih, &w.b_hh, &w.w_hr};
+            T* gp[5] = {};
+            for (int i = 0; i < 5; ++i)
+                if (wants(*params[i])) {
+                    ug[u].w[i] = zeroed<T>(params[i]->numel());
+                    gp[i] = ug[u].w[i].get();
+                }
+            backward_direction(d, (*packs)[c], k == 1, w, (*saved)[u], dy, k * d.Hout, dhn ? dhn + k * B * d.Hout : nullptr,
+                               dcn ? dcn + k * B * d.H : nullptr, wants(x) ? &ug[u].dX : nullptr,
+                               DirectionGrads<T>{gp[0], gp[1], gp[2], gp[3], gp[4]}, dh0 ? dh0 + k * B * d.Hout : nullptr,
                                dc0 ? dc0 + k * B * d.H : nullptr);
+        });
+        for (std::size_t u = 0; u < units; ++u) {
+            const std::size_t k = u / chunks, c = u % chunks;
+            const auto& w = dirs[k];
+            const TensorT<T>* params[5] = {&w.w_ih, &w.w_hh, &w.b_ih, &w.b_hh, &w.w_hr};
+            for (int i = 0; i < 5; ++i)
+                if (ug[u].w[i]) {
+                    T* g = params[i]->grad_buffer().data();
+                    const T* src = ug[u].w[i].get();
+                    for (std::size_t j = 0, n = params[i]->numel(); j < n; ++j) g[j] += src[j];
+                }
+            if (ug[u].dX) {  // scatter the packed input gradient back to the padded positions
+                const Packing& pk = (*packs)[c];
+                T* dx = x.grad_buffer().data();
+                for (std::size_t t = 0; t < pk.S; ++t)
+                    for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r) {
+                        T* dst = dx + pk.padded_row(t, r, k == 1, d.batch_first) * d.I;
+                        const T* src = ug[u].dX.get() + (pk.offsets[t] + r) * d.I;
+                        for (std::size_t j = 0; j < d.I; ++j) dst[j] += src[j];
+                    }
+            }
         }
     });
     return res;

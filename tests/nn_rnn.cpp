@@ -192,6 +192,20 @@ BOOST_AUTO_TEST_CASE(lstm_matches_composed_cells) {
     compare_with_composed({M, 3, 5, 2, true, true, true, 2, true, uneven, 5, 4});
 }
 
+BOOST_AUTO_TEST_CASE(batch_chunks_on_threads_match_composed_cells) {
+    // 16+ sequences on 2 threads: each direction's batch is split into chunks that run on
+    // their own threads, with their own packing; results must not change.
+    xg::set_num_threads(2);
+    Lengths many(17);
+    for (std::size_t b = 0; b < many.size(); ++b) many[b] = 1 + (b * 7) % 5;
+    compare_with_composed({RNNMode::LSTM, 3, 4, 2, false, true, false, 0, true, many, 5, 17});
+    compare_with_composed({RNNMode::LSTM, 3, 5, 1, false, true, true, 2, false, {}, 4, 16});
+    compare_with_composed({RNNMode::GRU, 3, 4, 1, false, true, false, 0, true, many, 5, 17});
+    xg::set_num_threads(1);  // and one thread gives the same
+    compare_with_composed({RNNMode::LSTM, 3, 4, 2, true, true, false, 0, true, many, 5, 17});
+    xg::set_num_threads(0);
+}
+
 BOOST_AUTO_TEST_CASE(gru_matches_composed_cells) {
     const RNNMode M = RNNMode::GRU;
     compare_with_composed({M, 3, 4, 1, false, true, false, 0, false, {}, 5, 2});

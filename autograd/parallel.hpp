@@ -1,0 +1,23 @@
+// Threads: how many xgrad uses, and the one parallel loop the kernels share.
+// Work is split into independent units (a recurrent layer's directions and batch chunks),
+// each run single-threaded, rather than splitting every small GEMM across threads:
+// units never wait on each other, while a two-thread GEMM synchronises every call.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+namespace xg {
+
+// Threads xgrad's kernels use (0: every core). Default: every core. Large GEMMs are split
+// by rows over these threads; OpenBLAS itself runs single-threaded.
+void set_num_threads(int n);
+int get_num_threads();
+
+// Calls f(0), ..., f(n - 1), spread over up to get_num_threads() threads (the caller's
+// among them). Inside f, parallel_for and GEMMs run on the calling thread. The first
+// exception is rethrown.
+void parallel_for(std::size_t n, const std::function<void(std::size_t)>& f);
+bool in_parallel_region();
+
+}  // namespace xg
