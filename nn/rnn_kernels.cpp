@@ -7,21 +7,23 @@
 #include "autograd/blas.hpp"
 #include "autograd/parallel.hpp"
 #include "autograd/simd.hpp"
+#include "autograd/workspace.hpp"
 
 namespace xg::nn::detail {
 
 namespace {
 
+// Scratch arrays come from the recycled workspace: the same sizes return every batch.
 template <class T>
-using Buffer = std::unique_ptr<T[]>;
+using Buffer = Workspace<T>;
 
 template <class T>
 Buffer<T> buffer(std::size_t n) {
-    return std::make_unique_for_overwrite<T[]>(n);
+    return workspace<T>(n);
 }
 template <class T>
 Buffer<T> zeroed(std::size_t n) {
-    return std::make_unique<T[]>(n);  // value-initialised: zeros
+    return workspace_zeroed<T>(n);
 }
 
 int as_int(std::size_t n) { return static_cast<int>(n); }
@@ -260,9 +262,9 @@ void backward_direction(const Dims& d, const Packing& pk, bool reverse, const Di
                             dH.get() + (pk.offsets[t] + r) * Hout);
     }
     Buffer<T> dA = buffer<T>(N * GH);  // gradient of the pre-activations a (the X W_ih^T side)
-    Buffer<T> dHW = gru ? buffer<T>(N * GH) : nullptr;
-    Buffer<T> dh_next = zeroed<T>(B * Hout), dc_next = lstm ? zeroed<T>(B * H) : nullptr;
-    Buffer<T> dm = proj ? buffer<T>(B * H) : nullptr;
+    Buffer<T> dHW = gru ? buffer<T>(N * GH) : Buffer<T>();
+    Buffer<T> dh_next = zeroed<T>(B * Hout), dc_next = lstm ? zeroed<T>(B * H) : Buffer<T>();
+    Buffer<T> dm = proj ? buffer<T>(B * H) : Buffer<T>();
     const T* w_hh = w.w_hh.value().data();
 
     for (std::size_t t = pk.S; t-- > 0;) {
