@@ -9,7 +9,7 @@
 
 #include "autograd/error.hpp"
 #include "autograd/factory.hpp"
-#include "data/file_io.hpp"
+#include "autograd/file_io.hpp"
 #include "data/loader.hpp"
 
 namespace xg::data {

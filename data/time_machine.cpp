@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "data/file_io.hpp"
+#include "autograd/file_io.hpp"
 
 namespace xg::data {
 

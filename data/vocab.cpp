@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autograd/error.hpp"
-#include "data/file_io.hpp"
+#include "autograd/file_io.hpp"
 
 namespace xg::data {
 

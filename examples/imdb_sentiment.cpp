@@ -233,14 +233,18 @@ int train(Options o) {
                           train_scores.accuracy(), double(train_scores.n) / clock.seconds());
             bar.update(k + 1, info);
         }
-        train_seconds += clock.seconds();
+        const double epoch_seconds = clock.seconds();
+        train_seconds += epoch_seconds;
         reviews_seen += train_scores.n;
         tokens_seen += train_scores.tokens;
         bar.clear();
+        support::Clock eval_clock;
         test_scores = evaluate(model, test_it);
-        std::printf("epoch %zu: loss %.4f, train acc %.4f, test acc %.4f, %.1f reviews/s, %.0f tokens/s (%.0f s)\n", epoch + 1,
-                    train_scores.loss / double(train_scores.n), train_scores.accuracy(), test_scores.accuracy(),
-                    double(train_scores.n) / clock.seconds(), double(train_scores.tokens) / clock.seconds(), clock.seconds());
+        std::printf("epoch %zu: loss %.4f, train acc %.4f, test acc %.4f; training %.1f reviews/s, %.0f tokens/s (%.0f s), "
+                    "test %.0f s\n",
+                    epoch + 1, train_scores.loss / double(train_scores.n), train_scores.accuracy(), test_scores.accuracy(),
+                    double(train_scores.n) / epoch_seconds, double(train_scores.tokens) / epoch_seconds, epoch_seconds,
+                    eval_clock.seconds());
         std::fflush(stdout);
         if (!o.save.empty()) save(epoch + 1);
     }

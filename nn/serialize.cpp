@@ -65,30 +65,6 @@ void convert(const char* src, std::size_t n, T* dst) {
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, const std::string& bytes) {
-    namespace fs = std::filesystem;
-    const fs::path target(path);
-    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    if (!fs::is_directory(dir)) fail(path, "cannot write: folder " + dir.string() + " does not exist");
-    const fs::path tmp = dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()));
-    FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) fail(path, std::string("cannot write: ") + std::strerror(errno));
-    const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0 &&
-                    ::fsync(::fileno(f)) == 0;
-    const int saved = errno;
-    std::fclose(f);
-    if (!ok) {
-        fs::remove(tmp);
-        fail(path, std::string("cannot write: ") + std::strerror(saved));
-    }
-    std::error_code ec;
-    fs::rename(tmp, target, ec);  // atomic on POSIX: readers see the old file or the new one
-    if (ec) {
-        fs::remove(tmp);
-        fail(path, "cannot replace the file: " + ec.message());
-    }
-}
-
 // ---- reading ---------------------------------------------------------------------
 
 SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {

@@ -18,13 +18,10 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "autograd/file_io.hpp"
 #include "nn/module.hpp"
 
 namespace xg::nn {
-
-// Writes bytes to path atomically: a temporary file in the same folder, flushed and
-// renamed over the target, so a killed run never leaves a half-written file behind.
-void write_file_atomic(const std::string& path, const std::string& bytes);
 
 // Every tensor of a safetensors file, read and checked at construction: a missing,
 // truncated or corrupt file throws std::runtime_error naming the file and the problem.

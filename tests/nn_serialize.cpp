@@ -416,20 +416,20 @@ BOOST_AUTO_TEST_CASE(reader_and_writer) {
 BOOST_AUTO_TEST_CASE(atomic_write) {
     TempDir tmp;
     const std::string path = tmp / "file.bin";
-    nn::write_file_atomic(path, "first version");
+    xg::write_file_atomic(path, "first version");
     BOOST_TEST(read_bytes(path) == "first version");
     BOOST_TEST(tmp.files() == std::vector<std::string>{"file.bin"});  // no temporary left behind
-    nn::write_file_atomic(path, "second");  // replaces, shorter
+    xg::write_file_atomic(path, "second");  // replaces, shorter
     BOOST_TEST(read_bytes(path) == "second");
     BOOST_TEST(tmp.files() == std::vector<std::string>{"file.bin"});
-    nn::write_file_atomic(path, std::string());
+    xg::write_file_atomic(path, std::string());
     BOOST_TEST(fs::file_size(path) == 0u);
 
     // a missing folder: a clear error, nothing created
     const std::string missing = tmp / "no_such_folder/file.bin";
-    CHECK_THROWS_WITH(nn::write_file_atomic(missing, "x"), missing + ": cannot write: folder ");
-    CHECK_THROWS_WITH(nn::write_file_atomic(missing, "x"), "does not exist");
-    BOOST_CHECK_THROW(nn::write_file_atomic(missing, "x"), std::runtime_error);
+    CHECK_THROWS_WITH(xg::write_file_atomic(missing, "x"), missing + ": cannot write: folder ");
+    CHECK_THROWS_WITH(xg::write_file_atomic(missing, "x"), "does not exist");
+    BOOST_CHECK_THROW(xg::write_file_atomic(missing, "x"), std::runtime_error);
     BOOST_TEST(!fs::exists(tmp / "no_such_folder"));
 
     // save() goes through it: replacing a model file leaves one complete file
@@ -447,7 +447,7 @@ BOOST_AUTO_TEST_CASE(atomic_write) {
     TempDir cwd;
     const fs::path old = fs::current_path();
     fs::current_path(cwd.dir);
-    nn::write_file_atomic("plain.bin", "ok");
+    xg::write_file_atomic("plain.bin", "ok");
     fs::current_path(old);
     BOOST_TEST(read_bytes(cwd / "plain.bin") == "ok");
     BOOST_TEST(cwd.files() == std::vector<std::string>{"plain.bin"});

@@ -1,18 +1,16 @@
-#include "data/file_io.hpp"
+#include "autograd/file_io.hpp"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <memory>
-#include <random>
 #include <stdexcept>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace xg::data {
+namespace xg {
 
 namespace {
 
@@ -20,9 +18,17 @@ namespace {
     throw std::runtime_error(what + " '" + path + "': " + std::strerror(err));
 }
 
-struct FileCloser {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-};
+[[noreturn]] void fail_at(const std::string& path, const std::string& what) { throw std::runtime_error(path + ": " + what); }
+
+// ".name<tag><pid>": a sibling no other process picks (built by appending: GCC 12 warns
+// falsely (-Wrestrict) about chained string + at -O3)
+std::string hidden_name(const std::filesystem::path& target, const char* tag) {
+    std::string s = ".";
+    s += target.filename().string();
+    s += tag;
+    s += std::to_string(::getpid());
+    return s;
+}
 
 }  // namespace
 
@@ -57,32 +63,26 @@ std::string read_file(const std::string& path) {
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
     namespace fs = std::filesystem;
-    std::random_device rd;
     const fs::path target(path);
-    fs::path tmp = target;
-    tmp += ".tmp" + std::to_string(rd());
-    {
-        std::unique_ptr<std::FILE, FileCloser> f(std::fopen(tmp.c_str(), "wb"));
-        if (!f) fail("cannot write", tmp.string(), errno);
-        const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size() && std::fflush(f.get()) == 0 &&
-                        ::fsync(::fileno(f.get())) == 0;  // on disk before it takes the name
-        const int err = errno;
-        if (!ok) {
-            f.reset();
-            fs::remove(tmp);
-            fail("cannot write", tmp.string(), err ? err : EIO);
-        }
-        if (std::fclose(f.release()) != 0) {
-            fs::remove(tmp);
-            fail("cannot write", tmp.string(), errno);
-        }
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    if (!fs::is_directory(dir)) fail_at(path, "cannot write: folder " + dir.string() + " does not exist");
+    const fs::path tmp = dir / hidden_name(target, ".tmp.");
+    FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) fail_at(path, std::string("cannot write: ") + std::strerror(errno));
+    const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0 &&
+                    ::fsync(::fileno(f)) == 0;
+    const int saved = errno;
+    std::fclose(f);
+    if (!ok) {
+        fs::remove(tmp);
+        fail_at(path, std::string("cannot write: ") + std::strerror(saved));
     }
     std::error_code ec;
-    fs::rename(tmp, target, ec);
+    fs::rename(tmp, target, ec);  // atomic on POSIX: readers see the old file or the new one
     if (ec) {
         fs::remove(tmp);
-        throw std::runtime_error("cannot rename '" + tmp.string() + "' to '" + path + "': " + ec.message());
+        fail_at(path, "cannot replace the file: " + ec.message());
     }
 }
 
-}  // namespace xg::data
+}  // namespace xg
