@@ -146,7 +146,7 @@ Scores evaluate(SentimentModel& model, xg::data::BucketIterator& it) {
 
 struct Options {
     ModelSpec spec;
-    std::string data, tokenizer = "d2l", save, resume;
+    std::string data, tokenizer = "d2l", save, resume, schedule = "constant";
     std::size_t epochs = 5, batch_size = 64, num_steps = 500, limit = 0, min_freq = 5;
     double lr = 0.01, clip = 0.0, weight_decay = 0.0;
     int threads = 0;
@@ -173,7 +173,7 @@ int train(Options o) {
         meta = xg::optim::read_checkpoint_meta(o.resume);
         o.spec = spec_from(meta.at("spec"));
         o.num_steps = meta.at("num_steps"), o.tokenizer = meta.at("tokenizer"), o.batch_size = meta.at("batch_size");
-        o.limit = meta.at("limit"), o.seed = meta.at("seed");
+        o.limit = meta.at("limit"), o.seed = meta.at("seed"), o.schedule = meta.at("schedule");
         first_epoch = meta.at("epoch");
     }
     support::Clock load_clock;
@@ -195,19 +195,25 @@ int train(Options o) {
 
     SentimentModel model(o.spec, vocab.size(), pad);
     xg::optim::Adam adam(model.parameters(), xg::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+    // cosine: the lr falls from --lr to 0 along a half cosine over the epochs, stepped after each
+    std::unique_ptr<xg::optim::LRScheduler> schedule;
+    if (o.schedule == "cosine") schedule = std::make_unique<xg::optim::CosineAnnealingLR>(adam, std::int64_t(o.epochs));
     if (!o.resume.empty()) {
-        xg::optim::load_checkpoint(o.resume, model, &adam);
+        xg::optim::load_checkpoint(o.resume, model, &adam, schedule.get());
         xg::set_generator_state(meta.at("generator"));
         for (std::size_t e = 0; e < first_epoch; ++e) train_it.plan_epoch();  // the batch order the run would have had
         std::printf("resumed %s at epoch %zu\n", o.resume.c_str(), first_epoch);
     }
-    std::printf("%s\n%zu parameters, %d threads\n", model.repr().c_str(), model.num_parameters(), xg::get_num_threads());
+    std::printf("%s\n%zu parameters, %d threads, %s\n", model.repr().c_str(), model.num_parameters(), xg::get_num_threads(),
+                adam.repr().c_str());
 
     auto save = [&](std::size_t epochs_done) {
         nlohmann::json m = {{"spec", spec_json(o.spec)}, {"epoch", epochs_done},     {"num_steps", o.num_steps},
                             {"tokenizer", o.tokenizer},  {"batch_size", o.batch_size}, {"limit", o.limit},
-                            {"seed", o.seed},            {"generator", xg::generator_state()}};
-        xg::optim::save_checkpoint(o.save, model, adam, m, [&](const std::string& dir) { vocab.save(dir + "/vocab.json"); });
+                            {"seed", o.seed},            {"generator", xg::generator_state()},
+                            {"schedule", o.schedule}};
+        xg::optim::save_checkpoint(o.save, model, adam, m, [&](const std::string& dir) { vocab.save(dir + "/vocab.json"); },
+                                   schedule.get());
     };
 
     support::Clock total;
@@ -240,12 +246,13 @@ int train(Options o) {
         bar.clear();
         support::Clock eval_clock;
         test_scores = evaluate(model, test_it);
-        std::printf("epoch %zu: loss %.4f, train acc %.4f, test acc %.4f; training %.1f reviews/s, %.0f tokens/s (%.0f s), "
-                    "test %.0f s\n",
-                    epoch + 1, train_scores.loss / double(train_scores.n), train_scores.accuracy(), test_scores.accuracy(),
+        std::printf("epoch %zu: lr %.3g, loss %.4f, train acc %.4f, test acc %.4f; training %.1f reviews/s, %.0f tokens/s "
+                    "(%.0f s), test %.0f s\n",
+                    epoch + 1, adam.lr(), train_scores.loss / double(train_scores.n), train_scores.accuracy(), test_scores.accuracy(),
                     double(train_scores.n) / epoch_seconds, double(train_scores.tokens) / epoch_seconds, epoch_seconds,
                     eval_clock.seconds());
         std::fflush(stdout);
+        if (schedule) schedule->step();
         if (!o.save.empty()) save(epoch + 1);
     }
     if (first_epoch >= o.epochs) test_scores = evaluate(model, test_it);
@@ -309,6 +316,7 @@ int main(int argc, char** argv) {
         ("layers", po::value(&o.spec.layers)->default_value(2), "LSTM layers")
         ("dropout", po::value(&o.spec.dropout)->default_value(0.0), "dropout on embeddings, between layers and before the decoder")
         ("lr", po::value(&o.lr)->default_value(0.01), "Adam learning rate")
+        ("schedule", po::value(&o.schedule)->default_value("constant"), "constant | cosine (lr falls to 0 over the epochs)")
         ("weight-decay", po::value(&o.weight_decay)->default_value(0.0), "Adam weight decay")
         ("clip", po::value(&o.clip)->default_value(0.0), "gradient norm clipping (0: none)")
         ("min-freq", po::value(&o.min_freq)->default_value(5), "vocabulary: words seen at least this often in training")
@@ -355,6 +363,8 @@ int main(int argc, char** argv) {
             support::die("imdb_sentiment", "--epochs, --batch-size, --num-steps, --embed, --hidden and --layers must be positive");
         if (o.lr <= 0) support::die("imdb_sentiment", "--lr must be positive");
         if (o.spec.dropout < 0 || o.spec.dropout >= 1) support::die("imdb_sentiment", "--dropout must be in [0, 1)");
+        if (o.schedule != "constant" && o.schedule != "cosine")
+            support::die("imdb_sentiment", "unknown --schedule '" + o.schedule + "' (constant or cosine)");
         if (o.tokenizer != "d2l" && o.tokenizer != "clean")
             support::die("imdb_sentiment", "unknown --tokenizer '" + o.tokenizer + "' (d2l or clean)");
         return train(o);
