@@ -24,6 +24,9 @@ template <class T> TensorT<T> transpose(const TensorT<T>& x, long dim0, long dim
 template <class T> TensorT<T> permute(const TensorT<T>& x, const std::vector<long>& dims);
 template <class T> TensorT<T> cat(const std::vector<TensorT<T>>& xs, long dim = 0);
 template <class T> TensorT<T> stack(const std::vector<TensorT<T>>& xs, long dim = 0);
+// xg::cat({a, b}, 1), as torch.cat([a, b], 1)
+template <class T> TensorT<T> cat(std::initializer_list<TensorT<T>> xs, long dim = 0) { return cat(std::vector<TensorT<T>>(xs), dim); }
+template <class T> TensorT<T> stack(std::initializer_list<TensorT<T>> xs, long dim = 0) { return stack(std::vector<TensorT<T>>(xs), dim); }
 // Elements start, start+step, ... < end along dim; start/end may be negative, end is clipped.
 template <class T> TensorT<T> slice(const TensorT<T>& x, long dim, long start, long end, long step = 1);
 template <class T> TensorT<T> narrow(const TensorT<T>& x, long dim, long start, long length);

@@ -14,6 +14,7 @@ epochs=50 threads=$(nproc) model=lstm
 args=()
 while [ $# -gt 0 ]; do
     case "$1" in
+        -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         --epochs) epochs=$2; shift 2 ;;
         --threads) threads=$2; shift 2 ;;
         --model) model=$2; shift 2 ;;

@@ -230,7 +230,7 @@ BOOST_AUTO_TEST_CASE(cat_gradient) {
     check_gradient([](const V& x) { return xg::cat(x, -1); }, {param({2, 2, 3}), param({2, 2, 2})});
     Tensor a = xg::from_array(xt::xarray<float>{{1, 2}, {3, 4}});
     Tensor b = xg::reshape(xg::from_array(xt::xarray<float>{5.f, 6.f}), xg::Shape{2, 1});
-    auto y = xg::cat(std::vector<Tensor>{a, b}, 1).value();
+    auto y = xg::cat({a, b}, 1).value();  // a braced list, as torch.cat([a, b], 1)
     BOOST_TEST(y(0, 2) == 5.f);
     BOOST_TEST(y(1, 0) == 3.f);
     CHECK_THROWS_WITH(xg::cat(std::vector<Tensor>{a, xg::zeros({3, 1})}, 1),
@@ -239,6 +239,7 @@ BOOST_AUTO_TEST_CASE(cat_gradient) {
 
 BOOST_AUTO_TEST_CASE(stack_gradient) {
     check_gradient([](const V& x) { return xg::stack(x, 0); }, {param({2, 3}), param({2, 3})});
+    BOOST_TEST((xg::stack({xg::zeros({2}), xg::ones({2})}, 1).shape() == Shape{2, 2}));
     check_gradient([](const V& x) { return xg::stack(x, 2); }, {param({2, 3}), param({2, 3}), param({2, 3})});
     CHECK_THROWS_WITH(xg::stack(std::vector<Tensor>{xg::zeros({2}), xg::zeros({3})}), "stack: tensor 1 has shape (3)");
 }
