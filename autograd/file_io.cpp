@@ -20,16 +20,6 @@ namespace {
 
 [[noreturn]] void fail_at(const std::string& path, const std::string& what) { throw std::runtime_error(path + ": " + what); }
 
-// ".name<tag><pid>": a sibling no other process picks (built by appending: GCC 12 warns
-// falsely (-Wrestrict) about chained string + at -O3)
-std::string hidden_name(const std::filesystem::path& target, const char* tag) {
-    std::string s = ".";
-    s += target.filename().string();
-    s += tag;
-    s += std::to_string(::getpid());
-    return s;
-}
-
 }  // namespace
 
 std::string read_file(const std::string& path) {
@@ -66,7 +56,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     const fs::path target(path);
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
     if (!fs::is_directory(dir)) fail_at(path, "cannot write: folder " + dir.string() + " does not exist");
-    const fs::path tmp = dir / hidden_name(target, ".tmp.");
+    const fs::path tmp = dir / hidden_sibling_name(target, ".tmp.");
     FILE* f = std::fopen(tmp.c_str(), "wb");
     if (!f) fail_at(path, std::string("cannot write: ") + std::strerror(errno));
     const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0 &&
@@ -83,6 +73,15 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
         fs::remove(tmp);
         fail_at(path, "cannot replace the file: " + ec.message());
     }
+}
+
+// built by appending: GCC 12 warns falsely (-Wrestrict) about chained string + at -O3
+std::string hidden_sibling_name(const std::filesystem::path& target, const char* tag) {
+    std::string s = ".";
+    s += target.filename().string();
+    s += tag;
+    s += std::to_string(::getpid());
+    return s;
 }
 
 }  // namespace xg

@@ -2,6 +2,7 @@
 // and checkpoints. Errors are std::runtime_error naming the path and the reason.
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 namespace xg {
@@ -13,5 +14,9 @@ std::string read_file(const std::string& path);
 // path: readers see the old file or the new one, and a killed run never leaves a
 // half-written file behind.
 void write_file_atomic(const std::string& path, const std::string& bytes);
+
+// ".name<tag><pid>": the name of a hidden sibling of target that no other process picks,
+// for files and folders prepared before an atomic rename.
+std::string hidden_sibling_name(const std::filesystem::path& target, const char* tag);
 
 }  // namespace xg

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "autograd/file_io.hpp"
 #include "nn/serialize.hpp"
 
 namespace xg::optim {
@@ -28,16 +29,6 @@ void fsync_path(const fs::path& p) {
     }
 }
 
-// ".name<tag><pid>": a sibling no other process picks (built by appending: GCC 12 warns
-// falsely (-Wrestrict) about chained string + at -O3)
-std::string hidden_name(const std::filesystem::path& target, const char* tag) {
-    std::string s = ".";
-    s += target.filename().string();
-    s += tag;
-    s += std::to_string(::getpid());
-    return s;
-}
-
 }  // namespace
 
 void save_checkpoint(const std::string& dir, const nn::Module& model, const Optimizer& optimizer,
@@ -52,7 +43,7 @@ void save_checkpoint(const std::string& dir, const nn::Module& model, const Opti
     }
     const fs::path parent = target.parent_path();
     if (!fs::is_directory(parent)) fail(dir, "cannot save a checkpoint: folder " + parent.string() + " does not exist");
-    const fs::path tmp = parent / hidden_name(target, ".tmp-");
+    const fs::path tmp = parent / hidden_sibling_name(target, ".tmp-");
     fs::remove_all(tmp);
     fs::create_directory(tmp);
     try {
@@ -74,7 +65,7 @@ void save_checkpoint(const std::string& dir, const nn::Module& model, const Opti
         fs::remove_all(tmp);  // now holds the previous checkpoint
     } else {
         // no atomic exchange on this file system: move the old one aside first
-        const fs::path old = parent / hidden_name(target, ".old-");
+        const fs::path old = parent / hidden_sibling_name(target, ".old-");
         fs::remove_all(old);
         fs::rename(target, old);
         fs::rename(tmp, target);
