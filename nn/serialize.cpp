@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -92,10 +93,21 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
             continue;
         }
         Entry e;
+        // whole non-negative numbers only: nlohmann would read 28.5 as 28 and -1 as 2^64 - 1
+        auto sizes = [&](const char* key) {
+            const auto& list = v.at(key);
+            if (!list.is_array()) throw std::runtime_error(std::string(key) + " is not a list");
+            std::vector<std::size_t> out;
+            for (const auto& x : list) {
+                if (!x.is_number_unsigned()) throw std::runtime_error(std::string(key) + " holds " + x.dump() + ", not a size");
+                out.push_back(x.get<std::size_t>());
+            }
+            return out;
+        };
         try {
             e.dtype = v.at("dtype").get<std::string>();
-            e.shape = v.at("shape").get<Shape>();
-            auto off = v.at("data_offsets").get<std::vector<std::size_t>>();
+            e.shape = sizes("shape");
+            auto off = sizes("data_offsets");
             if (off.size() != 2) throw std::runtime_error("data_offsets must have two numbers");
             e.begin = off[0];
             e.end = off[1];
@@ -104,8 +116,11 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
         }
         const std::size_t es = dtype_size(e.dtype);
         if (es == 0) fail(path, "tensor \"" + name + "\" has unsupported dtype " + e.dtype);
-        std::size_t count = 1;
-        for (auto d : e.shape) count *= d;
+        std::size_t count = es;  // bytes
+        for (auto d : e.shape)
+            if (__builtin_mul_overflow(count, d, &count))
+                fail(path, "corrupt: tensor \"" + name + "\" of shape " + shape_str(e.shape) + " is too large");
+        count /= es;
         if (e.begin > e.end || e.end > data_.size())
             fail(path, "truncated or corrupt: tensor \"" + name + "\" has data offsets [" + std::to_string(e.begin) + ", " +
                            std::to_string(e.end) + ") but the data section has " + std::to_string(data_.size()) + " bytes");
@@ -114,6 +129,20 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
                            std::to_string(count * es) + " bytes, the file gives " + std::to_string(e.end - e.begin));
         entries_.emplace(name, std::move(e));
     }
+    // As the reference implementation: the tensors tile the data section exactly, with no
+    // overlaps, gaps or trailing bytes (anything else is a damaged or forged file).
+    std::vector<std::tuple<std::size_t, std::size_t, std::string>> spans;  // empty tensors sort first at a tie
+    for (const auto& [name, e] : entries_) spans.emplace_back(e.begin, e.end, name);
+    std::sort(spans.begin(), spans.end());
+    std::size_t at = 0;
+    for (const auto& [begin, end, name] : spans) {
+        if (begin != at)
+            fail(path, "corrupt: tensor \"" + name + "\" starts at byte " + std::to_string(begin) + " of the data, expected " +
+                           std::to_string(at) + " (tensors overlap or leave a gap)");
+        at = end;
+    }
+    if (at != data_.size())
+        fail(path, "corrupt: " + std::to_string(data_.size() - at) + " bytes after the last tensor");
 }
 
 std::vector<std::string> SafetensorsReader::names() const {

@@ -324,6 +324,22 @@ BOOST_AUTO_TEST_CASE(corrupt_headers) {
           "tensor \"weight\" has data offsets [16, 0)");
     check("offsets_size", raw_file(R"({"weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", data),
           "corrupt: tensor \"weight\" of shape (2, 2) and dtype F32 needs 16 bytes, the file gives 12");
+    // sizes must be whole non-negative numbers, and the shape's byte count must not overflow
+    check("fraction_shape", raw_file(R"({"weight":{"dtype":"F32","shape":[2,2.5],"data_offsets":[0,16]}})", data),
+          "shape holds 2.5, not a size");
+    check("negative_shape", raw_file(R"({"weight":{"dtype":"F32","shape":[-2,-2],"data_offsets":[0,16]}})", data),
+          "shape holds -2, not a size");
+    check("negative_offset", raw_file(R"({"weight":{"dtype":"F32","shape":[2,2],"data_offsets":[-16,0]}})", data),
+          "data_offsets holds -16, not a size");
+    check("overflow", raw_file(R"({"weight":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,16]}})", data),
+          "tensor \"weight\" of shape (4611686018427387904, 4) is too large");
+    // the tensors tile the data exactly: no overlap, gap or trailing bytes
+    check("overlap", raw_file(R"({"weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
+                              R"("other":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", data),
+          "tensors overlap or leave a gap");
+    check("gap", raw_file(R"({"weight":{"dtype":"F32","shape":[2,2],"data_offsets":[4,20]}})", data + "abcd"),
+          "tensor \"weight\" starts at byte 4 of the data, expected 0");
+    check("trailing", raw_file(good, data + "abcd"), "corrupt: 4 bytes after the last tensor");
     check("empty", "", "too short for a header");
 }
 
