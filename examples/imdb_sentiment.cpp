@@ -154,28 +154,58 @@ struct Options {
     bool json = false;
 };
 
-nlohmann::json spec_json(const ModelSpec& s) {
-    return {{"model", s.kind}, {"embed", s.embed}, {"hidden", s.hidden}, {"layers", s.layers}, {"dropout", s.dropout}};
+// What a checkpoint fixes, keyed by flag name: the model, the vocabulary and the data order.
+// (--lr may change when resuming a constant schedule; the optimizer's state keeps it otherwise.)
+nlohmann::json settings_json(const Options& o) {
+    return {{"model", o.spec.kind},     {"embed", o.spec.embed},   {"hidden", o.spec.hidden},
+            {"layers", o.spec.layers},  {"dropout", o.spec.dropout}, {"num-steps", o.num_steps},
+            {"tokenizer", o.tokenizer}, {"min-freq", o.min_freq},  {"batch-size", o.batch_size},
+            {"limit", o.limit},         {"seed", o.seed},          {"schedule", o.schedule},
+            {"clip", o.clip},           {"weight-decay", o.weight_decay}};
 }
-ModelSpec spec_from(const nlohmann::json& j) {
-    ModelSpec s;
-    s.kind = j.at("model");
-    s.embed = j.at("embed"), s.hidden = j.at("hidden"), s.layers = j.at("layers"), s.dropout = j.at("dropout");
-    return s;
+void apply_settings(Options& o, const nlohmann::json& s) {
+    o.spec.kind = s.at("model"), o.spec.embed = s.at("embed"), o.spec.hidden = s.at("hidden");
+    o.spec.layers = s.at("layers"), o.spec.dropout = s.at("dropout"), o.num_steps = s.at("num-steps");
+    o.tokenizer = s.at("tokenizer"), o.min_freq = s.at("min-freq"), o.batch_size = s.at("batch-size");
+    o.limit = s.at("limit"), o.seed = s.at("seed"), o.schedule = s.at("schedule");
+    o.clip = s.at("clip"), o.weight_decay = s.at("weight-decay");
+}
+void check_settings(const Options& o);
+
+// Both labels, or a classifier learns nothing and its accuracy means nothing.
+void check_split(const std::vector<xg::data::Review>& reviews, const std::string& dir, const char* split) {
+    std::size_t positive = 0;
+    for (const auto& r : reviews) positive += r.label == 1;
+    if (reviews.empty()) support::die("imdb_sentiment", dir + "/" + split + " has no reviews");
+    if (positive == 0 || positive == reviews.size())
+        support::die("imdb_sentiment", dir + "/" + split + " has only " + (positive ? "positive" : "negative") + " reviews");
 }
 
-int train(Options o) {
-    xg::manual_seed(o.seed);
-    xg::set_num_threads(o.threads);
+int train(Options o, const po::variables_map& given) {
     nlohmann::json meta;
-    std::size_t first_epoch = 0;
+    std::size_t first_epoch = 0, schedule_epochs = o.epochs;
     if (!o.resume.empty()) {
         meta = xg::optim::read_checkpoint_meta(o.resume);
-        o.spec = spec_from(meta.at("spec"));
-        o.num_steps = meta.at("num_steps"), o.tokenizer = meta.at("tokenizer"), o.batch_size = meta.at("batch_size");
-        o.limit = meta.at("limit"), o.seed = meta.at("seed"), o.schedule = meta.at("schedule");
-        first_epoch = meta.at("epoch");
+        support::read_meta("imdb_sentiment", o.resume, meta, [&](const nlohmann::json& m) {
+            support::check_resume_flags("imdb_sentiment", given, settings_json(o), m.at("settings"));
+            apply_settings(o, m.at("settings"));
+            first_epoch = m.at("epoch"), schedule_epochs = m.at("schedule-epochs");
+            (void)m.at("generator");
+            return 0;
+        });
+        check_settings(o);
+        if (first_epoch >= o.epochs)
+            support::die("imdb_sentiment", o.resume + " has trained " + std::to_string(first_epoch) +
+                                               " epochs already; --epochs is the total, so ask for more");
+        if (o.schedule == "cosine" && o.epochs > schedule_epochs)
+            support::die("imdb_sentiment", o.resume + " follows a cosine schedule that ends at epoch " +
+                                               std::to_string(schedule_epochs) + "; --epochs cannot go past it");
+        if (o.schedule == "cosine" && support::given(given, "lr"))
+            support::die("imdb_sentiment", "--lr cannot change a cosine schedule when resuming");
     }
+    if (!o.save.empty()) xg::optim::check_checkpoint_target(o.save);  // now, not after the first epoch
+    xg::manual_seed(o.seed);
+    xg::set_num_threads(o.threads);
     support::Clock load_clock;
     const auto tokenizer = make_tokenizer(o.tokenizer);
     const auto train_reviews = load_split(o.data, "train", o.limit, o.seed);
@@ -190,6 +220,8 @@ int train(Options o) {
     xg::data::BucketIterator test_it(xg::data::encode_reviews(xg::data::tokenize_reviews(test_reviews, tokenizer),
                                                               xg::data::labels_of(test_reviews), vocab, o.num_steps),
                                      xg::data::BucketIteratorOptions(o.batch_size).shuffle(false));
+    check_split(train_reviews, o.data, "train");
+    check_split(test_reviews, o.data, "test");
     std::printf("%zu train and %zu test reviews from %s, vocabulary %zu (read and encoded in %.1f s)\n",
                 train_reviews.size(), test_reviews.size(), o.data.c_str(), vocab.size(), load_clock.seconds());
 
@@ -197,9 +229,10 @@ int train(Options o) {
     xg::optim::Adam adam(model.parameters(), xg::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
     // cosine: the lr falls from --lr to 0 along a half cosine over the epochs, stepped after each
     std::unique_ptr<xg::optim::LRScheduler> schedule;
-    if (o.schedule == "cosine") schedule = std::make_unique<xg::optim::CosineAnnealingLR>(adam, std::int64_t(o.epochs));
+    if (o.schedule == "cosine") schedule = std::make_unique<xg::optim::CosineAnnealingLR>(adam, std::int64_t(schedule_epochs));
     if (!o.resume.empty()) {
         xg::optim::load_checkpoint(o.resume, model, &adam, schedule.get());
+        if (support::given(given, "lr")) adam.set_lr(o.lr);  // a constant lr may change
         xg::set_generator_state(meta.at("generator"));
         for (std::size_t e = 0; e < first_epoch; ++e) train_it.plan_epoch();  // the batch order the run would have had
         std::printf("resumed %s at epoch %zu\n", o.resume.c_str(), first_epoch);
@@ -208,10 +241,9 @@ int train(Options o) {
                 adam.repr().c_str());
 
     auto save = [&](std::size_t epochs_done) {
-        nlohmann::json m = {{"spec", spec_json(o.spec)}, {"epoch", epochs_done},     {"num_steps", o.num_steps},
-                            {"tokenizer", o.tokenizer},  {"batch_size", o.batch_size}, {"limit", o.limit},
-                            {"seed", o.seed},            {"generator", xg::generator_state()},
-                            {"schedule", o.schedule}};
+        nlohmann::json m = {{"program", "imdb_sentiment"},    {"settings", settings_json(o)}, {"epoch", epochs_done},
+                            {"schedule-epochs", schedule_epochs}, {"lr", adam.lr()},
+                            {"generator", xg::generator_state()}};
         xg::optim::save_checkpoint(o.save, model, adam, m, [&](const std::string& dir) { vocab.save(dir + "/vocab.json"); },
                                    schedule.get());
     };
@@ -280,16 +312,23 @@ int train(Options o) {
 
 int predict(const std::string& checkpoint, const std::vector<std::string>& texts) {
     const nlohmann::json meta = xg::optim::read_checkpoint_meta(checkpoint);
+    Options saved;
+    support::read_meta("imdb_sentiment", checkpoint, meta, [&](const nlohmann::json& m) {
+        apply_settings(saved, m.at("settings"));
+        return 0;
+    });
+    check_settings(saved);
+    const auto tokenizer = make_tokenizer(saved.tokenizer);
+    for (std::size_t i = 0; i < texts.size(); ++i)
+        if (tokenizer(texts[i]).empty()) support::die("imdb_sentiment", "predict: text " + std::to_string(i + 1) + " has no words");
     const auto vocab = xg::data::Vocab::load(checkpoint + "/vocab.json");
-    SentimentModel model(spec_from(meta.at("spec")), vocab.size(), vocab["<pad>"]);
+    SentimentModel model(saved.spec, vocab.size(), vocab["<pad>"]);
     xg::optim::load_checkpoint(checkpoint, model);
     model.eval();
     xg::NoGradGuard no_grad;
-    const auto tokenizer = make_tokenizer(meta.at("tokenizer"));
     for (const auto& text : texts) {
         auto ids = vocab.encode(tokenizer(text));
-        if (ids.size() > meta.at("num_steps").get<std::size_t>()) ids.resize(meta.at("num_steps"));
-        if (ids.empty()) ids.push_back(vocab["<pad>"]);
+        if (ids.size() > saved.num_steps) ids.resize(saved.num_steps);
         xg::IndexArray tokens = xg::IndexArray::from_shape({1, ids.size()});
         std::copy(ids.begin(), ids.end(), tokens.begin());
         const float p = positive_probability(model.forward(tokens, {ids.size()}))[0];
@@ -357,18 +396,29 @@ int main(int argc, char** argv) {
         }
         if (command != "train") support::die("imdb_sentiment", "unknown command '" + command + "' (train or predict)");
         if (!texts.empty()) support::die("imdb_sentiment", "unexpected argument '" + texts[0] + "'");
-        if (o.spec.kind != "birnn" && o.spec.kind != "last")
-            support::die("imdb_sentiment", "unknown --model '" + o.spec.kind + "' (birnn or last)");
-        if (o.epochs == 0 || o.batch_size == 0 || o.num_steps == 0 || o.spec.embed == 0 || o.spec.hidden == 0 || o.spec.layers == 0)
-            support::die("imdb_sentiment", "--epochs, --batch-size, --num-steps, --embed, --hidden and --layers must be positive");
-        if (o.lr <= 0) support::die("imdb_sentiment", "--lr must be positive");
-        if (o.spec.dropout < 0 || o.spec.dropout >= 1) support::die("imdb_sentiment", "--dropout must be in [0, 1)");
-        if (o.schedule != "constant" && o.schedule != "cosine")
-            support::die("imdb_sentiment", "unknown --schedule '" + o.schedule + "' (constant or cosine)");
-        if (o.tokenizer != "d2l" && o.tokenizer != "clean")
-            support::die("imdb_sentiment", "unknown --tokenizer '" + o.tokenizer + "' (d2l or clean)");
-        return train(o);
+        check_settings(o);
+        if (o.epochs == 0) support::die("imdb_sentiment", "--epochs must be positive");
+        support::check_finite("imdb_sentiment", "lr", o.lr, 0, false);
+        support::check_finite("imdb_sentiment", "clip", o.clip, 0, true);
+        support::check_finite("imdb_sentiment", "weight-decay", o.weight_decay, 0, true);
+        if (o.threads < 0 || o.threads > 256) support::die("imdb_sentiment", "--threads must be between 0 (all cores) and 256");
+        return train(o, vm);
+    } catch (const std::bad_alloc&) {
+        support::die("imdb_sentiment", "out of memory: the model or the batches are too large (--embed, --hidden, --batch-size)");
     } catch (const std::exception& e) {
         support::die("imdb_sentiment", e.what());
     }
+}
+
+// Settings the flags (or a checkpoint) give, or one line saying what is wrong.
+void check_settings(const Options& o) {
+    if (o.spec.kind != "birnn" && o.spec.kind != "last")
+        support::die("imdb_sentiment", "unknown --model '" + o.spec.kind + "' (birnn or last)");
+    if (o.batch_size == 0 || o.num_steps == 0 || o.spec.embed == 0 || o.spec.hidden == 0 || o.spec.layers == 0)
+        support::die("imdb_sentiment", "--batch-size, --num-steps, --embed, --hidden and --layers must be positive");
+    if (!(o.spec.dropout >= 0 && o.spec.dropout < 1)) support::die("imdb_sentiment", "--dropout must be in [0, 1)");
+    if (o.schedule != "constant" && o.schedule != "cosine")
+        support::die("imdb_sentiment", "unknown --schedule '" + o.schedule + "' (constant or cosine)");
+    if (o.tokenizer != "d2l" && o.tokenizer != "clean")
+        support::die("imdb_sentiment", "unknown --tokenizer '" + o.tokenizer + "' (d2l or clean)");
 }

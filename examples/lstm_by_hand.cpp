@@ -16,6 +16,8 @@
 
 #include <xgrad.hpp>
 
+#include "support.hpp"
+
 using xg::Tensor;
 
 const std::vector<std::vector<float>> days = {{0.f, 0.5f, 0.25f, 1.f}, {1.f, 0.5f, 0.25f, 1.f}};
@@ -97,7 +99,7 @@ void train(const char* title, Model& model, double lr, int epochs) {
 
 int main(int argc, char** argv) {
     int epochs = 300;
-    unsigned seed = 42;
+    std::uint64_t seed = 42;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--help" || a == "-h") {
@@ -108,18 +110,17 @@ int main(int argc, char** argv) {
                         "  --seed S     random seed for the initial weights (default 42)\n");
             return 0;
         }
-        try {
-            if (a == "--epochs" && i + 1 < argc) {
-                epochs = std::stoi(argv[++i]);
-                if (epochs < 0) throw std::invalid_argument("negative");
-            } else if (a == "--seed" && i + 1 < argc) {
-                seed = unsigned(std::stoul(argv[++i]));
-            } else {
-                std::fprintf(stderr, "lstm_by_hand: unknown or incomplete flag '%s' (see --help)\n", a.c_str());
-                return 2;
-            }
-        } catch (const std::exception&) {
-            std::fprintf(stderr, "lstm_by_hand: bad value '%s' for %s\n", argv[i], a.c_str());
+        // whole numbers only: std::stoi would read "5abc" as 5 and "-1" as a huge seed
+        const bool known = (a == "--epochs" || a == "--seed") && i + 1 < argc;
+        if (!known) {
+            std::fprintf(stderr, "lstm_by_hand: error: unknown or incomplete flag '%s' (see --help)\n", a.c_str());
+            return 2;
+        }
+        const std::string v = argv[++i];
+        const bool ok = a == "--epochs" ? support::parse_unsigned(v, epochs) && epochs > 0 : support::parse_unsigned(v, seed);
+        if (!ok) {
+            std::fprintf(stderr, "lstm_by_hand: error: bad value '%s' for %s (%s)\n", v.c_str(), a.c_str(),
+                         a == "--epochs" ? "a whole number > 0" : "a whole number >= 0");
             return 2;
         }
     }

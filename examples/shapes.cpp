@@ -70,9 +70,14 @@ void walkthrough(const xg::nn::LSTMOptions& options) {
 
 int main(int argc, char** argv) {
     if (argc > 1) {
+        const bool help = std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h";
+        if (!help) {
+            std::fprintf(stderr, "shapes: error: unknown argument '%s' (it takes none; see --help)\n", argv[1]);
+            return 2;
+        }
         std::printf("usage: shapes\n\nPrints the shapes that go into and come out of nn::LSTM, with and without a\n"
                     "projection (proj_size), and checks a hand-written LSTM against the module.\n");
-        return std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ? 0 : 2;
+        return 0;
     }
     xg::manual_seed(0);
     xg::NoGradGuard no_grad;  // nothing here is trained

@@ -1,13 +1,51 @@
 // What the training examples share and is not model code: a progress bar with ETA,
-// a clock, and the error exit for bad flags.
+// a clock, strict number flags, the checks of a resumed run, and the error exit.
 #pragma once
 
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+namespace support {
+
+// A count or a seed: digits only, in range. std::stoul and Boost's lexical_cast read
+// "-5" as 2^64 - 5 and std::stoi reads "5abc" as 5; a flag must not be that forgiving.
+template <class T>
+bool parse_unsigned(const std::string& text, T& out) {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return false;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace support
+
+// Boost.Program_options reads every std::size_t / std::uint64_t flag through this overload
+// (found by argument-dependent lookup on boost::any, and preferred to the generic template).
+namespace boost {
+inline void validate(boost::any& v, const std::vector<std::string>& values, unsigned long*, int) {
+    namespace po = boost::program_options;
+    po::validators::check_first_occurrence(v);
+    const std::string& text = po::validators::get_single_string(values);
+    unsigned long n = 0;
+    if (!support::parse_unsigned(text, n)) {
+        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        po::error_with_option_name e(digits ? "'%value%' for %canonical_option% is too large"
+                                            : "'%value%' for %canonical_option% is not a whole number >= 0");
+        e.set_substitute("value", text);
+        throw e;
+    }
+    v = boost::any(n);
+}
+}  // namespace boost
 
 namespace support {
 
@@ -35,7 +73,9 @@ inline std::string hms(double seconds) {
 //   epoch  37/500 [###.......................]  ppl 5.21  48.1k tok/s  ETA 1:21
 class Progress {
 public:
-    Progress(std::string label, std::size_t total) : label_(std::move(label)), total_(total), on_(::isatty(2) == 1) {}
+    // first: what was done before this run (a resumed run's epochs), left out of the ETA
+    Progress(std::string label, std::size_t total, std::size_t first = 0)
+        : label_(std::move(label)), total_(total), first_(first), on_(::isatty(2) == 1) {}
     bool enabled() const { return on_; }
 
     void update(std::size_t done, const std::string& info) {
@@ -47,7 +87,7 @@ public:
         const int filled = total_ ? int(double(done) / double(total_) * width) : width;
         std::string bar(std::size_t(filled), '#');
         bar.resize(width, '.');
-        const double eta = done ? t / double(done) * double(total_ - done) : 0.0;
+        const double eta = done > first_ ? t / double(done - first_) * double(total_ - done) : 0.0;
         std::fprintf(stderr, "\r%s %*zu/%zu [%s] %s  ETA %s\033[K", label_.c_str(), int(std::to_string(total_).size()), done,
                      total_, bar.c_str(), info.c_str(), hms(eta).c_str());
         std::fflush(stderr);
@@ -62,7 +102,7 @@ public:
 
 private:
     std::string label_;
-    std::size_t total_;
+    std::size_t total_, first_;
     bool on_;
     Clock clock_;
     double last_ = -1;
@@ -72,6 +112,42 @@ private:
 [[noreturn]] inline void die(const std::string& program, const std::string& message) {
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
     std::exit(2);
+}
+
+// A flag was typed on the command line (not left at its default).
+inline bool given(const boost::program_options::variables_map& vm, const char* flag) {
+    return vm.count(flag) && !vm[flag].defaulted();
+}
+
+// A real number flag: finite and at least `low` (NaN fails every comparison, so say it).
+inline void check_finite(const std::string& program, const char* flag, double value, int low, bool low_allowed) {
+    if (!std::isfinite(value) || value < low || (!low_allowed && value == low))
+        die(program, std::string("--") + flag + " must be a finite number " + (low_allowed ? ">= " : "> ") +
+                         std::to_string(int(low)) + ", not " + std::to_string(value));
+}
+
+// A resumed run takes its settings from the checkpoint (`saved`, keyed by flag name); a
+// flag typed now that disagrees is an error rather than silently ignored.
+inline void check_resume_flags(const std::string& program, const boost::program_options::variables_map& vm,
+                               const nlohmann::json& mine, const nlohmann::json& saved) {
+    for (const auto& [flag, value] : mine.items())
+        if (given(vm, flag.c_str()) && saved.contains(flag) && saved[flag] != value)
+            die(program, "--" + flag + " " + value.dump() + " differs from the checkpoint's " + saved[flag].dump() +
+                             "; drop the flag to resume");
+}
+
+// Reads a checkpoint's checkpoint.json through `read`, turning a missing key or a wrong
+// type into one line that names the file and the program that can read it.
+template <class Read>
+auto read_meta(const std::string& program, const std::string& dir, const nlohmann::json& meta, Read&& read) {
+    const std::string who = meta.is_object() ? meta.value("program", std::string()) : std::string();
+    if (who != program)
+        die(program, dir + " is not a checkpoint of " + program + (who.empty() ? std::string() : " (written by " + who + ")"));
+    try {
+        return read(meta);
+    } catch (const nlohmann::json::exception& e) {
+        die(program, dir + "/checkpoint.json: missing or malformed setting (" + e.what() + ")");
+    }
 }
 
 }  // namespace support

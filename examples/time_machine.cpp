@@ -169,8 +169,13 @@ std::string predict(const std::string& prefix, std::size_t num_preds, LanguageMo
         if (temperature <= 0) {
             out.push_back(xg::argmax(logits, 1)(0));
         } else {
-            Tensor p = xg::softmax(logits * float(1.0 / temperature), 1);
-            std::discrete_distribution<std::int64_t> pick(p.value().begin(), p.value().end());
+            // exp((l - max) / T) in double: the most likely character gets weight 1, so a
+            // tiny T tends to greedy instead of overflowing to inf / NaN weights
+            const auto& l = logits.value();
+            const double top = xt::amax(l)();
+            std::vector<double> w(l.size());
+            for (std::size_t i = 0; i < w.size(); ++i) w[i] = std::exp((double(l.flat(i)) - top) / temperature);
+            std::discrete_distribution<std::int64_t> pick(w.begin(), w.end());
             out.push_back(pick(xg::generator()));
         }
     }
@@ -192,13 +197,19 @@ struct Options {
     std::string data, save, resume;
 };
 
-nlohmann::json spec_json(const ModelSpec& s) {
-    return {{"model", s.kind}, {"hidden", s.hidden}, {"layers", s.layers}, {"proj", s.proj}};
+// What a checkpoint fixes, keyed by flag name: the model's shape, the batches, clipping.
+// (--lr may change when resuming; the optimizer's state keeps it otherwise.)
+nlohmann::json settings_json(const Options& o) {
+    return {{"model", o.spec.kind},        {"hidden", o.spec.hidden},       {"layers", o.spec.layers},
+            {"proj", o.spec.proj},         {"batch-size", o.batch_size},    {"num-steps", o.num_steps},
+            {"max-tokens", o.max_tokens},  {"random-iter", o.random_iter}, {"clip", o.clip}};
 }
-ModelSpec spec_from(const nlohmann::json& j) {
-    return {j.at("model").get<std::string>(), j.at("hidden").get<std::size_t>(), j.at("layers").get<std::size_t>(),
-            j.at("proj").get<std::size_t>()};
+void apply_settings(Options& o, const nlohmann::json& s) {
+    o.spec = {s.at("model"), s.at("hidden"), s.at("layers"), s.at("proj")};
+    o.batch_size = s.at("batch-size"), o.num_steps = s.at("num-steps"), o.max_tokens = s.at("max-tokens");
+    o.random_iter = s.at("random-iter"), o.clip = s.at("clip");
 }
+void check_spec(const ModelSpec& spec);
 
 int train(Options o, const po::variables_map& given) {
     xg::manual_seed(o.seed);
@@ -207,18 +218,24 @@ int train(Options o, const po::variables_map& given) {
     std::size_t first_epoch = 0;
     if (!o.resume.empty()) {
         meta = xg::optim::read_checkpoint_meta(o.resume);
-        const ModelSpec saved = spec_from(meta.at("spec"));
-        for (const char* flag : {"model", "hidden", "layers", "proj"})
-            if (given.count(flag) && !given[flag].defaulted() && spec_json(o.spec)[flag] != spec_json(saved)[flag])
-                support::die("time_machine", std::string("--") + flag + " differs from the checkpoint's (" +
-                                                 spec_json(saved)[flag].dump() + "); drop the flag to resume");
-        o.spec = saved;
-        o.batch_size = meta.at("batch_size"), o.num_steps = meta.at("num_steps"), o.max_tokens = meta.at("max_tokens");
-        o.random_iter = meta.at("random_iter");
-        first_epoch = meta.at("epoch");
+        support::read_meta("time_machine", o.resume, meta, [&](const nlohmann::json& m) {
+            support::check_resume_flags("time_machine", given, settings_json(o), m.at("settings"));
+            apply_settings(o, m.at("settings"));
+            first_epoch = m.at("epoch");
+            (void)m.at("generator"), (void)m.at("history");  // present, so the load below cannot fail halfway
+            return 0;
+        });
+        check_spec(o.spec);
+        if (first_epoch >= o.epochs)
+            support::die("time_machine", o.resume + " has trained " + std::to_string(first_epoch) +
+                                             " epochs already; --epochs is the total, so ask for more");
     }
+    if (!o.save.empty()) xg::optim::check_checkpoint_target(o.save);  // now, not after the training
     xg::data::SeqDataLoader loader(o.data, o.batch_size, o.num_steps, o.random_iter, o.max_tokens);
     const auto& vocab = loader.vocab();
+    if (!o.resume.empty() && xg::data::Vocab::load(o.resume + "/vocab.json").idx_to_token() != vocab.idx_to_token())
+        support::die("time_machine", o.data + " gives another vocabulary than the one " + o.resume +
+                                         " was trained on; resume with the same --data");
     auto net = make_model(o.spec, vocab.size());
     xg::optim::SGD sgd(net->parameters(), xg::optim::SGDOptions(o.lr));
     std::vector<double> history;
@@ -226,14 +243,13 @@ int train(Options o, const po::variables_map& given) {
         xg::optim::load_checkpoint(o.resume, *net, &sgd);
         xg::set_generator_state(meta.at("generator"));  // the same random stream as an uninterrupted run
         history = meta.at("history").get<std::vector<double>>();
-        sgd.set_lr(o.lr);
+        if (support::given(given, "lr")) sgd.set_lr(o.lr);  // else the checkpoint's
         std::printf("resumed %s at epoch %zu\n", o.resume.c_str(), first_epoch);
     }
 
     auto save = [&](std::size_t epochs_done) {
-        nlohmann::json m = {{"spec", spec_json(o.spec)},   {"epoch", epochs_done},        {"batch_size", o.batch_size},
-                            {"num_steps", o.num_steps},    {"max_tokens", o.max_tokens},  {"random_iter", o.random_iter},
-                            {"lr", o.lr},                  {"seed", o.seed},              {"generator", xg::generator_state()},
+        nlohmann::json m = {{"program", "time_machine"}, {"settings", settings_json(o)}, {"epoch", epochs_done},
+                            {"lr", o.lr},                 {"seed", o.seed},             {"generator", xg::generator_state()},
                             {"history", history}};
         xg::optim::save_checkpoint(o.save, *net, sgd, m, [&](const std::string& dir) { vocab.save(dir + "/vocab.json"); });
     };
@@ -241,7 +257,7 @@ int train(Options o, const po::variables_map& given) {
     std::printf("%s\n%zu parameters, vocabulary %zu, %zu tokens, %zu batches of %zu x %zu per epoch, %d threads\n",
                 net->repr().c_str(), net->num_parameters(), vocab.size(), loader.corpus().size(), loader.num_batches(),
                 o.batch_size, o.num_steps, xg::get_num_threads());
-    support::Progress bar("epoch", o.epochs);
+    support::Progress bar("epoch", o.epochs, first_epoch);
     support::Clock total;
     double ppl = 0, train_seconds = 0;
     std::size_t train_tokens = 0;
@@ -313,8 +329,14 @@ int train(Options o, const po::variables_map& given) {
 int generate(const std::string& checkpoint, const std::string& prefix, std::size_t length, double temperature,
              std::uint64_t seed) {
     const nlohmann::json meta = xg::optim::read_checkpoint_meta(checkpoint);
+    Options saved;
+    support::read_meta("time_machine", checkpoint, meta, [&](const nlohmann::json& m) {
+        apply_settings(saved, m.at("settings"));
+        return 0;
+    });
+    check_spec(saved.spec);
     const auto vocab = xg::data::Vocab::load(checkpoint + "/vocab.json");
-    auto net = make_model(spec_from(meta.at("spec")), vocab.size());
+    auto net = make_model(saved.spec, vocab.size());
     xg::optim::load_checkpoint(checkpoint, *net);
     xg::manual_seed(seed);
     std::printf("%s\n", predict(prefix, length, *net, vocab, temperature).c_str());
@@ -376,22 +398,33 @@ int main(int argc, char** argv) {
     try {
         if (command == "generate") {
             if (checkpoint.empty()) support::die("time_machine", "generate needs --checkpoint PATH");
+            support::check_finite("time_machine", "temperature", temperature, 0, true);
             return generate(checkpoint, prefix, length, temperature, o.seed);
         }
         if (command != "train") support::die("time_machine", "unknown command '" + command + "' (train or generate)");
-        const auto& k = o.spec.kind;
-        if (k != "scratch" && k != "lstm" && k != "lstmp" && k != "gru" && k != "rnn")
-            support::die("time_machine", "unknown --model '" + k + "' (scratch, lstm, lstmp, gru or rnn)");
-        if (o.spec.hidden == 0 || o.spec.layers == 0 || o.epochs == 0 || o.batch_size == 0 || o.num_steps == 0)
-            support::die("time_machine", "--hidden, --layers, --epochs, --batch-size and --num-steps must be positive");
-        if (k == "scratch" && o.spec.layers != 1) support::die("time_machine", "--model scratch has one layer");
-        if (k == "lstmp" && o.spec.proj == 0) o.spec.proj = o.spec.hidden / 2;
-        if (k != "lstmp" && o.spec.proj != 0) support::die("time_machine", "--proj is for --model lstmp");
-        if (o.spec.proj >= o.spec.hidden) support::die("time_machine", "--proj must be smaller than --hidden");
-        if (o.lr <= 0 || o.clip <= 0) support::die("time_machine", "--lr and --clip must be positive");
-        if (o.sample_every == 0) support::die("time_machine", "--sample-every must be positive");
+        if (o.spec.kind == "lstmp" && o.spec.proj == 0) o.spec.proj = o.spec.hidden / 2;
+        check_spec(o.spec);
+        if (o.epochs == 0 || o.batch_size == 0 || o.num_steps == 0 || o.sample_every == 0)
+            support::die("time_machine", "--epochs, --batch-size, --num-steps and --sample-every must be positive");
+        support::check_finite("time_machine", "lr", o.lr, 0, false);
+        support::check_finite("time_machine", "clip", o.clip, 0, false);
+        if (o.threads < 0 || o.threads > 256) support::die("time_machine", "--threads must be between 0 (all cores) and 256");
         return train(o, vm);
+    } catch (const std::bad_alloc&) {
+        support::die("time_machine", "out of memory: the model or the batches are too large (--hidden, --layers, --batch-size)");
     } catch (const std::exception& e) {
         support::die("time_machine", e.what());
     }
+}
+
+// A model the flags (or a checkpoint's settings) describe, or one line saying what is wrong.
+void check_spec(const ModelSpec& spec) {
+    const auto& k = spec.kind;
+    if (k != "scratch" && k != "lstm" && k != "lstmp" && k != "gru" && k != "rnn")
+        support::die("time_machine", "unknown --model '" + k + "' (scratch, lstm, lstmp, gru or rnn)");
+    if (spec.hidden == 0 || spec.layers == 0) support::die("time_machine", "--hidden and --layers must be positive");
+    if (k == "scratch" && spec.layers != 1) support::die("time_machine", "--model scratch has one layer");
+    if (k == "lstmp" && spec.proj == 0) support::die("time_machine", "--model lstmp needs --proj >= 1 (or --hidden >= 2)");
+    if (k != "lstmp" && spec.proj != 0) support::die("time_machine", "--proj is for --model lstmp");
+    if (spec.proj >= spec.hidden) support::die("time_machine", "--proj must be smaller than --hidden");
 }

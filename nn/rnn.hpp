@@ -80,6 +80,9 @@ template <class T>
 struct LSTMStateT {
     TensorT<T> h;  // (D*L, B, Hout)
     TensorT<T> c;  // (D*L, B, H)
+
+    // Both halves cut from the graph: carry the state into the next batch (truncated BPTT).
+    LSTMStateT detach() const { return {h.detach(), c.detach()}; }
 };
 
 template <class T>

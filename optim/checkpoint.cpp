@@ -31,9 +31,7 @@ void fsync_path(const fs::path& p) {
 
 }  // namespace
 
-void save_checkpoint(const std::string& dir, const nn::Module& model, const Optimizer& optimizer,
-                     const nlohmann::json& meta, const std::function<void(const std::string&)>& extra,
-                     const LRScheduler* scheduler) {
+std::filesystem::path check_checkpoint_target(const std::string& dir) {
     fs::path target = fs::absolute(dir).lexically_normal();
     if (target.filename().empty()) target = target.parent_path();  // "ckpt/" names the folder ckpt
     if (fs::exists(target)) {
@@ -43,6 +41,15 @@ void save_checkpoint(const std::string& dir, const nn::Module& model, const Opti
     }
     const fs::path parent = target.parent_path();
     if (!fs::is_directory(parent)) fail(dir, "cannot save a checkpoint: folder " + parent.string() + " does not exist");
+    if (::access(parent.c_str(), W_OK | X_OK) != 0)
+        fail(dir, "cannot save a checkpoint: folder " + parent.string() + " is not writable");
+    return target;
+}
+
+void save_checkpoint(const std::string& dir, const nn::Module& model, const Optimizer& optimizer,
+                     const nlohmann::json& meta, const std::function<void(const std::string&)>& extra,
+                     const LRScheduler* scheduler) {
+    const fs::path target = check_checkpoint_target(dir), parent = target.parent_path();
     const fs::path tmp = parent / hidden_sibling_name(target, ".tmp-");
     fs::remove_all(tmp);
     fs::create_directory(tmp);

@@ -8,6 +8,7 @@
 // leaves the previous checkpoint intact.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -18,6 +19,12 @@
 #include "optim/optimizer.hpp"
 
 namespace xg::optim {
+
+// Throws std::runtime_error naming dir unless a checkpoint can be saved there (a new or
+// empty folder, or a checkpoint to replace, in a writable folder); returns its absolute
+// path. save_checkpoint checks this too; call it up front so that a bad --save path fails
+// before hours of training, not after.
+std::filesystem::path check_checkpoint_target(const std::string& dir);
 
 // extra(dir) may write more files into the folder being prepared.
 void save_checkpoint(const std::string& dir, const nn::Module& model, const Optimizer& optimizer,

@@ -63,7 +63,20 @@ fi
 [ -f "$work/full.ckpt/checkpoint.json" ] && [ -f "$work/full.ckpt/optimizer.safetensors" ] &&
     [ -f "$work/full.ckpt/vocab.json" ] && [ -z "$(ls -A "$work" | grep '\.tmp-')" ] &&
     pass "checkpoint folder complete, no temporary left" || fail "checkpoint folder contents"
-expect_fail "time_machine: resume with another --hidden" "--hidden differs" "$tm" --resume "$work/half.ckpt" --hidden 32
+expect_fail "time_machine: resume with another --hidden" "--hidden 32 differs from the checkpoint's 64" \
+    "$tm" --resume "$work/half.ckpt" --hidden 32
+expect_fail "time_machine: resume with another --batch-size" "--batch-size 4 differs" "$tm" --resume "$work/half.ckpt" --batch-size 4
+expect_fail "time_machine: resume to an epoch already done" "trained 3 epochs already" "$tm" --resume "$work/half.ckpt" --epochs 3
+printf 'the quick brown fox jumps over the lazy dog %.0s' $(seq 100) > "$work/other.txt"
+expect_fail "time_machine: resume on another corpus" "another vocabulary" \
+    "$tm" --resume "$work/half.ckpt" --epochs 9 --data "$work/other.txt"
+expect_fail "time_machine: negative count" "'-1' for --epochs is not a whole number" "$tm" --epochs -1
+expect_fail "time_machine: count with junk" "'5abc' for --epochs" "$tm" --epochs 5abc
+expect_fail "time_machine: infinite lr" "--lr must be a finite number > 0, not inf" "$tm" --lr inf
+expect_fail "time_machine: save into a missing folder, before training" "folder $work/nowhere does not exist" \
+    "$tm" --save "$work/nowhere/ckpt"
+expect_fail "time_machine: negative temperature" "--temperature must be a finite number >= 0" \
+    "$tm" generate --checkpoint "$work/full.ckpt" --temperature -1
 
 out=$("$tm" generate --checkpoint "$work/full.ckpt" --prefix "The Time" --length 20 2> "$work/err")
 if [ $? -eq 0 ] && [ "${#out}" -eq 28 ] && [ "${out:0:8}" = "the time" ]; then
@@ -73,6 +86,9 @@ else
 fi
 "$tm" generate --checkpoint "$work/full.ckpt" --length 30 --temperature 0.8 > /dev/null 2>&1 && pass "generate with temperature" ||
     fail "generate with temperature"
+# a vanishing temperature is the most likely character, not NaN weights
+[ "$("$tm" generate --checkpoint "$work/full.ckpt" --temperature 1e-300)" = "$("$tm" generate --checkpoint "$work/full.ckpt")" ] &&
+    pass "generate with a tiny temperature is greedy" || fail "generate with a tiny temperature"
 
 # ---- imdb_sentiment -----------------------------------------------------------------
 imdb=$bin/imdb_sentiment
@@ -102,6 +118,18 @@ if [ $? -eq 0 ] && cmp -s "$work/i2.ckpt/model.safetensors" "$work/i11.ckpt/mode
 else
     fail "imdb --resume ($(tail -n 2 "$work/i11.log"))"
 fi
+expect_fail "imdb: resume with another --hidden" "--hidden 8 differs from the checkpoint's 16" \
+    "$imdb" --resume "$work/i1.ckpt" --epochs 2 --hidden 8
+"$imdb" "${small[@]}" --epochs 2 --schedule cosine --save "$work/cos.ckpt" > /dev/null 2>&1
+expect_fail "imdb: resume past the end of a cosine schedule" "cosine schedule that ends at epoch 2" \
+    "$imdb" --resume "$work/cos.ckpt" --epochs 3
+expect_fail "imdb: a time_machine checkpoint" "is not a checkpoint of imdb_sentiment (written by time_machine)" \
+    "$imdb" predict --checkpoint "$work/full.ckpt" "good"
+expect_fail "time_machine: an imdb checkpoint" "is not a checkpoint of time_machine (written by imdb_sentiment)" \
+    "$tm" generate --checkpoint "$work/i1.ckpt"
+expect_fail "imdb: predict on text with no words" "text 2 has no words" "$imdb" predict --checkpoint "$work/i1.ckpt" "fine" "   "
+mkdir -p "$work/empty_imdb/train/pos" "$work/empty_imdb/train/neg" "$work/empty_imdb/test/pos" "$work/empty_imdb/test/neg"
+expect_fail "imdb: no reviews" "empty_imdb/train has no reviews" "$imdb" --data "$work/empty_imdb"
 out=$("$imdb" predict --checkpoint "$work/imdb.ckpt" "a wonderful, moving film" "dull and boring" 2> "$work/err")
 [ $? -eq 0 ] && [ "$(echo "$out" | wc -l)" -eq 2 ] && pass "imdb predict prints a probability per text" ||
     fail "imdb predict ('$out', $(cat "$work/err"))"
@@ -118,6 +146,8 @@ ok = len(after) == 2 and all(float(a) < 0.1 and float(b) > 0.9 for a, b in
       (re.findall(r'predicted ([0-9.]+)', l) for l in after))
 sys.exit(0 if ok else 1)" && pass "lstm_by_hand: both models learn A -> 0, B -> 1" || fail "lstm_by_hand ($out)"
 expect_fail "lstm_by_hand: bad flag" "unknown or incomplete flag" "$bin/lstm_by_hand" --nope
+expect_fail "lstm_by_hand: count with junk" "bad value '5abc' for --epochs" "$bin/lstm_by_hand" --epochs 5abc
+expect_fail "shapes: a flag it does not take" "unknown argument '--bogus'" "$bin/shapes" --bogus
 
 echo "$failures failure(s)"
 [ $failures -eq 0 ]

@@ -320,6 +320,21 @@ BOOST_AUTO_TEST_CASE(dropout_between_layers_only_when_training) {
     BOOST_TEST(!(a == c));
 }
 
+BOOST_AUTO_TEST_CASE(lstm_state_detach_carries_values_not_history) {
+    xg::manual_seed(5);
+    xg::nn::LSTM lstm(xg::nn::LSTMOptions(2, 3));
+    auto [out, state] = lstm.forward(xg::randn({4, 2, 2}));
+    xg::sum(out).backward();
+    const auto carried = state.detach();
+    BOOST_TEST(carried.h.value() == state.h.value());
+    BOOST_TEST(carried.c.value() == state.c.value());
+    BOOST_TEST(!carried.h.requires_grad());
+    BOOST_TEST(!carried.c.requires_grad());
+    // the next batch starts from the values; its backward does not reach the freed first graph
+    auto [out2, state2] = lstm.forward(xg::randn({4, 2, 2}), carried);
+    BOOST_CHECK_NO_THROW(xg::sum(out2).backward());
+}
+
 BOOST_AUTO_TEST_CASE(one_tape_entry_per_layer) {
     xg::nn::LSTM lstm(xg::nn::LSTMOptions(3, 4));
     xg::clear_tape();
