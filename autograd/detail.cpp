@@ -4,6 +4,7 @@ namespace xg::detail {
 
 std::size_t norm_dim(const char* op, long d, std::size_t rank) {
     const long r = static_cast<long>(rank);
+    XG_CHECK(rank > 0, op << ": dimension " << d << " given for a 0-d tensor, which has none");
     XG_CHECK(d >= -r && d < r, op << ": dimension " << d << " is out of range for a tensor of rank " << rank
                                   << " (expected [" << -r << ", " << r - 1 << "])");
     return static_cast<std::size_t>(d < 0 ? d + r : d);

@@ -264,8 +264,9 @@ void load(ModuleT<T>& module, const std::string& path, bool strict) {
     };
     if (strict && (!missing.empty() || !unexpected.empty())) {
         std::string msg = "cannot load into " + module.type_name() + ":";
-        if (!missing.empty()) msg += " missing tensor(s) " + join(missing) + ";";
-        if (!unexpected.empty()) msg += " unexpected tensor(s) " + join(unexpected) + ";";
+        if (!missing.empty()) msg += " missing tensor(s) " + join(missing);
+        if (!missing.empty() && !unexpected.empty()) msg += ";";
+        if (!unexpected.empty()) msg += " unexpected tensor(s) " + join(unexpected);
         fail(path, msg);
     }
     // convert and check everything first, then copy: a bad file leaves the module unchanged

@@ -408,6 +408,7 @@ BOOST_AUTO_TEST_CASE(broadcast_errors) {
     CHECK_THROWS_WITH(xg::zeros({3, 4}) + xg::zeros({3}), "add: shapes (3, 4) and (3) cannot be broadcast");
     CHECK_THROWS_WITH(xg::zeros({2, 3}) * xg::zeros({3, 2}), "mul: shapes (2, 3) and (3, 2) cannot be broadcast");
     CHECK_THROWS_WITH(xg::sum(xg::zeros({2, 3}), 2), "sum: dimension 2 is out of range for a tensor of rank 2");
+    CHECK_THROWS_WITH(xg::softmax(xg::sum(xg::zeros({2, 3})), 0), "softmax: dimension 0 given for a 0-d tensor, which has none");
 }
 
 BOOST_AUTO_TEST_CASE(factories) {
