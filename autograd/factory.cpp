@@ -29,17 +29,20 @@ void set_generator_state(const std::string& state) {
 }
 
 template <class T>
-TensorT<T> zeros(const Shape& shape, bool requires_grad) {
+TensorT<T> zeros(const ShapeArg& sizes, bool requires_grad) {
+    const Shape& shape = sizes;
     return TensorT<T>(xt::zeros<T>(shape), requires_grad);
 }
 
 template <class T>
-TensorT<T> ones(const Shape& shape, bool requires_grad) {
+TensorT<T> ones(const ShapeArg& sizes, bool requires_grad) {
+    const Shape& shape = sizes;
     return TensorT<T>(xt::ones<T>(shape), requires_grad);
 }
 
 template <class T>
-TensorT<T> full(const Shape& shape, std::type_identity_t<T> value, bool requires_grad) {
+TensorT<T> full(const ShapeArg& sizes, std::type_identity_t<T> value, bool requires_grad) {
+    const Shape& shape = sizes;
     xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
     v.fill(value);
     return TensorT<T>(std::move(v), requires_grad);
@@ -62,7 +65,8 @@ TensorT<T> arange(std::type_identity_t<T> start, std::type_identity_t<T> end, st
 }
 
 template <class T>
-TensorT<T> randn(const Shape& shape, bool requires_grad) {
+TensorT<T> randn(const ShapeArg& sizes, bool requires_grad) {
+    const Shape& shape = sizes;
     xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
     std::normal_distribution<T> dist(T(0), T(1));
     auto& gen = generator();
@@ -71,7 +75,8 @@ TensorT<T> randn(const Shape& shape, bool requires_grad) {
 }
 
 template <class T>
-TensorT<T> uniform(const Shape& shape, std::type_identity_t<T> low, std::type_identity_t<T> high, bool requires_grad) {
+TensorT<T> uniform(const ShapeArg& sizes, std::type_identity_t<T> low, std::type_identity_t<T> high, bool requires_grad) {
+    const Shape& shape = sizes;
     XG_CHECK(low <= high, "uniform: low " << low << " is greater than high " << high);
     xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
     std::uniform_real_distribution<T> dist(low, high);
@@ -81,19 +86,20 @@ TensorT<T> uniform(const Shape& shape, std::type_identity_t<T> low, std::type_id
 }
 
 template <class T>
-TensorT<T> rand(const Shape& shape, bool requires_grad) {
+TensorT<T> rand(const ShapeArg& sizes, bool requires_grad) {
+    const Shape& shape = sizes;
     return uniform<T>(shape, T(0), T(1), requires_grad);
 }
 
 #define XG_FACTORY(T)                                                   \
-    template TensorT<T> zeros<T>(const Shape&, bool);                   \
-    template TensorT<T> ones<T>(const Shape&, bool);                    \
-    template TensorT<T> full<T>(const Shape&, std::type_identity_t<T>, bool); \
+    template TensorT<T> zeros<T>(const ShapeArg&, bool);                   \
+    template TensorT<T> ones<T>(const ShapeArg&, bool);                    \
+    template TensorT<T> full<T>(const ShapeArg&, std::type_identity_t<T>, bool); \
     template TensorT<T> arange<T>(std::type_identity_t<T>);             \
     template TensorT<T> arange<T>(std::type_identity_t<T>, std::type_identity_t<T>, std::type_identity_t<T>); \
-    template TensorT<T> randn<T>(const Shape&, bool);                   \
-    template TensorT<T> rand<T>(const Shape&, bool);                    \
-    template TensorT<T> uniform<T>(const Shape&, std::type_identity_t<T>, std::type_identity_t<T>, bool);
+    template TensorT<T> randn<T>(const ShapeArg&, bool);                   \
+    template TensorT<T> rand<T>(const ShapeArg&, bool);                    \
+    template TensorT<T> uniform<T>(const ShapeArg&, std::type_identity_t<T>, std::type_identity_t<T>, bool);
 XG_INSTANTIATE(XG_FACTORY)
 
 }  // namespace xg

@@ -18,11 +18,11 @@ std::string generator_state();
 void set_generator_state(const std::string& state);
 
 template <class T = float>
-TensorT<T> zeros(const Shape& shape, bool requires_grad = false);
+TensorT<T> zeros(const ShapeArg& shape, bool requires_grad = false);
 template <class T = float>
-TensorT<T> ones(const Shape& shape, bool requires_grad = false);
+TensorT<T> ones(const ShapeArg& shape, bool requires_grad = false);
 template <class T = float>
-TensorT<T> full(const Shape& shape, std::type_identity_t<T> value, bool requires_grad = false);
+TensorT<T> full(const ShapeArg& shape, std::type_identity_t<T> value, bool requires_grad = false);
 // [0, end) and [start, end) by step, as torch.arange.
 template <class T = float>
 TensorT<T> arange(std::type_identity_t<T> end);
@@ -30,11 +30,11 @@ template <class T = float>
 TensorT<T> arange(std::type_identity_t<T> start, std::type_identity_t<T> end, std::type_identity_t<T> step = T(1));
 // Standard normal, uniform on [0, 1), uniform on [low, high).
 template <class T = float>
-TensorT<T> randn(const Shape& shape, bool requires_grad = false);
+TensorT<T> randn(const ShapeArg& shape, bool requires_grad = false);
 template <class T = float>
-TensorT<T> rand(const Shape& shape, bool requires_grad = false);
+TensorT<T> rand(const ShapeArg& shape, bool requires_grad = false);
 template <class T = float>
-TensorT<T> uniform(const Shape& shape, std::type_identity_t<T> low, std::type_identity_t<T> high,
+TensorT<T> uniform(const ShapeArg& shape, std::type_identity_t<T> low, std::type_identity_t<T> high,
                    bool requires_grad = false);
 
 template <class T>

@@ -48,6 +48,15 @@ T sum_all(const xt::xarray<T>& x) {
     return static_cast<T>(s);
 }
 
+// An array of x's shape filled with one value: the gradient of a full reduction (a filled
+// array rather than xt::broadcast, whose += trips a GCC 12 -Wnonnull false positive).
+template <class T>
+xt::xarray<T> filled_like(const xt::xarray<T>& x, T value) {
+    xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+    out.fill(value);
+    return out;
+}
+
 }  // namespace
 
 template <class T>
@@ -56,7 +65,7 @@ TensorT<T> sum(const TensorT<T>& x) {
     v() = sum_all(x.value());
     return make_op<T>(std::move(v), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>&) {
         // y = sum x: dx = g everywhere
-        x.add_grad(xt::broadcast(g(), x.value().shape()));
+        x.add_grad(filled_like(x.value(), g()));
     });
 }
 
@@ -78,7 +87,7 @@ TensorT<T> mean(const TensorT<T>& x) {
     xt::xarray<T> v = xt::xarray<T>::from_shape({});
     v() = sum_all(x.value()) * scale;
     return make_op<T>(std::move(v), {x}, [x, scale](const xt::xarray<T>& g, const xt::xarray<T>&) {
-        x.add_grad(xt::broadcast(g() * scale, x.value().shape()));  // y = sum x / n: dx = g / n
+        x.add_grad(filled_like(x.value(), T(g() * scale)));  // y = sum x / n: dx = g / n
     });
 }
 

@@ -12,9 +12,11 @@
 // (unless asked to retain them). See docs/autograd.md.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -29,6 +31,30 @@ namespace xg {
 using Shape = std::vector<std::size_t>;       // sizes, row-major
 using IndexArray = xt::xarray<std::int64_t>;  // class ids, token ids, gather indices
 using Mask = xt::xarray<bool>;                // where / masked_fill conditions
+
+// What the factories take as a shape: a Shape, or a braced list of sizes of any integer
+// types, so that xg::randn({T, B, I}) works whether T, B and I are int, long or size_t
+// (a braced list of int variables narrows into std::vector<std::size_t>: an error under
+// clang, a warning under g++). A negative size is an error.
+class ShapeArg {
+public:
+    struct Size {
+        template <std::integral I>
+        Size(I v) : n(static_cast<std::size_t>(v)) {  // NOLINT: implicit, the point of it
+            if constexpr (std::is_signed_v<I>) XG_CHECK(v >= 0, "shape: size " << v << " is negative");
+        }
+        std::size_t n;
+    };
+    ShapeArg(const Shape& s) : shape_(s) {}                       // NOLINT: implicit
+    ShapeArg(Shape&& s) : shape_(std::move(s)) {}                 // NOLINT: implicit
+    ShapeArg(std::initializer_list<Size> sizes) {                 // NOLINT: implicit
+        for (const Size& s : sizes) shape_.push_back(s.n);
+    }
+    operator const Shape&() const { return shape_; }              // NOLINT: implicit
+
+private:
+    Shape shape_;
+};
 
 // "(3, 4)": how every error message prints a shape.
 std::string shape_str(const Shape& s);

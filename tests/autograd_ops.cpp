@@ -429,4 +429,19 @@ BOOST_AUTO_TEST_CASE(factories) {
     BOOST_TEST(xg::zeros({2, 0}).numel() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(factory_shapes_from_any_integers) {
+    // the Contract's xg::randn({T, B, I}) with the integer types people use for sizes
+    int T = 3;
+    std::int64_t B = 2;
+    std::size_t I = 4;
+    BOOST_TEST((xg::randn({T, B, I}, true).shape() == Shape{3, 2, 4}));
+    BOOST_TEST((xg::zeros<double>({I, 1}).shape() == Shape{4, 1}));
+    BOOST_TEST(xg::full({B}, 1.f).numel() == 2u);
+    BOOST_TEST(xg::zeros({}).dim() == 0u);
+    const Shape s{5, 6};
+    BOOST_TEST((xg::ones(s).shape() == s));
+    int negative = -1;
+    CHECK_THROWS_WITH(xg::zeros({negative, 2}), "shape: size -1 is negative");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
