@@ -16,13 +16,45 @@ xt::xarray<T> empty_or_zeros(const Shape& s, std::size_t k) {
 
 int as_int(std::size_t n) { return static_cast<int>(n); }
 
+// Several batch dims, e.g. attention's (B, heads, T, d): they broadcast as in torch, then
+// fold into one so that the 3-D path runs (a matrix operand stays one GEMM over all of
+// them). expand's backward sums the gradient back over the dims it broadcast.
+template <class T>
+TensorT<T> matmul_nd(const TensorT<T>& a, const TensorT<T>& b) {
+    const Shape as = a.shape(), bs = b.shape();
+    const Shape ab(as.begin(), as.end() - 2), bb(bs.begin(), bs.end() - 2);
+    const std::size_t r = std::max(ab.size(), bb.size());
+    Shape batch(r);
+    for (std::size_t i = 0; i < r; ++i) {
+        const std::size_t da = i < r - ab.size() ? 1 : ab[i - (r - ab.size())];
+        const std::size_t db = i < r - bb.size() ? 1 : bb[i - (r - bb.size())];
+        XG_CHECK(da == db || da == 1 || db == 1, "matmul: " << shape_str(as) << " x " << shape_str(bs)
+                                                            << ": batch dimensions cannot be broadcast (" << da
+                                                            << " vs " << db << ")");
+        batch[i] = da == 1 ? db : da;
+    }
+    std::size_t p = 1;
+    for (auto d : batch) p *= d;
+    auto fold = [&](const TensorT<T>& x, const Shape& xs) {
+        if (xs.size() == 2) return x;
+        const std::size_t rows = xs[xs.size() - 2], cols = xs.back();
+        Shape full = batch;
+        full.push_back(rows);
+        full.push_back(cols);
+        return reshape(xs == full ? x : expand(x, full), Shape{p, rows, cols});
+    };
+    Shape os = batch;
+    os.push_back(as[as.size() - 2]);
+    os.push_back(bs.back());
+    return reshape(matmul(fold(a, as), fold(b, bs)), os);
+}
+
 }  // namespace
 
 template <class T>
 TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b) {
     const Shape as = a.shape(), bs = b.shape();
-    XG_CHECK(!as.empty() && !bs.empty() && as.size() <= 3 && bs.size() <= 3,
-             "matmul: " << shape_str(as) << " x " << shape_str(bs) << ": only 1-D, 2-D and 3-D operands are supported");
+    XG_CHECK(!as.empty() && !bs.empty(), "matmul: " << shape_str(as) << " x " << shape_str(bs) << ": 0-d operands");
     // A vector operand is a one-row (left) or one-column (right) matrix, dropped afterwards.
     if (bs.size() == 1) return squeeze(matmul(a, unsqueeze(b, 1)), -1);
     if (as.size() == 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
@@ -30,6 +62,7 @@ TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b) {
     const std::size_t n = as[as.size() - 2], k = as.back(), kb = bs[bs.size() - 2], m = bs.back();
     XG_CHECK(k == kb, "matmul: " << shape_str(as) << " x " << shape_str(bs) << ": inner dimensions differ (" << k
                                  << " != " << kb << ")");
+    if (as.size() > 3 || bs.size() > 3) return matmul_nd(a, b);
     const std::size_t ba = as.size() == 3 ? as[0] : 1, bb = bs.size() == 3 ? bs[0] : 1;
     XG_CHECK(ba == bb || ba == 1 || bb == 1,
              "matmul: " << shape_str(as) << " x " << shape_str(bs) << ": batch sizes differ (" << ba << " != " << bb << ")");

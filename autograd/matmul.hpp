@@ -5,9 +5,10 @@
 
 namespace xg {
 
-// As torch.matmul for 1-D, 2-D and 3-D operands: (n, k) x (k, m) -> (n, m);
-// (b, n, k) x (b, k, m) -> (b, n, m) with a batch of 1 or a 2-D side broadcast;
-// a 1-D operand is a row (left) or column (right) vector that is dropped from the result.
+// As torch.matmul: (n, k) x (k, m) -> (n, m); (b, n, k) x (b, k, m) -> (b, n, m) with a
+// batch of 1 or a 2-D side broadcast; more batch dims broadcast against each other, as
+// (2, 1, n, k) x (5, k, m) -> (2, 5, n, m); a 1-D operand is a row (left) or column
+// (right) vector that is dropped from the result.
 template <class T> TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b);
 
 // x W^T + b as torch.nn.functional.linear: x (..., I), weight (O, I), bias (O) or empty.

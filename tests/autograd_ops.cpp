@@ -5,6 +5,7 @@
 #include "common.hpp"
 
 #include <xtensor/xio.hpp>
+#include <xtensor/xview.hpp>
 
 using namespace test;
 using xg::Tensor;
@@ -181,6 +182,10 @@ BOOST_AUTO_TEST_CASE(matmul_gradient) {
     check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({4}), param({4, 3})});
     check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({3, 4}), param({4})});
     check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({4}), param({4})});
+    // batch dims beyond one broadcast as in torch: (2, 1, 3, 4) x (5, 4, 2) -> (2, 5, 3, 2)
+    check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({2, 1, 3, 4}), param({5, 4, 2})});
+    check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({2, 2, 3, 4}), param({4, 2})});
+    check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({3}), param({2, 2, 3, 4})});
     Tensor a = xg::from_array(xt::xarray<float>{{1, 2}, {3, 4}});
     Tensor b = xg::from_array(xt::xarray<float>{{5, 6}, {7, 8}});
     auto c = xg::matmul(a, b).value();
@@ -191,7 +196,22 @@ BOOST_AUTO_TEST_CASE(matmul_gradient) {
 BOOST_AUTO_TEST_CASE(matmul_errors) {
     CHECK_THROWS_WITH(xg::matmul(xg::zeros({3, 4}), xg::zeros({5, 2})), "matmul: (3, 4) x (5, 2): inner dimensions differ");
     CHECK_THROWS_WITH(xg::matmul(xg::zeros({2, 3, 4}), xg::zeros({3, 4, 2})), "batch sizes differ (2 != 3)");
-    CHECK_THROWS_WITH(xg::matmul(xg::zeros({1, 2, 3, 4}), xg::zeros({4, 2})), "only 1-D, 2-D and 3-D");
+    CHECK_THROWS_WITH(xg::matmul(xg::zeros({2, 2, 3, 4}), xg::zeros({3, 4, 2})),
+                      "matmul: (2, 2, 3, 4) x (3, 4, 2): batch dimensions cannot be broadcast (2 vs 3)");
+    CHECK_THROWS_WITH(xg::matmul(xg::zeros({}), xg::zeros({2})), "matmul: () x (2): 0-d operands");
+}
+
+BOOST_AUTO_TEST_CASE(matmul_batch_dims_broadcast) {
+    // every (i, j) block of (2, 1, 3, 4) x (5, 4, 2) is the 2-D product of a[i, 0] and b[j]
+    xg::manual_seed(9);
+    Tensor a = xg::randn({2, 1, 3, 4}), b = xg::randn({5, 4, 2});
+    const auto c = xg::matmul(a, b).value();
+    BOOST_TEST((Shape(c.shape().begin(), c.shape().end()) == Shape{2, 5, 3, 2}));
+    for (long i = 0; i < 2; ++i)
+        for (long j = 0; j < 5; ++j) {
+            const auto block = xg::matmul(xg::select(xg::select(a, 0, i), 0, 0), xg::select(b, 0, j)).value();
+            CHECK_CLOSE_ARRAYS(xt::xarray<float>(xt::view(c, i, j)), block, 1e-6, 1e-6);
+        }
 }
 
 BOOST_AUTO_TEST_CASE(linear_gradient) {
