@@ -40,6 +40,7 @@ class ShapeArg {
 public:
     struct Size {
         template <std::integral I>
+            requires(!std::same_as<I, bool> && !std::same_as<I, char>)
         Size(I v) : n(static_cast<std::size_t>(v)) {  // NOLINT: implicit, the point of it
             if constexpr (std::is_signed_v<I>) XG_CHECK(v >= 0, "shape: size " << v << " is negative");
         }

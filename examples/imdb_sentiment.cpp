@@ -155,20 +155,20 @@ struct Options {
 };
 
 // What a checkpoint fixes, keyed by flag name: the model, the vocabulary and the data order.
-// (--lr may change when resuming a constant schedule; the optimizer's state keeps it otherwise.)
+// "lr" is where the schedule started: it may change when resuming a constant schedule.
 nlohmann::json settings_json(const Options& o) {
     return {{"model", o.spec.kind},     {"embed", o.spec.embed},   {"hidden", o.spec.hidden},
             {"layers", o.spec.layers},  {"dropout", o.spec.dropout}, {"num-steps", o.num_steps},
             {"tokenizer", o.tokenizer}, {"min-freq", o.min_freq},  {"batch-size", o.batch_size},
             {"limit", o.limit},         {"seed", o.seed},          {"schedule", o.schedule},
-            {"clip", o.clip},           {"weight-decay", o.weight_decay}};
+            {"clip", o.clip},           {"weight-decay", o.weight_decay}, {"lr", o.lr}};
 }
 void apply_settings(Options& o, const nlohmann::json& s) {
     o.spec.kind = s.at("model"), o.spec.embed = s.at("embed"), o.spec.hidden = s.at("hidden");
     o.spec.layers = s.at("layers"), o.spec.dropout = s.at("dropout"), o.num_steps = s.at("num-steps");
     o.tokenizer = s.at("tokenizer"), o.min_freq = s.at("min-freq"), o.batch_size = s.at("batch-size");
     o.limit = s.at("limit"), o.seed = s.at("seed"), o.schedule = s.at("schedule");
-    o.clip = s.at("clip"), o.weight_decay = s.at("weight-decay");
+    o.clip = s.at("clip"), o.weight_decay = s.at("weight-decay"), o.lr = s.at("lr");
 }
 void check_settings(const Options& o);
 
@@ -187,8 +187,13 @@ int train(Options o, const po::variables_map& given) {
     if (!o.resume.empty()) {
         meta = xg::optim::read_checkpoint_meta(o.resume);
         support::read_meta("imdb_sentiment", o.resume, meta, [&](const nlohmann::json& m) {
-            support::check_resume_flags("imdb_sentiment", given, settings_json(o), m.at("settings"));
-            apply_settings(o, m.at("settings"));
+            const nlohmann::json& saved = m.at("settings");
+            nlohmann::json mine = settings_json(o);
+            if (saved.at("schedule") != "cosine") mine.erase("lr");  // a constant lr may change
+            support::check_resume_flags("imdb_sentiment", given, mine, saved);
+            const double typed_lr = o.lr;
+            apply_settings(o, saved);
+            if (support::given(given, "lr")) o.lr = typed_lr;
             first_epoch = m.at("epoch"), schedule_epochs = m.at("schedule-epochs");
             (void)m.at("generator");
             return 0;
@@ -200,8 +205,6 @@ int train(Options o, const po::variables_map& given) {
         if (o.schedule == "cosine" && o.epochs > schedule_epochs)
             support::die("imdb_sentiment", o.resume + " follows a cosine schedule that ends at epoch " +
                                                std::to_string(schedule_epochs) + "; --epochs cannot go past it");
-        if (o.schedule == "cosine" && support::given(given, "lr"))
-            support::die("imdb_sentiment", "--lr cannot change a cosine schedule when resuming");
     }
     if (!o.save.empty()) xg::optim::check_checkpoint_target(o.save);  // now, not after the first epoch
     xg::manual_seed(o.seed);
@@ -232,7 +235,7 @@ int train(Options o, const po::variables_map& given) {
     if (o.schedule == "cosine") schedule = std::make_unique<xg::optim::CosineAnnealingLR>(adam, std::int64_t(schedule_epochs));
     if (!o.resume.empty()) {
         xg::optim::load_checkpoint(o.resume, model, &adam, schedule.get());
-        if (support::given(given, "lr")) adam.set_lr(o.lr);  // a constant lr may change
+        if (o.schedule == "constant" && support::given(given, "lr")) adam.set_lr(o.lr);  // a constant lr may change
         xg::set_generator_state(meta.at("generator"));
         for (std::size_t e = 0; e < first_epoch; ++e) train_it.plan_epoch();  // the batch order the run would have had
         std::printf("resumed %s at epoch %zu\n", o.resume.c_str(), first_epoch);

@@ -121,9 +121,11 @@ inline bool given(const boost::program_options::variables_map& vm, const char* f
 
 // A real number flag: finite and at least `low` (NaN fails every comparison, so say it).
 inline void check_finite(const std::string& program, const char* flag, double value, int low, bool low_allowed) {
-    if (!std::isfinite(value) || value < low || (!low_allowed && value == low))
-        die(program, std::string("--") + flag + " must be a finite number " + (low_allowed ? ">= " : "> ") +
-                         std::to_string(int(low)) + ", not " + std::to_string(value));
+    if (!std::isfinite(value) || value < low || (!low_allowed && value == low)) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "--%s must be a finite number %s %d, not %g", flag, low_allowed ? ">=" : ">", low, value);
+        die(program, buf);
+    }
 }
 
 // A resumed run takes its settings from the checkpoint (`saved`, keyed by flag name); a

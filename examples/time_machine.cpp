@@ -202,12 +202,13 @@ struct Options {
 nlohmann::json settings_json(const Options& o) {
     return {{"model", o.spec.kind},        {"hidden", o.spec.hidden},       {"layers", o.spec.layers},
             {"proj", o.spec.proj},         {"batch-size", o.batch_size},    {"num-steps", o.num_steps},
-            {"max-tokens", o.max_tokens},  {"random-iter", o.random_iter}, {"clip", o.clip}};
+            {"max-tokens", o.max_tokens},  {"random-iter", o.random_iter}, {"clip", o.clip},
+            {"seed", o.seed}};
 }
 void apply_settings(Options& o, const nlohmann::json& s) {
     o.spec = {s.at("model"), s.at("hidden"), s.at("layers"), s.at("proj")};
     o.batch_size = s.at("batch-size"), o.num_steps = s.at("num-steps"), o.max_tokens = s.at("max-tokens");
-    o.random_iter = s.at("random-iter"), o.clip = s.at("clip");
+    o.random_iter = s.at("random-iter"), o.clip = s.at("clip"), o.seed = s.at("seed");
 }
 void check_spec(const ModelSpec& spec);
 
@@ -249,7 +250,7 @@ int train(Options o, const po::variables_map& given) {
 
     auto save = [&](std::size_t epochs_done) {
         nlohmann::json m = {{"program", "time_machine"}, {"settings", settings_json(o)}, {"epoch", epochs_done},
-                            {"lr", o.lr},                 {"seed", o.seed},             {"generator", xg::generator_state()},
+                            {"lr", sgd.lr()},             {"generator", xg::generator_state()},
                             {"history", history}};
         xg::optim::save_checkpoint(o.save, *net, sgd, m, [&](const std::string& dir) { vocab.save(dir + "/vocab.json"); });
     };
@@ -402,8 +403,10 @@ int main(int argc, char** argv) {
             return generate(checkpoint, prefix, length, temperature, o.seed);
         }
         if (command != "train") support::die("time_machine", "unknown command '" + command + "' (train or generate)");
-        if (o.spec.kind == "lstmp" && o.spec.proj == 0) o.spec.proj = o.spec.hidden / 2;
-        check_spec(o.spec);
+        if (o.resume.empty()) {  // a resumed run takes the model from the checkpoint, checked there
+            if (o.spec.kind == "lstmp" && o.spec.proj == 0) o.spec.proj = o.spec.hidden / 2;
+            check_spec(o.spec);
+        }
         if (o.epochs == 0 || o.batch_size == 0 || o.num_steps == 0 || o.sample_every == 0)
             support::die("time_machine", "--epochs, --batch-size, --num-steps and --sample-every must be positive");
         support::check_finite("time_machine", "lr", o.lr, 0, false);

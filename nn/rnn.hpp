@@ -82,7 +82,8 @@ struct LSTMStateT {
     TensorT<T> c;  // (D*L, B, H)
 
     // Both halves cut from the graph: carry the state into the next batch (truncated BPTT).
-    LSTMStateT detach() const { return {h.detach(), c.detach()}; }
+    // An empty state (no initial state yet) stays empty.
+    LSTMStateT detach() const { return {h.defined() ? h.detach() : h, c.defined() ? c.detach() : c}; }
 };
 
 template <class T>

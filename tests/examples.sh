@@ -66,6 +66,11 @@ fi
 expect_fail "time_machine: resume with another --hidden" "--hidden 32 differs from the checkpoint's 64" \
     "$tm" --resume "$work/half.ckpt" --hidden 32
 expect_fail "time_machine: resume with another --batch-size" "--batch-size 4 differs" "$tm" --resume "$work/half.ckpt" --batch-size 4
+# repeating part of the original flags is fine, even where they only make sense together
+"$tm" "${common[@]}" --model lstmp --epochs 1 --save "$work/lstmp.ckpt" > /dev/null 2>&1 &&
+    "$tm" --resume "$work/lstmp.ckpt" --epochs 2 --proj 32 --sample-every 1000 > "$work/lstmp.log" 2>&1 &&
+    grep -q "resumed" "$work/lstmp.log" && pass "time_machine: resume repeating --proj alone" ||
+    fail "time_machine: resume repeating --proj alone ($(tail -n 2 "$work/lstmp.log"))"
 expect_fail "time_machine: resume to an epoch already done" "trained 3 epochs already" "$tm" --resume "$work/half.ckpt" --epochs 3
 printf 'the quick brown fox jumps over the lazy dog %.0s' $(seq 100) > "$work/other.txt"
 expect_fail "time_machine: resume on another corpus" "another vocabulary" \

@@ -333,6 +333,9 @@ BOOST_AUTO_TEST_CASE(lstm_state_detach_carries_values_not_history) {
     // the next batch starts from the values; its backward does not reach the freed first graph
     auto [out2, state2] = lstm.forward(xg::randn({4, 2, 2}), carried);
     BOOST_CHECK_NO_THROW(xg::sum(out2).backward());
+    // a loop's first "no state yet" detaches to itself
+    const auto none = xg::nn::LSTMState{}.detach();
+    BOOST_TEST((!none.h.defined() && !none.c.defined()));
 }
 
 BOOST_AUTO_TEST_CASE(one_tape_entry_per_layer) {
