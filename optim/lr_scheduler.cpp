@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <stdexcept>
 
@@ -97,6 +98,24 @@ double StepLR::get_lr() const {
 double StepLR::closed_form_lr() const {
     // Python's // floors; epochs are >= 0 here
     return base_lr_ * std::pow(gamma_, static_cast<double>(last_epoch_ / step_size_));
+}
+
+// ---- MultiStepLR -------------------------------------------------------------------
+
+MultiStepLR::MultiStepLR(Optimizer& optimizer, std::vector<std::int64_t> milestones, double gamma)
+    : LRScheduler(optimizer), milestones_(std::move(milestones)), gamma_(gamma) {
+    std::sort(milestones_.begin(), milestones_.end());
+    initial_step();
+}
+
+double MultiStepLR::get_lr() const {
+    const auto hits = std::count(milestones_.begin(), milestones_.end(), last_epoch_);
+    return hits == 0 ? current_lr() : current_lr() * std::pow(gamma_, static_cast<double>(hits));
+}
+
+double MultiStepLR::closed_form_lr() const {
+    const auto passed = std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin();
+    return base_lr_ * std::pow(gamma_, static_cast<double>(passed));
 }
 
 // ---- ExponentialLR -----------------------------------------------------------------
@@ -239,6 +258,61 @@ void SequentialLR::load_state(const nn::SafetensorsReader& r, const std::string&
     }
     last_epoch_ = last_epoch;
     last_lr_ = last_lr;
+}
+
+// ---- ReduceLROnPlateau -------------------------------------------------------------
+
+ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options)
+    : optimizer_(&optimizer), options_(options) {
+    XG_CHECK(options_.factor() < 1.0 && options_.factor() >= 0, "ReduceLROnPlateau: factor should be in [0, 1), got "
+                                                                      << options_.factor());
+    XG_CHECK(options_.patience() >= 0 && options_.cooldown() >= 0,
+             "ReduceLROnPlateau: patience and cooldown must be >= 0");
+    XG_CHECK(options_.min_lr() >= 0, "ReduceLROnPlateau: min_lr must be >= 0, got " << options_.min_lr());
+    best_ = options_.mode() == PlateauMode::min ? std::numeric_limits<double>::infinity()
+                                                : -std::numeric_limits<double>::infinity();
+}
+
+bool ReduceLROnPlateau::is_better(double a) const {
+    const double t = options_.threshold();
+    const bool rel = options_.threshold_mode() == ThresholdMode::rel;
+    if (options_.mode() == PlateauMode::min) return rel ? a < best_ * (1 - t) : a < best_ - t;
+    return rel ? a > best_ * (1 + t) : a > best_ + t;
+}
+
+void ReduceLROnPlateau::step(double metric) {
+    ++last_epoch_;
+    if (is_better(metric)) {  // a NaN metric is never better
+        best_ = metric;
+        num_bad_epochs_ = 0;
+    } else {
+        ++num_bad_epochs_;
+    }
+    if (cooldown_counter_ > 0) {  // bad epochs in the cooldown do not count
+        --cooldown_counter_;
+        num_bad_epochs_ = 0;
+    }
+    if (num_bad_epochs_ > options_.patience()) {
+        const double old_lr = optimizer_->lr(), new_lr = std::max(old_lr * options_.factor(), options_.min_lr());
+        if (old_lr - new_lr > options_.eps()) optimizer_->set_lr(new_lr);
+        cooldown_counter_ = options_.cooldown();
+        num_bad_epochs_ = 0;
+    }
+}
+
+void ReduceLROnPlateau::save_state(nn::SafetensorsWriter& w, const std::string& prefix) const {
+    w.add(prefix + "last_epoch", xt::xarray<std::int64_t>(last_epoch_));
+    w.add(prefix + "best", xt::xarray<double>(best_));
+    w.add(prefix + "num_bad_epochs", xt::xarray<std::int64_t>(num_bad_epochs_));
+    w.add(prefix + "cooldown_counter", xt::xarray<std::int64_t>(cooldown_counter_));
+}
+
+void ReduceLROnPlateau::load_state(const nn::SafetensorsReader& r, const std::string& prefix) {
+    const std::int64_t last_epoch = one_integer(r, name(), prefix + "last_epoch");
+    const double best = one_number(r, name(), prefix + "best");
+    const std::int64_t bad = one_integer(r, name(), prefix + "num_bad_epochs");
+    const std::int64_t cooldown = one_integer(r, name(), prefix + "cooldown_counter");
+    last_epoch_ = last_epoch, best_ = best, num_bad_epochs_ = bad, cooldown_counter_ = cooldown;
 }
 
 }  // namespace xg::optim

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/options.hpp"
 #include "optim/optimizer.hpp"
 
 namespace xg::optim {
@@ -86,6 +87,22 @@ protected:
 
 private:
     std::int64_t step_size_;
+    double gamma_;
+};
+
+// lr = base_lr * gamma^(milestones passed): multiplied by gamma at each milestone epoch
+// (a milestone listed twice multiplies twice, as PyTorch's Counter does).
+class MultiStepLR : public LRScheduler {
+public:
+    MultiStepLR(Optimizer& optimizer, std::vector<std::int64_t> milestones, double gamma = 0.1);
+    std::string name() const override { return "MultiStepLR"; }
+
+protected:
+    double get_lr() const override;
+    double closed_form_lr() const override;
+
+private:
+    std::vector<std::int64_t> milestones_;  // sorted
     double gamma_;
 };
 
@@ -156,6 +173,50 @@ protected:
 private:
     std::vector<std::shared_ptr<LRScheduler>> schedulers_;
     std::vector<std::int64_t> milestones_;
+};
+
+enum class PlateauMode { min, max };  // the metric should fall (a loss) or rise (an accuracy)
+enum class ThresholdMode { rel, abs };
+
+struct ReduceLROnPlateauOptions {
+    XG_ARG(PlateauMode, mode) = PlateauMode::min;
+    XG_ARG(double, factor) = 0.1;      // new lr = lr * factor
+    XG_ARG(std::int64_t, patience) = 10;  // epochs without improvement tolerated
+    XG_ARG(double, threshold) = 1e-4;  // what counts as an improvement
+    XG_ARG(ThresholdMode, threshold_mode) = ThresholdMode::rel;
+    XG_ARG(std::int64_t, cooldown) = 0;   // epochs to wait after a reduction
+    XG_ARG(double, min_lr) = 0;
+    XG_ARG(double, eps) = 1e-8;        // a smaller change is not made
+};
+
+// PyTorch's ReduceLROnPlateau: call step(metric) after each epoch's evaluation; when the
+// metric has not improved for more than `patience` epochs, the lr is multiplied by `factor`.
+//
+//   xg::optim::ReduceLROnPlateau plateau(adam, xg::optim::ReduceLROnPlateauOptions().patience(2));
+//   for (...) { train(); plateau.step(validation_loss); }
+class ReduceLROnPlateau {
+public:
+    explicit ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options = {});
+    void step(double metric);
+
+    double get_last_lr() const { return optimizer_->lr(); }
+    std::int64_t last_epoch() const { return last_epoch_; }
+    double best() const { return best_; }
+    std::int64_t num_bad_epochs() const { return num_bad_epochs_; }
+    std::string name() const { return "ReduceLROnPlateau"; }
+
+    // "scheduler.last_epoch", "scheduler.best", "scheduler.num_bad_epochs",
+    // "scheduler.cooldown_counter" (PyTorch's state_dict names).
+    void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "scheduler.") const;
+    void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.");
+
+private:
+    bool is_better(double metric) const;
+
+    Optimizer* optimizer_;
+    ReduceLROnPlateauOptions options_;
+    std::int64_t last_epoch_ = 0, num_bad_epochs_ = 0, cooldown_counter_ = 0;
+    double best_;
 };
 
 }  // namespace xg::optim

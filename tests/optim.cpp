@@ -198,6 +198,40 @@ BOOST_AUTO_TEST_CASE(sequential_lr_matches_torch) {
     });
 }
 
+BOOST_AUTO_TEST_CASE(multi_step_lr_matches_torch) {
+    // milestones unsorted and one listed twice: gamma twice at epoch 5
+    check_schedule("multistep", [](optim::Optimizer& o) {
+        return std::make_shared<optim::MultiStepLR>(o, std::vector<std::int64_t>{5, 2, 9, 5}, 0.5);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(reduce_lr_on_plateau_matches_torch) {
+    const auto metrics = fixtures().get<double>("plateau.metrics");
+    auto check = [&](const std::string& name, const optim::ReduceLROnPlateauOptions& options) {
+        BOOST_TEST_CONTEXT("plateau " << name) {
+            optim::SGD opt(fresh_params(), 0.1);
+            optim::ReduceLROnPlateau plateau(opt, options);
+            std::vector<double> got;
+            for (double m : metrics) {
+                opt.step();
+                plateau.step(m);
+                got.push_back(opt.lr());
+            }
+            CHECK_CLOSE_ARRAYS(got, fixtures().get<double>("plateau." + name + ".lr"), 1e-12, 1e-15);
+        }
+    };
+    check("min_rel", optim::ReduceLROnPlateauOptions().factor(0.5).patience(1).threshold(0.01).cooldown(1).min_lr(0.02));
+    check("max_abs", optim::ReduceLROnPlateauOptions()
+                         .mode(optim::PlateauMode::max)
+                         .factor(0.3)
+                         .patience(0)
+                         .threshold(0.05)
+                         .threshold_mode(optim::ThresholdMode::abs));
+    optim::SGD opt(fresh_params(), 0.1);
+    CHECK_THROWS_WITH(optim::ReduceLROnPlateau(opt, optim::ReduceLROnPlateauOptions().factor(1.0)),
+                      "ReduceLROnPlateau: factor should be in [0, 1), got 1");
+}
+
 BOOST_AUTO_TEST_CASE(chained_schedules_match_torch) {
     // two schedules on one optimizer: each scales the lr the other set
     optim::SGD opt(fresh_params(), 0.1);

@@ -284,6 +284,31 @@ BOOST_AUTO_TEST_CASE(sequential_lr_round_trip) {
     BOOST_TEST(sc->get_last_lr() == sa->get_last_lr());
 }
 
+BOOST_AUTO_TEST_CASE(reduce_lr_on_plateau_round_trip) {
+    // stop in the middle of a patience window and a cooldown: the restored schedule must
+    // reduce at the same epochs as the one that never stopped
+    const std::vector<double> metrics{1.0, 0.9, 0.95, 0.96, 0.97, 0.7, 0.8, 0.8, 0.8, 0.8};
+    const auto options = optim::ReduceLROnPlateauOptions().factor(0.5).patience(2).cooldown(1);
+    optim::SGD a(fresh_params(), 0.1), b(fresh_params(), 0.1), c(fresh_params(), 0.1);
+    optim::ReduceLROnPlateau pa(a, options), pb(b, options), pc(c, options);
+    for (double m : metrics) pa.step(m);
+    for (std::size_t e = 0; e < 4; ++e) pb.step(metrics[e]);
+    TempFile file("plateau.safetensors");
+    xg::nn::SafetensorsWriter w;
+    b.save_state(w);
+    pb.save_state(w);
+    w.write(file.path);
+    xg::nn::SafetensorsReader r(file.path);
+    c.load_state(r);
+    pc.load_state(r);
+    BOOST_TEST(pc.last_epoch() == 4);
+    BOOST_TEST(pc.best() == 0.9);
+    BOOST_TEST(pc.num_bad_epochs() == 2);
+    for (std::size_t e = 4; e < metrics.size(); ++e) pc.step(metrics[e]);
+    BOOST_TEST(c.lr() == a.lr());
+    BOOST_TEST(a.lr() < 0.1);  // it did reduce
+}
+
 // ---- options ---------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(bad_options_are_errors) {
