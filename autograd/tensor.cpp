@@ -7,6 +7,10 @@
 
 #include "autograd/ops.hpp"
 
+namespace xg::build_flags {
+const bool XG_SIMD_TARGET = true;
+}  // namespace xg::build_flags
+
 namespace xg {
 
 std::string shape_str(const Shape& s) {

@@ -26,6 +26,26 @@
 
 #include "autograd/error.hpp"
 
+// xtensor's array type depends on the SIMD target: its allocator's alignment follows -march
+// and XTENSOR_USE_XSIMD. A program compiled with other flags than libxgrad would fail to link
+// with undefined references to every op; this reference fails first and names the cause:
+// "undefined reference to xg::build_flags::simd_target_sse" means this program was compiled for SSE
+// (or without XTENSOR_USE_XSIMD: no_xsimd) and the library for another target. Compile
+// with the flags `pkg-config --cflags xgrad` gives (or build xgrad with -Dnative=false).
+#if !defined(XTENSOR_USE_XSIMD)
+#define XG_SIMD_TARGET no_xsimd
+#elif defined(__AVX512F__)
+#define XG_SIMD_TARGET simd_target_avx512
+#elif defined(__AVX__)
+#define XG_SIMD_TARGET simd_target_avx
+#else
+#define XG_SIMD_TARGET simd_target_sse
+#endif
+namespace xg::build_flags {
+extern const bool XG_SIMD_TARGET;                   // defined in tensor.cpp, for the library's own target
+inline const bool checked = XG_SIMD_TARGET;         // a run-time read: every translation unit links to it
+}  // namespace xg::build_flags
+
 namespace xg {
 
 using Shape = std::vector<std::size_t>;       // sizes, row-major

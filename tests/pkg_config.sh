@@ -26,3 +26,12 @@ ${CXX:-c++} -std=c++20 "$work/user.cpp" -o "$work/user" $flags
 out=$("$work/user")
 [ "$out" = "3 5 24" ] || { echo "unexpected output: $out"; exit 1; }
 echo "ok - a program built with pkg-config's flags links and runs ($out)"
+
+# Without those flags xtensor's types differ from the library's: the link must fail and
+# name the cause rather than leave a program that corrupts memory.
+plain=$(echo " $flags " | sed 's/ -DXTENSOR_USE_XSIMD / /; s/ -march=[^ ]* / /g')
+if ${CXX:-c++} -std=c++20 "$work/user.cpp" -o "$work/plain" $plain 2> "$work/link.err"; then
+    echo "a program built without -DXTENSOR_USE_XSIMD linked against xgrad"; exit 1
+fi
+grep -q "xg::build_flags::no_xsimd" "$work/link.err" || { echo "unexpected error:"; head -5 "$work/link.err"; exit 1; }
+echo "ok - a program built without xgrad's flags fails to link, naming xg::build_flags::no_xsimd"
