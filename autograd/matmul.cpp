@@ -38,6 +38,9 @@ TensorT<T> matmul_nd(const TensorT<T>& a, const TensorT<T>& b) {
     auto fold = [&](const TensorT<T>& x, const Shape& xs) {
         if (xs.size() == 2) return x;
         const std::size_t rows = xs[xs.size() - 2], cols = xs.back();
+        std::size_t own = 1;
+        for (std::size_t i = 0; i + 2 < xs.size(); ++i) own *= xs[i];
+        if (own == 1) return reshape(x, Shape{rows, cols});  // batch dims all 1: a matrix, not p copies
         Shape full = batch;
         full.push_back(rows);
         full.push_back(cols);

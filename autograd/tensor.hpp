@@ -26,24 +26,20 @@
 
 #include "autograd/error.hpp"
 
-// xtensor's array type depends on the SIMD target: its allocator's alignment follows -march
-// and XTENSOR_USE_XSIMD. A program compiled with other flags than libxgrad would fail to link
-// with undefined references to every op; this reference fails first and names the cause:
-// "undefined reference to xg::build_flags::simd_target_sse" means this program was compiled for SSE
-// (or without XTENSOR_USE_XSIMD: no_xsimd) and the library for another target. Compile
-// with the flags `pkg-config --cflags xgrad` gives (or build xgrad with -Dnative=false).
-#if !defined(XTENSOR_USE_XSIMD)
-#define XG_SIMD_TARGET no_xsimd
-#elif defined(__AVX512F__)
-#define XG_SIMD_TARGET simd_target_avx512
-#elif defined(__AVX__)
-#define XG_SIMD_TARGET simd_target_avx
-#else
-#define XG_SIMD_TARGET simd_target_sse
-#endif
+// xtensor's array type depends on the build flags: its allocator's alignment follows -march
+// and XTENSOR_USE_XSIMD. A program compiled with other flags than libxgrad would link to
+// functions that read its arrays with the wrong layout. This reference makes such a link
+// fail and name the cause: "undefined reference to xg::build_flags::xtensor_array_type(
+// xsimd::aligned_allocator<float, 16ul>*, ...)" means this program's arrays use that
+// allocator and the library's another. Compile with the flags `pkg-config --cflags xgrad`
+// gives (or build xgrad with -Dnative=false).
 namespace xg::build_flags {
-extern const bool XG_SIMD_TARGET;                   // defined in tensor.cpp, for the library's own target
-inline const bool checked = XG_SIMD_TARGET;         // a run-time read: every translation unit links to it
+using Layout = std::integral_constant<int, static_cast<int>(XTENSOR_DEFAULT_LAYOUT)>;
+bool xtensor_array_type(XTENSOR_DEFAULT_ALLOCATOR(float)*, Layout*);  // defined for the library's own flags only
+namespace {
+// constant-initialised and kept by the compiler (gnu::used), so every object file refers to it
+[[gnu::used]] bool (*const check)(XTENSOR_DEFAULT_ALLOCATOR(float)*, Layout*) = &xtensor_array_type;
+}  // namespace
 }  // namespace xg::build_flags
 
 namespace xg {

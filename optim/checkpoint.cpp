@@ -48,7 +48,7 @@ std::filesystem::path check_checkpoint_target(const std::string& dir) {
 
 void save_checkpoint(const std::string& dir, const nn::Module& model, const Optimizer& optimizer,
                      const nlohmann::json& meta, const std::function<void(const std::string&)>& extra,
-                     const LRScheduler* scheduler) {
+                     const ScheduleState* scheduler) {
     const fs::path target = check_checkpoint_target(dir), parent = target.parent_path();
     const fs::path tmp = parent / hidden_sibling_name(target, ".tmp-");
     fs::remove_all(tmp);
@@ -93,7 +93,7 @@ nlohmann::json read_checkpoint_meta(const std::string& dir) {
     }
 }
 
-void load_checkpoint(const std::string& dir, nn::Module& model, Optimizer* optimizer, LRScheduler* scheduler) {
+void load_checkpoint(const std::string& dir, nn::Module& model, Optimizer* optimizer, ScheduleState* scheduler) {
     read_checkpoint_meta(dir);  // is it a checkpoint at all
     const fs::path opt_path = fs::path(dir) / "optimizer.safetensors";
     std::unique_ptr<nn::SafetensorsReader> state;

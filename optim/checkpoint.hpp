@@ -29,7 +29,7 @@ std::filesystem::path check_checkpoint_target(const std::string& dir);
 // extra(dir) may write more files into the folder being prepared.
 void save_checkpoint(const std::string& dir, const nn::Module& model, const Optimizer& optimizer,
                      const nlohmann::json& meta, const std::function<void(const std::string& dir)>& extra = {},
-                     const LRScheduler* scheduler = nullptr);
+                     const ScheduleState* scheduler = nullptr);
 
 // checkpoint.json of a checkpoint folder; a missing folder or file, or bad JSON, throws
 // std::runtime_error naming it.
@@ -38,6 +38,6 @@ nlohmann::json read_checkpoint_meta(const std::string& dir);
 // Loads the weights (every name and shape checked first) and, when given, the optimizer's
 // and the schedule's state.
 void load_checkpoint(const std::string& dir, nn::Module& model, Optimizer* optimizer = nullptr,
-                     LRScheduler* scheduler = nullptr);
+                     ScheduleState* scheduler = nullptr);
 
 }  // namespace xg::optim

@@ -312,6 +312,9 @@ void ReduceLROnPlateau::load_state(const nn::SafetensorsReader& r, const std::st
     const double best = one_number(r, name(), prefix + "best");
     const std::int64_t bad = one_integer(r, name(), prefix + "num_bad_epochs");
     const std::int64_t cooldown = one_integer(r, name(), prefix + "cooldown_counter");
+    if (std::isnan(best)) load_fail(r, name(), "\"" + prefix + "best\" is nan");
+    if (last_epoch < 0 || bad < 0 || cooldown < 0)
+        load_fail(r, name(), "negative last_epoch, num_bad_epochs or cooldown_counter");
     last_epoch_ = last_epoch, best_ = best, num_bad_epochs_ = bad, cooldown_counter_ = cooldown;
 }
 

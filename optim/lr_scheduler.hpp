@@ -30,7 +30,16 @@
 
 namespace xg::optim {
 
-class LRScheduler {
+// What checkpoints need of any schedule: its name and its state under a prefix.
+class ScheduleState {
+public:
+    virtual ~ScheduleState() = default;
+    virtual std::string name() const = 0;
+    virtual void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "scheduler.") const = 0;
+    virtual void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.") = 0;
+};
+
+class LRScheduler : public ScheduleState {
 public:
     // Sets the optimizer's initial_lr (if no schedule did yet); base_lr is that value.
     explicit LRScheduler(Optimizer& optimizer);
@@ -48,13 +57,12 @@ public:
     std::int64_t last_epoch() const { return last_epoch_; }
     double base_lr() const { return base_lr_; }
     Optimizer& optimizer() const { return *optimizer_; }
-    virtual std::string name() const = 0;
 
     // "scheduler.last_epoch", "scheduler.base_lrs", "scheduler._last_lr",
     // "scheduler._step_count" (PyTorch's state_dict names). load_state checks
     // everything first and leaves the schedule unchanged on an error.
-    virtual void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "scheduler.") const;
-    virtual void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.");
+    void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "scheduler.") const override;
+    void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.") override;
 
 protected:
     // The lr for last_epoch from the optimizer's current lr (chainable form).
@@ -194,21 +202,25 @@ struct ReduceLROnPlateauOptions {
 //
 //   xg::optim::ReduceLROnPlateau plateau(adam, xg::optim::ReduceLROnPlateauOptions().patience(2));
 //   for (...) { train(); plateau.step(validation_loss); }
-class ReduceLROnPlateau {
+class ReduceLROnPlateau : public ScheduleState {
 public:
     explicit ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options = {});
+    ReduceLROnPlateau(const ReduceLROnPlateau&) = delete;
+    ReduceLROnPlateau& operator=(const ReduceLROnPlateau&) = delete;
     void step(double metric);
 
     double get_last_lr() const { return optimizer_->lr(); }
     std::int64_t last_epoch() const { return last_epoch_; }
     double best() const { return best_; }
     std::int64_t num_bad_epochs() const { return num_bad_epochs_; }
-    std::string name() const { return "ReduceLROnPlateau"; }
+    std::int64_t cooldown_counter() const { return cooldown_counter_; }
+    std::string name() const override { return "ReduceLROnPlateau"; }
 
     // "scheduler.last_epoch", "scheduler.best", "scheduler.num_bad_epochs",
-    // "scheduler.cooldown_counter" (PyTorch's state_dict names).
-    void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "scheduler.") const;
-    void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.");
+    // "scheduler.cooldown_counter" (PyTorch's state_dict names); a checkpoint can hold it
+    // as it holds any schedule (save_checkpoint's scheduler argument).
+    void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "scheduler.") const override;
+    void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.") override;
 
 private:
     bool is_better(double metric) const;

@@ -186,6 +186,7 @@ BOOST_AUTO_TEST_CASE(matmul_gradient) {
     check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({2, 1, 3, 4}), param({5, 4, 2})});
     check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({2, 2, 3, 4}), param({4, 2})});
     check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({3}), param({2, 2, 3, 4})});
+    check_gradient([](const V& x) { return xg::matmul(x[0], x[1]); }, {param({2, 3, 3, 4}), param({1, 1, 4, 2})});
     Tensor a = xg::from_array(xt::xarray<float>{{1, 2}, {3, 4}});
     Tensor b = xg::from_array(xt::xarray<float>{{5, 6}, {7, 8}});
     auto c = xg::matmul(a, b).value();

@@ -285,28 +285,59 @@ BOOST_AUTO_TEST_CASE(sequential_lr_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(reduce_lr_on_plateau_round_trip) {
-    // stop in the middle of a patience window and a cooldown: the restored schedule must
-    // reduce at the same epochs as the one that never stopped
-    const std::vector<double> metrics{1.0, 0.9, 0.95, 0.96, 0.97, 0.7, 0.8, 0.8, 0.8, 0.8};
-    const auto options = optim::ReduceLROnPlateauOptions().factor(0.5).patience(2).cooldown(1);
-    optim::SGD a(fresh_params(), 0.1), b(fresh_params(), 0.1), c(fresh_params(), 0.1);
-    optim::ReduceLROnPlateau pa(a, options), pb(b, options), pc(c, options);
-    for (double m : metrics) pa.step(m);
-    for (std::size_t e = 0; e < 4; ++e) pb.step(metrics[e]);
-    TempFile file("plateau.safetensors");
-    xg::nn::SafetensorsWriter w;
-    b.save_state(w);
-    pb.save_state(w);
-    w.write(file.path);
-    xg::nn::SafetensorsReader r(file.path);
-    c.load_state(r);
-    pc.load_state(r);
-    BOOST_TEST(pc.last_epoch() == 4);
-    BOOST_TEST(pc.best() == 0.9);
-    BOOST_TEST(pc.num_bad_epochs() == 2);
-    for (std::size_t e = 4; e < metrics.size(); ++e) pc.step(metrics[e]);
-    BOOST_TEST(c.lr() == a.lr());
-    BOOST_TEST(a.lr() < 0.1);  // it did reduce
+    // stop inside a patience window (after 4 epochs) and inside a cooldown (after 5): the
+    // restored schedule must reduce at the same epochs as the one that never stopped
+    const std::vector<double> metrics{1.0, 0.9, 0.95, 0.96, 0.97, 0.99, 0.7, 0.8, 0.8, 0.8, 0.8};
+    const auto options = optim::ReduceLROnPlateauOptions().factor(0.5).patience(2).cooldown(2);
+    optim::SGD a(fresh_params(), 0.1);
+    optim::ReduceLROnPlateau pa(a, options);
+    std::vector<double> lrs;
+    for (double m : metrics) {
+        pa.step(m);
+        lrs.push_back(a.lr());
+    }
+    BOOST_TEST(a.lr() < 0.05);  // it reduced twice
+    for (std::size_t stop : {4, 5}) {
+        BOOST_TEST_CONTEXT("stopped after " << stop) {
+            optim::SGD b(fresh_params(), 0.1), c(fresh_params(), 0.1);
+            optim::ReduceLROnPlateau pb(b, options), pc(c, options);
+            for (std::size_t e = 0; e < stop; ++e) pb.step(metrics[e]);
+            BOOST_TEST(pb.cooldown_counter() == (stop == 5 ? 2 : 0));
+            TempFile file("plateau.safetensors");
+            xg::nn::SafetensorsWriter w;
+            b.save_state(w);
+            pb.save_state(w);
+            w.write(file.path);
+            xg::nn::SafetensorsReader r(file.path);
+            c.load_state(r);
+            pc.load_state(r);
+            BOOST_TEST(pc.last_epoch() == std::int64_t(stop));
+            BOOST_TEST(pc.cooldown_counter() == pb.cooldown_counter());
+            BOOST_TEST(pc.num_bad_epochs() == pb.num_bad_epochs());
+            BOOST_TEST(pc.best() == 0.9);
+            for (std::size_t e = stop; e < metrics.size(); ++e) {
+                pc.step(metrics[e]);
+                BOOST_TEST(c.lr() == lrs[e]);
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(reduce_lr_on_plateau_in_a_checkpoint_folder) {
+    const fs::path dir = fs::temp_directory_path() / ("xg_plateau_" + std::to_string(::getpid()));
+    xg::nn::Linear lin(xg::nn::LinearOptions(2, 2));
+    optim::SGD o(lin.parameters(), 0.1);
+    optim::ReduceLROnPlateau p(o, optim::ReduceLROnPlateauOptions().patience(3));
+    p.step(1.0);
+    p.step(2.0);
+    optim::save_checkpoint(dir.string(), lin, o, {{"epoch", 2}}, {}, &p);
+    optim::SGD o2(lin.parameters(), 0.1);
+    optim::ReduceLROnPlateau p2(o2, optim::ReduceLROnPlateauOptions().patience(3));
+    optim::load_checkpoint(dir.string(), lin, &o2, &p2);
+    BOOST_TEST(p2.last_epoch() == 2);
+    BOOST_TEST(p2.best() == 1.0);
+    BOOST_TEST(p2.num_bad_epochs() == 1);
+    fs::remove_all(dir);
 }
 
 // ---- options ---------------------------------------------------------------------
