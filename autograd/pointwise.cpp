@@ -69,16 +69,37 @@ TensorT<T> clamp(const TensorT<T>& x, std::type_identity_t<T> lo, std::type_iden
     });
 }
 
+namespace {
+
+// out[i] = cond[i] ? a[i] : b[i], all three broadcast to `shape`: contiguous copies and one
+// plain loop. xtensor's SIMD xt::where mis-reads a broadcast bool mask on some targets
+// (SSE2, two doubles per register: masked_fill(x (2, 3), mask (3)) filled the wrong
+// elements in the -Dnative=false build), so a bool mask never goes through it.
+template <class T, class A, class B>
+xt::xarray<T> select_where(const Mask& cond, const A& a, const B& b, const Shape& shape) {
+    const Mask c = xt::broadcast(cond, shape);  // bool: a scalar copy, no SIMD
+    const xt::xarray<T> x = xt::broadcast(a, shape), y = xt::broadcast(b, shape);
+    xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
+    const bool* cp = c.data();
+    const T *xp = x.data(), *yp = y.data();
+    T* op = out.data();
+    for (std::size_t i = 0; i < out.size(); ++i) op[i] = cp[i] ? xp[i] : yp[i];
+    return out;
+}
+
+}  // namespace
+
 template <class T>
 TensorT<T> where(const Mask& cond, const TensorT<T>& a, const TensorT<T>& b) {
     const Shape cs(cond.shape().begin(), cond.shape().end());
     const Shape ab = detail::broadcast_shapes("where", a.shape(), b.shape());
     const Shape out = detail::broadcast_shapes("where", cs, ab);
-    return make_op<T>(xt::where(cond, a.value(), b.value()), {a, b}, [cond, a, b, out](const xt::xarray<T>& g, const xt::xarray<T>&) {
-        // y = cond ? a : b: da = g where cond, db = g where !cond
-        if (a.requires_grad()) detail::add_grad_bcast(a, xt::where(xt::broadcast(cond, out), g, T(0)));
-        if (b.requires_grad()) detail::add_grad_bcast(b, xt::where(xt::broadcast(cond, out), T(0), g));
-    });
+    return make_op<T>(select_where<T>(cond, a.value(), b.value(), out), {a, b},
+                      [cond, a, b, out](const xt::xarray<T>& g, const xt::xarray<T>&) {
+                          // y = cond ? a : b: da = g where cond, db = g where !cond
+                          if (a.requires_grad()) detail::add_grad_bcast(a, select_where<T>(cond, g, T(0), out));
+                          if (b.requires_grad()) detail::add_grad_bcast(b, select_where<T>(cond, T(0), g, out));
+                      });
 }
 
 template <class T>
@@ -87,8 +108,8 @@ TensorT<T> masked_fill(const TensorT<T>& x, const Mask& mask, std::type_identity
     const Shape xs = x.shape();
     XG_CHECK(detail::broadcasts_to(ms, xs),
              "masked_fill: mask of shape " << shape_str(ms) << " does not broadcast to the tensor's shape " << shape_str(xs));
-    return make_op<T>(xt::where(mask, value, x.value()), {x}, [x, mask](const xt::xarray<T>& g, const xt::xarray<T>&) {
-        x.add_grad(xt::where(xt::broadcast(mask, g.shape()), T(0), g));
+    return make_op<T>(select_where<T>(mask, T(value), x.value(), xs), {x}, [x, mask, xs](const xt::xarray<T>& g, const xt::xarray<T>&) {
+        x.add_grad(select_where<T>(mask, T(0), g, xs));
     });
 }
 

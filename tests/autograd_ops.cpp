@@ -135,6 +135,33 @@ BOOST_AUTO_TEST_CASE(masked_fill_gradient) {
     CHECK_THROWS_WITH(xg::masked_fill(t, xg::Mask{true, false}, 0.f), "masked_fill: mask of shape (2)");
 }
 
+BOOST_AUTO_TEST_CASE(broadcast_masks_select_the_right_elements) {
+    // every element against a plain loop, float and double, masks broadcast along rows and
+    // columns (xtensor's SIMD where got this wrong for doubles on SSE2)
+    auto check = [](auto zero, const Shape& shape, const xg::Mask& mask) {
+        using T = decltype(zero);
+        auto x = xg::from_array(xt::xarray<T>(xt::arange<T>(T(1), T(1 + shape[0] * shape[1])).reshape(shape)));
+        const auto filled = xg::masked_fill(x, mask, T(-1)).value();
+        const auto chosen = xg::where(mask, x, xg::full<T>(shape, T(7))).value();
+        const xt::xarray<bool> m = xt::broadcast(mask, shape);
+        for (std::size_t i = 0; i < shape[0]; ++i)
+            for (std::size_t j = 0; j < shape[1]; ++j) {
+                BOOST_TEST(filled(i, j) == (m(i, j) ? T(-1) : x.value()(i, j)));
+                BOOST_TEST(chosen(i, j) == (m(i, j) ? x.value()(i, j) : T(7)));
+            }
+    };
+    xg::Mask column = {true, false, false, true};
+    column.reshape({4, 1});
+    for (const auto& [shape, mask] : std::vector<std::pair<Shape, xg::Mask>>{
+             {{2, 3}, xg::Mask{false, true, false}},
+             {{4, 5}, xg::Mask{true, false, false, true, true}},
+             {{4, 5}, column},
+             {{3, 9}, xg::Mask{true, true, false, true, false, false, false, true, false}}}) {
+        check(0.0, shape, mask);
+        check(0.f, shape, mask);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(sum_gradient) {
     check_gradient([](const V& x) { return xg::sum(x[0]); }, {param({3, 4})});
     check_gradient([](const V& x) { return xg::sum(x[0], 1); }, {param({3, 4})});
