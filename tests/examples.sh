@@ -27,6 +27,18 @@ expect_fail() {
 # json_field FILE KEY: a field of the last line (a JSON object)
 json_field() { tail -n 1 "$1" | python3 -c "import json, sys; print(json.load(sys.stdin)['$2'])"; }
 
+# same_result NAME KEY A B: runs A and B (A.log, A.ckpt, ...) ended with the same weights
+# and the same KEY in their JSON lines
+same_result() {
+    local name=$1 key=$2 a=$3 b=$4
+    if cmp -s "$a.ckpt/model.safetensors" "$b.ckpt/model.safetensors" &&
+        [ "$(json_field "$a.log" "$key")" = "$(json_field "$b.log" "$key")" ]; then
+        pass "$name"
+    else
+        fail "$name ($(tail -n 2 "$b.log"))"
+    fi
+}
+
 # ---- time_machine --------------------------------------------------------------------
 tm=$bin/time_machine
 "$tm" --help > "$work/help" && grep -q -- "--max-tokens" "$work/help" && pass "time_machine --help" || fail "time_machine --help"
@@ -51,12 +63,10 @@ else
 fi
 
 # Resume: 3 epochs + 3 epochs from a checkpoint == 6 epochs in one go, to the last bit.
-"$tm" "${common[@]}" --epochs 6 --json --save "$work/full.ckpt" > "$work/full.log" 2>&1 &&
+if "$tm" "${common[@]}" --epochs 6 --json --save "$work/full.ckpt" > "$work/full.log" 2>&1 &&
     "$tm" "${common[@]}" --epochs 3 --save "$work/half.ckpt" > "$work/half.log" 2>&1 &&
-    "$tm" "${common[@]}" --epochs 6 --json --resume "$work/half.ckpt" --save "$work/resumed.ckpt" > "$work/resumed.log" 2>&1
-if [ $? -eq 0 ] && cmp -s "$work/full.ckpt/model.safetensors" "$work/resumed.ckpt/model.safetensors" &&
-    [ "$(json_field "$work/full.log" perplexity)" = "$(json_field "$work/resumed.log" perplexity)" ]; then
-    pass "time_machine --resume gives the uninterrupted run's weights and perplexity"
+    "$tm" "${common[@]}" --epochs 6 --json --resume "$work/half.ckpt" --save "$work/resumed.ckpt" > "$work/resumed.log" 2>&1; then
+    same_result "time_machine --resume gives the uninterrupted run's weights and perplexity" perplexity "$work/full" "$work/resumed"
 else
     fail "time_machine --resume ($(tail -n 2 "$work/resumed.log"))"
 fi
@@ -114,12 +124,10 @@ else
     fail "imdb short run: $(tail -n 3 "$work/imdb.log")"
 fi
 small=(--num-steps 100 --embed 16 --hidden 16 --dropout 0.2 --threads 2 --seed 4)
-"$imdb" "${small[@]}" --epochs 2 --json --save "$work/i2.ckpt" > "$work/i2.log" 2>&1 &&
+if "$imdb" "${small[@]}" --epochs 2 --json --save "$work/i2.ckpt" > "$work/i2.log" 2>&1 &&
     "$imdb" "${small[@]}" --epochs 1 --save "$work/i1.ckpt" > /dev/null 2>&1 &&
-    "$imdb" "${small[@]}" --epochs 2 --json --resume "$work/i1.ckpt" --save "$work/i11.ckpt" > "$work/i11.log" 2>&1
-if [ $? -eq 0 ] && cmp -s "$work/i2.ckpt/model.safetensors" "$work/i11.ckpt/model.safetensors" &&
-    [ "$(json_field "$work/i2.log" test_accuracy)" = "$(json_field "$work/i11.log" test_accuracy)" ]; then
-    pass "imdb --resume gives the uninterrupted run's weights"
+    "$imdb" "${small[@]}" --epochs 2 --json --resume "$work/i1.ckpt" --save "$work/i11.ckpt" > "$work/i11.log" 2>&1; then
+    same_result "imdb --resume gives the uninterrupted run's weights" test_accuracy "$work/i2" "$work/i11"
 else
     fail "imdb --resume ($(tail -n 2 "$work/i11.log"))"
 fi
