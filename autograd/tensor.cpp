@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <sstream>
+#include <unordered_map>
 
+#include "autograd/detail.hpp"
 #include "autograd/ops.hpp"
 
 namespace xg::build_flags {
@@ -107,6 +109,29 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
 
     NoGradGuard no_grad;  // backward functions never record
     auto& t = tape<T>();
+    // Only gradients that arrive in this backward may flow. A non-leaf that still holds one
+    // from an earlier backward (retain_grad) sets it aside here and gets it back, summed
+    // with this pass's, once its entry has run; otherwise it would be pushed through again.
+    std::unordered_map<TensorImpl<T>*, xt::xarray<T>> earlier;
+    for (auto& e : t.entries)
+        for (auto& o : e.outputs)
+            if (o->has_grad && o.get() != im) {
+                earlier.emplace(o.get(), std::move(o->grad));
+                o->grad = xt::xarray<T>();
+                o->has_grad = false;
+            }
+    auto settle = [&](TensorImpl<T>& o, bool ran_entry) {
+        auto old = earlier.find(&o);
+        if (ran_entry && !o.retain_grad) {
+            o.grad = xt::xarray<T>();
+            o.has_grad = false;
+        } else if (old != earlier.end()) {
+            if (o.has_grad && ran_entry) old->second += o.grad;
+            o.grad = std::move(old->second);
+            o.has_grad = true;
+        }
+        if (old != earlier.end()) earlier.erase(old);
+    };
     std::vector<TensorT<T>> outs;
     std::vector<bool> ran(t.entries.size(), false);
     try {
@@ -121,11 +146,7 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
             ran[k] = true;
             // A non-leaf's gradient is spent once its entry has run; freeing it keeps
             // memory low and makes a retained second backward start from zero.
-            for (const auto& o : e.outputs)
-                if (!o->retain_grad) {
-                    o->grad = xt::xarray<T>();
-                    o->has_grad = false;
-                }
+            for (const auto& o : e.outputs) settle(*o, true);
         }
     } catch (...) {
         // leave no half-propagated gradients behind for the next backward
@@ -135,7 +156,16 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
                     o->grad = xt::xarray<T>();
                     o->has_grad = false;
                 }
+        for (auto& [o, g] : earlier) {
+            o->grad = std::move(g);
+            o->has_grad = true;
+        }
         throw;
+    }
+    // entries this backward did not reach get back what they held
+    for (auto& [o, g] : earlier) {
+        o->grad = std::move(g);
+        o->has_grad = true;
     }
     if (retain_graph) return;
     // Free the entries this backward went through; other graphs on the tape stay usable.
@@ -194,11 +224,38 @@ template <class T>
 typename TensorT<T>::array_type& TensorT<T>::grad() const {
     check_defined("grad");
     auto& im = *impl_;
+    // Reading changes nothing: without a gradient this is zeros of the value's shape, and
+    // has_grad() stays false, so optimizers still skip the tensor (PyTorch's grad None).
+    if (!im.has_grad && !detail::shapes_equal(im.grad.shape(), im.value.shape())) im.grad = xt::zeros<T>(im.value.shape());
+    else if (!im.has_grad) im.grad.fill(T(0));
+    return im.grad;
+}
+
+template <class T>
+typename TensorT<T>::array_type& TensorT<T>::mutable_grad() const {
+    check_defined("mutable_grad");
+    auto& im = *impl_;
     if (!im.has_grad) {
         im.grad = xt::zeros<T>(im.value.shape());
         im.has_grad = true;
     }
     return im.grad;
+}
+
+template <class T>
+void TensorT<T>::set_grad(array_type grad) const {
+    check_defined("set_grad");
+    XG_CHECK(detail::shapes_equal(grad.shape(), impl_->value.shape()),
+             "set_grad: gradient of shape " << shape_str(grad.shape()) << " for a tensor of shape " << shape_str(shape()));
+    impl_->grad = std::move(grad);
+    impl_->has_grad = true;
+}
+
+template <class T>
+void TensorT<T>::clear_grad() const {
+    check_defined("clear_grad");
+    impl_->grad = array_type();
+    impl_->has_grad = false;
 }
 
 template <class T>

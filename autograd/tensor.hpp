@@ -139,10 +139,15 @@ public:
     // handle (as dereferencing a const shared_ptr does). Changing a value that the
     // tape still needs gives wrong gradients: do it under NoGradGuard, between steps.
     array_type& value() const;
-    // The accumulated gradient; zeros of the value's shape until a backward adds into it.
+    // The accumulated gradient. Reading changes nothing: a tensor that has no gradient
+    // (has_grad() false, PyTorch's grad None) reads as zeros of its shape and stays without
+    // one, so optimizers still skip it. To write a gradient, use mutable_grad() or set_grad().
     array_type& grad() const;
-    bool has_grad() const;
-    void zero_grad() const;  // grad becomes zeros (and stays allocated)
+    bool has_grad() const;       // a backward (or set_grad) gave it a gradient; allocates nothing
+    array_type& mutable_grad() const;  // the gradient, created as zeros if it has none (libtorch's name)
+    void set_grad(array_type grad) const;  // shape-checked
+    void clear_grad() const;     // no gradient any more (PyTorch's p.grad = None)
+    void zero_grad() const;      // grad becomes zeros (and stays allocated)
 
     bool requires_grad() const;
     const TensorT& requires_grad_(bool flag = true) const;  // leaves only

@@ -57,8 +57,7 @@ void Optimizer::step() {
 void Optimizer::zero_grad(bool set_to_none) {
     for (const Tensor& p : params_) {
         if (set_to_none) {
-            p.impl()->grad = xt::xarray<float>();
-            p.impl()->has_grad = false;
+            p.clear_grad();
         } else {
             p.zero_grad();
         }

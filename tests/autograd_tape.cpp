@@ -98,6 +98,55 @@ BOOST_AUTO_TEST_CASE(retain_grad_keeps_an_intermediate_gradient) {
     BOOST_TEST(w.is_leaf());
 }
 
+// PyTorch: x = 2, h = 3x (retained), loss = sum(h*h); backward twice with retain_graph
+// gives x.grad = 2 * 36 = 72 and h.grad = 2 * 12 = 24. A retained gradient must not be
+// pushed through again by a later backward.
+BOOST_AUTO_TEST_CASE(a_retained_gradient_flows_only_in_its_own_backward) {
+    Tensor x = xg::from_array(xt::xarray<float>{2.f}, true);
+    Tensor h = x * 3.f;
+    h.retain_grad();
+    Tensor loss = xg::sum(h * h);
+    loss.backward(/*retain_graph=*/true);
+    BOOST_TEST(x.grad()(0) == 36.f);
+    BOOST_TEST(h.grad()(0) == 12.f);
+    loss.backward();
+    BOOST_TEST(x.grad()(0) == 72.f);
+    BOOST_TEST(h.grad()(0) == 24.f);
+
+    // an unrelated graph's backward leaves x and h alone
+    Tensor w = xg::from_array(xt::xarray<float>{1.f}, true);
+    Tensor g = x * 1.f;
+    g.retain_grad();
+    Tensor other = xg::sum(g * 5.f);
+    other.backward(/*retain_graph=*/true);
+    BOOST_TEST(x.grad()(0) == 77.f);
+    xg::sum(w * 4.f).backward();
+    BOOST_TEST(x.grad()(0) == 77.f);
+    BOOST_TEST(g.grad()(0) == 5.f);
+    BOOST_TEST(w.grad()(0) == 4.f);
+    xg::clear_tape();
+}
+
+BOOST_AUTO_TEST_CASE(reading_grad_changes_nothing) {
+    Tensor w = xg::from_array(xt::xarray<float>{1.f, 2.f}, true);
+    BOOST_TEST(!w.has_grad());
+    BOOST_TEST(xt::all(xt::equal(w.grad(), 0.f)));  // reads as zeros
+    BOOST_TEST(!w.has_grad());                      // and is still without one
+    xg::sum(w * w).backward();
+    BOOST_TEST(w.has_grad());
+    BOOST_TEST(w.grad()(1) == 4.f);
+    w.clear_grad();
+    BOOST_TEST(!w.has_grad());
+    w.set_grad(xt::xarray<float>{5.f, 6.f});
+    BOOST_TEST(w.grad()(0) == 5.f);
+    CHECK_THROWS_WITH(w.set_grad(xt::xarray<float>{1.f}), "set_grad: gradient of shape (1) for a tensor of shape (2)");
+    w.clear_grad();
+    w.mutable_grad()(1) = 3.f;
+    BOOST_TEST(w.has_grad());
+    xg::sum(w * 1.f).backward();  // accumulates into what was written
+    BOOST_TEST(w.grad()(1) == 4.f);
+}
+
 BOOST_AUTO_TEST_CASE(tape_is_pruned_when_nobody_backpropagates) {
     Tensor w = xg::randn({4, 4}, true);
     for (int i = 0; i < 20000; ++i) {

@@ -39,10 +39,9 @@ void set_grads(const std::vector<Tensor>& ps, int k) {
     for (int i = 0; i < num_params; ++i) {
         const std::string name = key("grad", k, i);
         if (fixtures().contains(name)) {
-            ps[i].grad() = fixtures().get<float>(name);
+            ps[i].set_grad(fixtures().get<float>(name));
         } else {
-            ps[i].impl()->grad = xt::xarray<float>();
-            ps[i].impl()->has_grad = false;
+            ps[i].clear_grad();
         }
     }
 }
@@ -85,6 +84,23 @@ BOOST_AUTO_TEST_CASE(sgd_matches_torch) {
     check_against_torch("sgd_nesterov", make<optim::SGD>(optim::SGDOptions(0.05).momentum(0.9).nesterov(true)));
     check_against_torch("sgd_weight_decay", make<optim::SGD>(optim::SGDOptions(0.1).momentum(0.5).weight_decay(0.1)));
     check_against_torch("sgd_maximize", make<optim::SGD>(optim::SGDOptions(0.1).weight_decay(0.1).maximize(true)));
+}
+
+// PyTorch: a parameter in no graph has grad None, so SGD with weight decay leaves it at 1,
+// however often someone printed its .grad.
+BOOST_AUTO_TEST_CASE(a_parameter_whose_grad_was_only_read_is_not_stepped) {
+    Tensor p = xg::from_array(xt::xarray<float>{1.f}, true);
+    Tensor q = xg::from_array(xt::xarray<float>{1.f}, true);
+    BOOST_TEST(p.grad()(0) == 0.f);
+    optim::SGD sgd({p, q}, optim::SGDOptions(0.5).weight_decay(0.1));
+    xg::sum(q * 2.f).backward();
+    const float before = p.grad()(0);
+    BOOST_TEST(before == 0.f);
+    BOOST_TEST(optim::clip_grad_norm({p, q}, 1.0) == 2.f);
+    sgd.step();
+    BOOST_TEST(p.value()(0) == 1.f);
+    BOOST_TEST(!p.has_grad());
+    BOOST_TEST(std::abs(q.value()(0) - (1.f - 0.5f * (1.f + 0.1f))) < 1e-5f);  // clipped to norm 1, plus decay
 }
 
 BOOST_AUTO_TEST_CASE(sgd_with_clipped_gradients_matches_torch) {
