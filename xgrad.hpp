@@ -6,7 +6,7 @@
 //   xg::data::    vocabularies, tokenizers, corpora, batch iterators  (data/)
 #pragma once
 
-#include "autograd/blas.hpp"
+#include "autograd/gemm.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/parallel.hpp"

@@ -1,6 +1,6 @@
 #include "autograd/matmul.hpp"
 
-#include "autograd/blas.hpp"
+#include "autograd/gemm.hpp"
 #include "autograd/detail.hpp"
 #include "autograd/shape_ops.hpp"
 
@@ -14,7 +14,6 @@ xt::xarray<T> empty_or_zeros(const Shape& s, std::size_t k) {
     return k == 0 ? xt::xarray<T>(xt::zeros<T>(s)) : xt::xarray<T>::from_shape(s);
 }
 
-int as_int(std::size_t n) { return static_cast<int>(n); }
 
 // Several batch dims, e.g. attention's (B, heads, T, d): they broadcast as in torch, then
 // fold into one so that the 3-D path runs (a matrix operand stays one GEMM over all of
@@ -79,24 +78,20 @@ TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b) {
 
     xt::xarray<T> y = empty_or_zeros<T>(os, k);
     for (std::size_t i = 0; i < steps; ++i)
-        blas::gemm(false, false, as_int(rows), as_int(m), as_int(k), T(1), a.value().data() + i * sa, as_int(k),
-                   b.value().data() + i * sb, as_int(m), T(0), y.data() + i * rows * m, as_int(m));
+        gemm::gemm(false, false, rows, m, k, a.value().data() + i * sa, k, b.value().data() + i * sb, m, false, y.data() + i * rows * m, m);
 
-    return make_op<T>(std::move(y), {a, b}, [a, b, rows, n, k, m, steps, sa, sb](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(std::move(y), {a, b}, [a, b, rows, k, m, steps, sa, sb](const xt::xarray<T>& g, const xt::xarray<T>&) {
         // C = A B: dA += G B^T, dB += A^T G (per batch; a broadcast side accumulates over the batch)
         if (a.requires_grad()) {
             T* ga = a.grad_buffer().data();
             for (std::size_t i = 0; i < steps; ++i)
-                blas::gemm(false, true, as_int(rows), as_int(k), as_int(m), T(1), g.data() + i * rows * m, as_int(m),
-                           b.value().data() + i * sb, as_int(m), T(1), ga + i * sa, as_int(k));
+                gemm::gemm(false, true, rows, k, m, g.data() + i * rows * m, m, b.value().data() + i * sb, m, true, ga + i * sa, k);
         }
         if (b.requires_grad()) {
             T* gb = b.grad_buffer().data();
             for (std::size_t i = 0; i < steps; ++i)
-                blas::gemm(true, false, as_int(k), as_int(m), as_int(rows), T(1), a.value().data() + i * sa, as_int(k),
-                           g.data() + i * rows * m, as_int(m), T(1), gb + i * sb, as_int(m));
+                gemm::gemm(true, false, k, m, rows, a.value().data() + i * sa, k, g.data() + i * rows * m, m, true, gb + i * sb, m);
         }
-        (void)n;
     });
 }
 
@@ -122,18 +117,15 @@ TensorT<T> linear(const TensorT<T>& x, const TensorT<T>& w, const TensorT<T>& bi
     } else {
         std::fill_n(yp, R * O, T(0));
     }
-    blas::gemm(false, true, as_int(R), as_int(O), as_int(I), T(1), x.value().data(), as_int(I), w.value().data(), as_int(I),
-               T(1), yp, as_int(O));
+    gemm::gemm(false, true, R, O, I, x.value().data(), I, w.value().data(), I, true, yp, O);
 
     std::initializer_list<TensorT<T>> inputs = {x, w, bias};
     return make_op<T>(std::move(y), inputs, [x, w, bias, R, I, O](const xt::xarray<T>& g, const xt::xarray<T>&) {
         // y = x W^T + b: dx += g W, dW += g^T x, db += sum of g over rows
         if (x.requires_grad())
-            blas::gemm(false, false, as_int(R), as_int(I), as_int(O), T(1), g.data(), as_int(O), w.value().data(), as_int(I),
-                       T(1), x.grad_buffer().data(), as_int(I));
+            gemm::gemm(false, false, R, I, O, g.data(), O, w.value().data(), I, true, x.grad_buffer().data(), I);
         if (w.requires_grad())
-            blas::gemm(true, false, as_int(O), as_int(I), as_int(R), T(1), g.data(), as_int(O), x.value().data(), as_int(I),
-                       T(1), w.grad_buffer().data(), as_int(I));
+            gemm::gemm(true, false, O, I, R, g.data(), O, x.value().data(), I, true, w.grad_buffer().data(), I);
         if (bias.defined() && bias.requires_grad()) {
             T* gb = bias.grad_buffer().data();
             for (std::size_t r = 0; r < R; ++r)

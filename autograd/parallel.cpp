@@ -1,12 +1,15 @@
 #include "autograd/parallel.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include "autograd/blas.hpp"
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace xg {
 
@@ -17,17 +20,116 @@ int hardware_threads() {
     return n ? int(n) : 1;
 }
 
-int& thread_count() {
-    static int n = [] {
-        // OpenBLAS's own threads spin (sched_yield) between calls and steal the cores our
-        // units run on; xgrad splits work itself, so BLAS stays single-threaded.
-        blas::set_num_threads(1);
-        return hardware_threads();
-    }();
+std::atomic<int>& thread_count() {
+    static std::atomic<int> n{hardware_threads()};
     return n;
 }
 
 thread_local bool inside_region = false;
+
+void cpu_relax() {
+#if defined(__x86_64__)
+    _mm_pause();
+#endif
+}
+
+// Persistent workers: a parallel_for wakes them instead of starting threads (a thread start
+// costs tens of microseconds, a wake-up a few). Workers spin briefly after a job, since the
+// next one usually follows within microseconds (a layer's forward, then its backward), then sleep.
+class Pool {
+public:
+    ~Pool() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+            ++generation_;
+        }
+        wake_.notify_all();
+        for (auto& t : threads_) t.join();
+    }
+
+    // Runs f(0..n-1) on the caller and `helpers` pool threads. False when another thread's
+    // job holds the pool (the caller then runs the loop alone).
+    bool run(std::size_t n, const std::function<void(std::size_t)>& f, std::size_t helpers) {
+        std::unique_lock<std::mutex> job(job_mutex_, std::try_to_lock);
+        if (!job.owns_lock()) return false;
+        while (threads_.size() < helpers) {
+            const std::size_t id = threads_.size();
+            threads_.emplace_back([this, id] { work(id); });
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            job_ = &f;
+            n_ = n;
+            next_.store(0);
+            helpers_ = helpers;
+            pending_.store(helpers);
+            error_ = nullptr;
+            ++generation_;
+        }
+        wake_.notify_all();
+        take_part();
+        for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+            if (spin < 20000) {
+                cpu_relax();
+            } else {
+                std::unique_lock<std::mutex> lock(mutex_);
+                done_.wait(lock, [&] { return pending_.load() == 0; });
+            }
+        }
+        if (error_) std::rethrow_exception(error_);
+        return true;
+    }
+
+private:
+    void take_part() {
+        inside_region = true;  // nested parallel_for and GEMMs stay on this thread
+        for (std::size_t i; (i = next_.fetch_add(1)) < n_;) {
+            try {
+                (*job_)(i);
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (!error_) error_ = std::current_exception();
+            }
+        }
+        inside_region = false;
+    }
+
+    void work(std::size_t id) {
+        std::uint64_t seen = 0;
+        for (;;) {
+            for (int spin = 0; spin < 20000 && generation_.load(std::memory_order_acquire) == seen; ++spin) cpu_relax();
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                wake_.wait(lock, [&] { return generation_.load() != seen; });
+                seen = generation_.load();
+                if (stop_) return;
+                if (id >= helpers_) continue;
+            }
+            take_part();
+            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                std::lock_guard<std::mutex> lock(mutex_);
+                done_.notify_all();
+            }
+        }
+    }
+
+    std::mutex job_mutex_;  // one job at a time
+    std::mutex mutex_;
+    std::condition_variable wake_, done_;
+    std::vector<std::thread> threads_;
+    const std::function<void(std::size_t)>* job_ = nullptr;
+    std::size_t n_ = 0, helpers_ = 0;
+    std::atomic<std::size_t> next_{0}, pending_{0};
+    std::atomic<std::uint64_t> generation_{0};
+    bool stop_ = false;
+    std::exception_ptr error_;
+};
+
+Pool& pool() {
+    static Pool p;
+    return p;
+}
 
 }  // namespace
 
@@ -39,30 +141,8 @@ bool in_parallel_region() { return inside_region; }
 
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& f) {
     const std::size_t workers = inside_region ? 1 : std::min<std::size_t>(n, std::size_t(get_num_threads()));
-    if (workers <= 1) {
-        for (std::size_t i = 0; i < n; ++i) f(i);
-        return;
-    }
-    std::atomic<std::size_t> next{0};
-    std::exception_ptr error;
-    std::mutex error_mutex;
-    auto run = [&] {
-        inside_region = true;  // nested parallel_for and GEMMs stay on this thread
-        for (std::size_t i; (i = next.fetch_add(1)) < n;) {
-            try {
-                f(i);
-            } catch (...) {
-                std::lock_guard<std::mutex> lock(error_mutex);
-                if (!error) error = std::current_exception();
-            }
-        }
-        inside_region = false;
-    };
-    std::vector<std::thread> threads;
-    for (std::size_t k = 1; k < workers; ++k) threads.emplace_back(run);
-    run();
-    for (auto& t : threads) t.join();
-    if (error) std::rethrow_exception(error);
+    if (workers > 1 && pool().run(n, f, workers - 1)) return;
+    for (std::size_t i = 0; i < n; ++i) f(i);
 }
 
 }  // namespace xg

@@ -10,13 +10,15 @@
 namespace xg {
 
 // Threads xgrad's kernels use (0: every core). Default: every core. Large GEMMs are split
-// by rows over these threads; OpenBLAS itself runs single-threaded.
+// by rows or column panels over these threads (autograd/gemm.hpp).
 void set_num_threads(int n);
 int get_num_threads();
 
 // Calls f(0), ..., f(n - 1), spread over up to get_num_threads() threads (the caller's
-// among them). Inside f, parallel_for and GEMMs run on the calling thread. The first
-// exception is rethrown.
+// among them, the rest from a persistent pool). Inside f, parallel_for and GEMMs run on
+// the calling thread. The first exception is rethrown. While one thread's parallel_for
+// holds the pool, another thread's runs its loop alone (same results: callers split work
+// by get_num_threads(), never by who happens to run it).
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& f);
 bool in_parallel_region();
 

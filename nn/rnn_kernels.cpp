@@ -4,7 +4,7 @@
 #include <memory>
 #include <numeric>
 
-#include "autograd/blas.hpp"
+#include "autograd/gemm.hpp"
 #include "autograd/parallel.hpp"
 #include "autograd/simd.hpp"
 #include "autograd/workspace.hpp"
@@ -26,30 +26,33 @@ Buffer<T> zeroed(std::size_t n) {
     return workspace_zeroed<T>(n);
 }
 
-int as_int(std::size_t n) { return static_cast<int>(n); }
-
-// Row-major GEMM on packed blocks: C (m, n) = op(A) op(B) (+ C when accumulate).
+// A one-off row-major product through xgrad's GEMM: C (m, n) = op(A) op(B) (+ C when accumulate).
 template <class T>
-void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, std::size_t lda, const T* b,
-          std::size_t ldb, bool accumulate, T* c, std::size_t ldc) {
-    if (m == 0 || n == 0) return;
-    if (k == 0) {
-        if (!accumulate)
-            for (std::size_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, T(0));
-        return;
-    }
-    blas::gemm(ta, tb, as_int(m), as_int(n), as_int(k), T(1), a, as_int(lda), b, as_int(ldb), accumulate ? T(1) : T(0), c,
-               as_int(ldc));
+void product(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, std::size_t lda, const T* b,
+             std::size_t ldb, bool accumulate, T* c, std::size_t ldc) {
+    xg::gemm::gemm(ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
 }
 
-// dst (cols, rows) = src (rows, cols)^T, in cache-sized tiles
+// The recurrent weights of one direction, packed once per layer call for the step GEMMs:
+// the forward reads h W_hh^T and m W_hr^T, the backward da W_hh and dh W_hr.
 template <class T>
-void transpose_into(const T* src, std::size_t rows, std::size_t cols, T* dst) {
-    constexpr std::size_t tile = 32;
-    for (std::size_t i0 = 0; i0 < rows; i0 += tile)
-        for (std::size_t j0 = 0; j0 < cols; j0 += tile)
-            for (std::size_t i = i0; i < std::min(rows, i0 + tile); ++i)
-                for (std::size_t j = j0; j < std::min(cols, j0 + tile); ++j) dst[j * rows + i] = src[i * cols + j];
+struct PackedWeights {
+    xg::gemm::PackedB<T> hh;
+    xg::gemm::PackedB<T> hr;  // LSTM with projection only
+};
+
+template <class T>
+PackedWeights<T> pack_weights(const DirectionWeights<T>& w, bool for_backward) {
+    const auto& hh = w.w_hh.value();  // (G*H, Hout)
+    const std::size_t GH = hh.shape()[0], Hout = hh.shape()[1];
+    PackedWeights<T> p;
+    p.hh = for_backward ? xg::gemm::pack(hh.data(), Hout, false, GH, Hout) : xg::gemm::pack(hh.data(), Hout, true, Hout, GH);
+    if (w.w_hr.defined()) {
+        const auto& hr = w.w_hr.value();  // (P, H)
+        const std::size_t P = hr.shape()[0], H = hr.shape()[1];
+        p.hr = for_backward ? xg::gemm::pack(hr.data(), H, false, P, H) : xg::gemm::pack(hr.data(), H, true, H, P);
+    }
+    return p;
 }
 
 // column sums of an (n, w) block added into out (w)
@@ -126,7 +129,7 @@ struct Dims {
 };
 
 template <class T>
-void forward_direction(const Dims& d, const Packing& pk, bool reverse, const DirectionWeights<T>& w, const T* w_hh_t,
+void forward_direction(const Dims& d, const Packing& pk, bool reverse, const DirectionWeights<T>& w, const PackedWeights<T>& pw,
                        const T* x, const T* h0, const T* c0, Saved<T>& s, T* y, std::size_t y_off, T* h_n, T* c_n) {
     const std::size_t N = pk.N, B = pk.R, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
     const bool lstm = d.mode == RNNMode::LSTM, gru = d.mode == RNNMode::GRU, proj = d.P > 0;
@@ -155,7 +158,7 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
     if (w.b_hh.defined() && !gru)
         for (std::size_t j = 0; j < GH; ++j) bias[j] += w.b_hh.value().data()[j];
     for (std::size_t n = 0; n < N; ++n) std::copy_n(bias.data(), GH, A + n * GH);
-    gemm<T>(false, true, N, GH, I, s.X.get(), I, w.w_ih.value().data(), I, true, A, GH);
+    product<T>(false, true, N, GH, I, s.X.get(), I, w.w_ih.value().data(), I, true, A, GH);
 
     if (lstm) {
         s.C = buffer<T>(N * H);
@@ -167,7 +170,6 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
         s.HN = buffer<T>(N * H);
         hw = buffer<T>(B * GH);
     }
-    const T* w_hh = w_hh_t;  // W_hh^T (Hout, G*H): every step's GEMM is a plain (no-transpose) product
 
     for (std::size_t t = 0; t < pk.S; ++t) {
         const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
@@ -175,7 +177,7 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
         const T* hprev = t == 0 ? s.h0.get() : s.Y.get() + pk.offsets[t - 1] * Hout;
         T* a = A + off * GH;
         if (lstm) {
-            gemm<T>(false, false, bt, GH, Hout, hprev, Hout, w_hh, GH, true, a, GH);  // a += h_{t-1} W_hh^T
+            xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, a, GH);  // a += h_{t-1} W_hh^T
             for (std::size_t r = 0; r < bt; ++r) {
                 // i, f, o = sigmoid; g = tanh; c = f * c_{t-1} + i * g; m = o * tanh(c)
                 T* g = a + r * GH;
@@ -192,8 +194,7 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
                 for (std::size_t j = 0; j < H; ++j) m[j] = go[j] * tc[j];
             }
             if (proj)  // h = m W_hr^T
-                gemm<T>(false, true, bt, d.P, H, s.M.get() + off * H, H, w.w_hr.value().data(), H, false,
-                        s.Y.get() + off * Hout, Hout);
+                xg::gemm::multiply(bt, s.M.get() + off * H, H, false, pw.hr, false, s.Y.get() + off * Hout, Hout);
         } else if (gru) {
             // hw = h_{t-1} W_hh^T + b_hh
             for (std::size_t r = 0; r < bt; ++r) {
@@ -202,7 +203,7 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
                 else
                     std::fill_n(hw.get() + r * GH, GH, T(0));
             }
-            gemm<T>(false, false, bt, GH, Hout, hprev, Hout, w_hh, GH, true, hw.get(), GH);
+            xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, hw.get(), GH);
             for (std::size_t r = 0; r < bt; ++r) {
                 // r, z = sigmoid(a + hw); n = tanh(a_n + r * hw_n); h = (1 - z) n + z h_{t-1}
                 T* g = a + r * GH;
@@ -218,7 +219,7 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
                 for (std::size_t j = 0; j < H; ++j) out[j] = (T(1) - z[j]) * n[j] + z[j] * hp[j];
             }
         } else {
-            gemm<T>(false, false, bt, H, H, hprev, H, w_hh, H, true, a, H);  // h = act(a + h_{t-1} W_hh^T)
+            xg::gemm::multiply(bt, hprev, H, false, pw.hh, true, a, H);  // h = act(a + h_{t-1} W_hh^T)
             if (d.mode == RNNMode::RNN_TANH)
                 simd::tanh_inplace(a, bt * H);
             else
@@ -246,7 +247,8 @@ struct DirectionGrads {
 // Weight gradients go to g (this unit's own buffers, added up by the caller), the input's
 // to dX (N, I) packed (scattered by the caller); dh0 and dc0 rows belong to this unit alone.
 template <class T>
-void backward_direction(const Dims& d, const Packing& pk, bool reverse, const DirectionWeights<T>& w, const Saved<T>& s,
+void backward_direction(const Dims& d, const Packing& pk, bool reverse, const DirectionWeights<T>& w,
+                        const PackedWeights<T>& pw, const Saved<T>& s,
                         const T* dy, std::size_t y_off, const T* dh_n, const T* dc_n, Buffer<T>* dX,
                         const DirectionGrads<T>& g, T* dh0, T* dc0) {
     const std::size_t N = pk.N, B = pk.R, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
@@ -265,7 +267,6 @@ void backward_direction(const Dims& d, const Packing& pk, bool reverse, const Di
     Buffer<T> dHW = gru ? buffer<T>(N * GH) : Buffer<T>();
     Buffer<T> dh_next = zeroed<T>(B * Hout), dc_next = lstm ? zeroed<T>(B * H) : Buffer<T>();
     Buffer<T> dm = proj ? buffer<T>(B * H) : Buffer<T>();
-    const T* w_hh = w.w_hh.value().data();
 
     for (std::size_t t = pk.S; t-- > 0;) {
         const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
@@ -287,7 +288,7 @@ void backward_direction(const Dims& d, const Packing& pk, bool reverse, const Di
         if (lstm) {
             const T* dmp = dh;
             if (proj) {  // h = m W_hr^T: dm = dh W_hr
-                gemm<T>(false, false, bt, H, d.P, dh, d.P, w.w_hr.value().data(), H, false, dm.get(), H);
+                xg::gemm::multiply(bt, dh, d.P, false, pw.hr, false, dm.get(), H);
                 dmp = dm.get();
             }
             for (std::size_t r = 0; r < bt; ++r) {
@@ -309,7 +310,7 @@ void backward_direction(const Dims& d, const Packing& pk, bool reverse, const Di
                     dcn[j] = dc * gf[j];
                 }
             }
-            gemm<T>(false, false, bt, Hout, GH, da, GH, w_hh, Hout, false, dh_next.get(), Hout);  // dh_{t-1} = da W_hh
+            xg::gemm::multiply(bt, da, GH, false, pw.hh, false, dh_next.get(), Hout);  // dh_{t-1} = da W_hh
         } else if (gru) {
             const T* hprev = t == 0 ? s.h0.get() : s.Y.get() + pk.offsets[t - 1] * H;
             for (std::size_t r = 0; r < bt; ++r) {
@@ -337,12 +338,12 @@ void backward_direction(const Dims& d, const Packing& pk, bool reverse, const Di
                     dhn[j] = dhr[j] * gz[j];
                 }
             }
-            gemm<T>(false, false, bt, H, GH, dHW.get() + off * GH, GH, w_hh, H, true, dh_next.get(), H);
+            xg::gemm::multiply(bt, dHW.get() + off * GH, GH, false, pw.hh, true, dh_next.get(), H);
         } else {
             const T* y = s.Y.get() + off * H;
             for (std::size_t k = 0; k < bt * H; ++k)  // tanh' = 1 - y^2, relu' = [y > 0]
                 da[k] = d.mode == RNNMode::RNN_TANH ? dh[k] * (T(1) - y[k] * y[k]) : (y[k] > T(0) ? dh[k] : T(0));
-            gemm<T>(false, false, bt, H, H, da, H, w_hh, H, false, dh_next.get(), H);
+            xg::gemm::multiply(bt, da, H, false, pw.hh, false, dh_next.get(), H);
         }
     }
 
@@ -354,7 +355,7 @@ void backward_direction(const Dims& d, const Packing& pk, bool reverse, const Di
             for (std::size_t j = 0; j < H; ++j) dc0[pk.perm[r] * H + j] += dc_next[r * H + j];
 
     // weight gradients: one GEMM each over all steps
-    if (g.w_ih) gemm<T>(true, false, GH, I, N, dA.get(), GH, s.X.get(), I, true, g.w_ih, I);  // dW_ih += dA^T X
+    if (g.w_ih) product<T>(true, false, GH, I, N, dA.get(), GH, s.X.get(), I, true, g.w_ih, I);  // dW_ih += dA^T X
     if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
     if (g.w_hh || g.b_hh) {
         Buffer<T> hprev = buffer<T>(N * Hout);  // h_{t-1} for every packed row
@@ -363,13 +364,13 @@ void backward_direction(const Dims& d, const Packing& pk, bool reverse, const Di
             std::copy_n(src, pk.batch_sizes[t] * Hout, hprev.get() + pk.offsets[t] * Hout);
         }
         const T* dhh = gru ? dHW.get() : dA.get();
-        if (g.w_hh) gemm<T>(true, false, GH, Hout, N, dhh, GH, hprev.get(), Hout, true, g.w_hh, Hout);  // dW_hh += dA^T Hprev
+        if (g.w_hh) product<T>(true, false, GH, Hout, N, dhh, GH, hprev.get(), Hout, true, g.w_hh, Hout);  // dW_hh += dA^T Hprev
         if (g.b_hh) add_column_sums(dhh, N, GH, g.b_hh);
     }
-    if (g.w_hr) gemm<T>(true, false, d.P, H, N, dH.get(), d.P, s.M.get(), H, true, g.w_hr, H);  // dW_hr += dH^T M
+    if (g.w_hr) product<T>(true, false, d.P, H, N, dH.get(), d.P, s.M.get(), H, true, g.w_hr, H);  // dW_hr += dH^T M
     if (dX) {
         *dX = buffer<T>(N * I);
-        gemm<T>(false, false, N, I, GH, dA.get(), GH, w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
+        product<T>(false, false, N, I, GH, dA.get(), GH, w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
     }
 }
 
@@ -406,15 +407,12 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
     const T* xp = x.value().data();
     const T* h0p = h0.defined() ? h0.value().data() : nullptr;
     const T* c0p = c0.defined() ? c0.value().data() : nullptr;
-    // W_hh^T per direction, shared by that direction's units
-    std::vector<Buffer<T>> w_hh_t(d.D);
-    for (std::size_t k = 0; k < d.D; ++k) {
-        w_hh_t[k] = buffer<T>(d.G * d.H * d.Hout);
-        transpose_into(dirs[k].w_hh.value().data(), d.G * d.H, d.Hout, w_hh_t[k].get());
-    }
+    // recurrent weights packed once per direction, shared by that direction's units and steps
+    std::vector<PackedWeights<T>> packed(d.D);
+    for (std::size_t k = 0; k < d.D; ++k) packed[k] = pack_weights(dirs[k], /*for_backward=*/false);
     parallel_for(units, [&](std::size_t u) {
         const std::size_t k = u / chunks, c = u % chunks;
-        forward_direction(d, (*packs)[c], k == 1, dirs[k], w_hh_t[k].get(), xp, h0p ? h0p + k * B * d.Hout : nullptr,
+        forward_direction(d, (*packs)[c], k == 1, dirs[k], packed[k], xp, h0p ? h0p + k * B * d.Hout : nullptr,
                           c0p ? c0p + k * B * d.H : nullptr, (*saved)[u], y.data(), k * d.Hout, hn.data() + k * B * d.Hout,
                           mode == RNNMode::LSTM ? cn.data() + k * B * d.H : nullptr);
     });
@@ -442,6 +440,8 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
             Buffer<T> dX;
         };
         std::vector<UnitGrads> ug(units);
+        std::vector<PackedWeights<T>> packed(d.D);
+        for (std::size_t k = 0; k < d.D; ++k) packed[k] = pack_weights(dirs[k], /*for_backward=*/true);
         parallel_for(units, [&](std::size_t u) {
             const std::size_t k = u / chunks, c = u % chunks;
             const auto& w = dirs[k];
@@ -452,7 +452,7 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
                     ug[u].w[i] = zeroed<T>(params[i]->numel());
                     gp[i] = ug[u].w[i].get();
                 }
-            backward_direction(d, (*packs)[c], k == 1, w, (*saved)[u], dy, k * d.Hout, dhn ? dhn + k * B * d.Hout : nullptr,
+            backward_direction(d, (*packs)[c], k == 1, w, packed[k], (*saved)[u], dy, k * d.Hout, dhn ? dhn + k * B * d.Hout : nullptr,
                                dcn ? dcn + k * B * d.H : nullptr, wants(x) ? &ug[u].dX : nullptr,
                                DirectionGrads<T>{gp[0], gp[1], gp[2], gp[3], gp[4]}, dh0 ? dh0 + k * B * d.Hout : nullptr,
                                dc0 ? dc0 + k * B * d.H : nullptr);

@@ -1,0 +1,26 @@
+// What each ISA's GEMM file (gemm_<isa>.cpp) gives gemm.cpp: its tile sizes and its loop
+// nest (gemm_kernel.hpp). Internal to autograd/.
+#pragma once
+
+#include <cstddef>
+
+namespace xg::gemm::detail {
+
+template <class T>
+struct Kernel {
+    std::size_t mr = 0, nr = 0;  // register tile: MR rows of C by NR columns (the panel width)
+    // C rows [0, M), panels [p0, p1) (+)= op(A) B, op(A)(m, k) = a[m * rs + k * cs]
+    void (*run)(std::size_t M, std::size_t K, const T* a, std::size_t rs, std::size_t cs, const T* bp, std::size_t N,
+                std::size_t p0, std::size_t p1, bool accumulate, T* c, std::size_t ldc) = nullptr;
+};
+
+Kernel<float> generic_kernel(float);
+Kernel<double> generic_kernel(double);
+#ifdef XG_GEMM_X86
+Kernel<float> avx2_kernel(float);
+Kernel<double> avx2_kernel(double);
+Kernel<float> avx512_kernel(float);
+Kernel<double> avx512_kernel(double);
+#endif
+
+}  // namespace xg::gemm::detail

@@ -1,0 +1,107 @@
+// The GEMM microkernel and its loop nest, written once and compiled once per ISA
+// (gemm_avx512.cpp, gemm_avx2.cpp, gemm_generic.cpp, each with its own -m flags).
+// Not a public header; include it from those files only, and keep it free of anything
+// that is not a template on the vector type (an inline function compiled with -mavx512f
+// could be picked by the linker for callers on older CPUs).
+//
+// Legend: C (M, N) += A (M, K) B (K, N). B is packed (gemm.hpp): panel p holds columns
+// [p NR, p NR + NR) as K rows of NR values. One call of the microkernel computes an
+// (MR, NR) tile of C in registers: per k, NR / W vector loads of B, MR broadcasts of A, MR * NR / W FMAs.
+#pragma once
+
+#include <cstddef>
+
+#include "autograd/gemm_isa.hpp"
+
+namespace xg::gemm::detail {
+namespace {
+
+// Cache blocking: a KC-deep slice of one B panel (KC NR values, 32 KiB for AVX-512 floats)
+// stays in L1 while MC rows of A (in L2) stream past it.
+constexpr std::size_t KC = 256;
+constexpr std::size_t MC = 96;
+
+// c (m, n) (+)= a (m, kc) * b-panel slice (kc, NR); m <= MR rows, n <= NR columns
+template <class V, std::size_t M, std::size_t NV>
+void micro(std::size_t kc, const typename V::scalar* a, std::size_t rs, std::size_t cs, const typename V::scalar* b,
+           typename V::scalar* c, std::size_t ldc, std::size_t n, bool accumulate) {
+    using T = typename V::scalar;
+    using R = typename V::reg;
+    constexpr std::size_t W = V::width, NR = NV * W;
+    R acc[M][NV];
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < M; ++i)
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < NV; ++v) acc[i][v] = V::zero();
+    for (std::size_t k = 0; k < kc; ++k) {
+        R bv[NV];
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < NV; ++v) {
+            bv[v] = V::load(b + k * NR + v * W);
+            V::pin(bv[v]);  // NOTE: else GCC re-reads B in every FMA, and the loads, not the FMAs, bound the loop
+        }
+        const T* ak = a + k * cs;
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < M; ++i) {
+            const R ai = V::broadcast(ak[i * rs]);
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < NV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
+        }
+    }
+    if (n == NR) {
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < M; ++i)
+#pragma GCC unroll 8
+            for (std::size_t v = 0; v < NV; ++v) {
+                T* ci = c + i * ldc + v * W;
+                V::store(ci, accumulate ? V::add(acc[i][v], V::load_unaligned(ci)) : acc[i][v]);
+            }
+        return;
+    }
+    // a partial panel: through a tile, then the n valid columns
+    alignas(64) T tile[M * NR];
+    for (std::size_t i = 0; i < M; ++i)
+        for (std::size_t v = 0; v < NV; ++v) V::store(tile + i * NR + v * W, acc[i][v]);
+    for (std::size_t i = 0; i < M; ++i)
+        for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+}
+
+// the microkernel for m = 1 ... MR rows
+template <class V, std::size_t MR, std::size_t NV>
+void micro_rows(std::size_t m, std::size_t kc, const typename V::scalar* a, std::size_t rs, std::size_t cs,
+                const typename V::scalar* b, typename V::scalar* c, std::size_t ldc, std::size_t n, bool accumulate) {
+    if constexpr (MR > 1) {
+        if (m < MR) return micro_rows<V, MR - 1, NV>(m, kc, a, rs, cs, b, c, ldc, n, accumulate);
+    }
+    micro<V, MR, NV>(kc, a, rs, cs, b, c, ldc, n, accumulate);
+}
+
+// C rows [0, M) and panels [p0, p1): the loop nest around the microkernel
+template <class V, std::size_t MR, std::size_t NV>
+void run(std::size_t M, std::size_t K, const typename V::scalar* a, std::size_t rs, std::size_t cs,
+         const typename V::scalar* bp, std::size_t N, std::size_t p0, std::size_t p1, bool accumulate,
+         typename V::scalar* c, std::size_t ldc) {
+    constexpr std::size_t NR = NV * V::width;
+    for (std::size_t k0 = 0; k0 < K; k0 += KC) {
+        const std::size_t kc = K - k0 < KC ? K - k0 : KC;
+        const bool acc = accumulate || k0 > 0;
+        for (std::size_t m0 = 0; m0 < M; m0 += MC) {
+            const std::size_t m1 = M - m0 < MC ? M : m0 + MC;
+            for (std::size_t p = p0; p < p1; ++p) {
+                const std::size_t n0 = p * NR, n = N - n0 < NR ? N - n0 : NR;
+                const auto* b = bp + p * K * NR + k0 * NR;
+                for (std::size_t i = m0; i < m1; i += MR)
+                    micro_rows<V, MR, NV>(m1 - i < MR ? m1 - i : MR, kc, a + i * rs + k0 * cs, rs, cs, b,
+                                          c + i * ldc + n0, ldc, n, acc);
+            }
+        }
+    }
+}
+
+template <class V, std::size_t MR, std::size_t NV>
+Kernel<typename V::scalar> make_kernel() {
+    return Kernel<typename V::scalar>{MR, NV * V::width, &run<V, MR, NV>};
+}
+
+}  // namespace
+}  // namespace xg::gemm::detail

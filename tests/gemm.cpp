@@ -1,0 +1,153 @@
+// xgrad's GEMM: every kernel path this CPU runs (AVX-512, AVX2, generic), forced one at a
+// time, against the plain-loop reference and against each other, over shapes with tails in
+// every dimension, both transposes, accumulation, K beyond one cache block, and threads.
+#define BOOST_TEST_MODULE gemm
+#include <boost/test/unit_test.hpp>
+
+#include <ostream>
+#include <random>
+#include <vector>
+
+#include "autograd/error.hpp"
+#include "autograd/gemm.hpp"
+#include "autograd/parallel.hpp"
+
+namespace gemm = xg::gemm;
+
+namespace xg::gemm {
+inline std::ostream& operator<<(std::ostream& os, Isa isa) { return os << isa_name(isa); }
+}  // namespace xg::gemm
+
+namespace {
+
+std::vector<gemm::Isa> supported() {
+    std::vector<gemm::Isa> out;
+    for (auto isa : {gemm::Isa::generic, gemm::Isa::avx2, gemm::Isa::avx512})
+        if (gemm::isa_supported(isa)) out.push_back(isa);
+    return out;
+}
+
+// Restores the default path (and thread count) when a test case ends, passed or not.
+struct Restore {
+    int threads = xg::get_num_threads();
+    ~Restore() {
+        gemm::set_isa(gemm::best_isa());
+        xg::set_num_threads(threads);
+    }
+};
+
+template <class T>
+std::vector<T> random_values(std::size_t n, std::mt19937& rng) {
+    std::uniform_real_distribution<double> u(-1, 1);
+    std::vector<T> v(n);
+    for (auto& x : v) x = T(u(rng));
+    return v;
+}
+
+// C from one path, with lda/ldb/ldc wider than needed so strides are exercised.
+template <class T>
+std::vector<T> run(gemm::Isa isa, bool ta, bool tb, std::size_t M, std::size_t N, std::size_t K, bool accumulate,
+                   const std::vector<T>& a, const std::vector<T>& b, const std::vector<T>& c0, bool reference = false) {
+    const std::size_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+    std::vector<T> c = c0;
+    if (reference) {
+        gemm::reference(ta, tb, M, N, K, a.data(), lda, b.data(), ldb, accumulate, c.data(), ldc);
+    } else {
+        gemm::set_isa(isa);
+        gemm::gemm(ta, tb, M, N, K, a.data(), lda, b.data(), ldb, accumulate, c.data(), ldc);
+    }
+    return c;
+}
+
+template <class T>
+void check_all_paths(double tol) {
+    Restore restore;
+    std::mt19937 rng(7);
+    const std::size_t Ms[] = {1, 2, 5, 6, 7, 8, 9, 13, 32, 33, 100};
+    const std::size_t Ns[] = {1, 7, 8, 15, 16, 17, 24, 31, 32, 33, 47, 100};
+    const std::size_t Ks[] = {0, 1, 3, 16, 255, 256, 257, 600};
+    int cases = 0;
+    for (std::size_t M : Ms)
+        for (std::size_t N : Ns)
+            for (std::size_t K : Ks) {
+                if (M * N * K > 200000 && K != 600) continue;  // keep the sweep quick
+                const bool ta = (cases & 1) != 0, tb = (cases & 2) != 0, acc = (cases & 4) != 0;
+                ++cases;
+                const std::size_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+                const auto a = random_values<T>((ta ? K : M) * lda + 1, rng);
+                const auto b = random_values<T>((tb ? N : K) * ldb + 1, rng);
+                const auto c0 = random_values<T>(M * ldc, rng);
+                const auto want = run<T>(gemm::Isa::generic, ta, tb, M, N, K, acc, a, b, c0, /*reference=*/true);
+                std::vector<std::vector<T>> got;
+                for (auto isa : supported()) {
+                    got.push_back(run<T>(isa, ta, tb, M, N, K, acc, a, b, c0));
+                    double worst = 0;
+                    for (std::size_t i = 0; i < M; ++i)
+                        for (std::size_t j = 0; j < N; ++j)
+                            worst = std::max(worst, std::abs(double(got.back()[i * ldc + j]) - double(want[i * ldc + j])));
+                    // padding columns of C are never written
+                    bool untouched = true;
+                    for (std::size_t i = 0; i < M; ++i)
+                        for (std::size_t j = N; j < ldc; ++j) untouched = untouched && got.back()[i * ldc + j] == c0[i * ldc + j];
+                    BOOST_TEST(worst <= tol * std::sqrt(double(K) + 1),
+                               gemm::isa_name(isa) << " M=" << M << " N=" << N << " K=" << K << " ta=" << ta << " tb=" << tb
+                                                   << " acc=" << acc << ": largest difference " << worst);
+                    BOOST_TEST(untouched, gemm::isa_name(isa) << " wrote past column N");
+                }
+            }
+    BOOST_TEST(cases > 300);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_default_path_is_the_best_this_cpu_runs) {
+    BOOST_TEST(gemm::isa_supported(gemm::Isa::generic));
+    BOOST_TEST(gemm::active_isa() == gemm::best_isa());
+    BOOST_TEST_MESSAGE("best GEMM path here: " << gemm::isa_name(gemm::best_isa()));
+    for (auto isa : {gemm::Isa::avx2, gemm::Isa::avx512})
+        if (!gemm::isa_supported(isa)) {
+            BOOST_CHECK_THROW(gemm::set_isa(isa), std::invalid_argument);
+            BOOST_TEST(gemm::active_isa() == gemm::best_isa());
+        }
+}
+
+BOOST_AUTO_TEST_CASE(every_path_matches_the_reference_in_float) { check_all_paths<float>(2e-6); }
+
+BOOST_AUTO_TEST_CASE(every_path_matches_the_reference_in_double) { check_all_paths<double>(1e-14); }
+
+BOOST_AUTO_TEST_CASE(a_packed_b_is_reused_across_products) {
+    Restore restore;
+    std::mt19937 rng(3);
+    const std::size_t M = 9, N = 40, K = 70;
+    const auto w = random_values<float>(N * K, rng);  // W (N, K): B = W^T, as a recurrent step uses it
+    for (auto isa : supported()) {
+        const auto packed = gemm::pack(w.data(), K, /*trans=*/true, K, N, isa);
+        BOOST_TEST(packed.isa == isa);
+        std::vector<float> c(M * N, 0.f), want(M * N, 0.f);
+        for (int step = 0; step < 3; ++step) {
+            const auto h = random_values<float>(M * K, rng);
+            gemm::multiply(M, h.data(), K, false, packed, true, c.data(), N);
+            gemm::reference(false, true, M, N, K, h.data(), K, w.data(), K, true, want.data(), N);
+        }
+        for (std::size_t i = 0; i < c.size(); ++i) BOOST_TEST(std::abs(c[i] - want[i]) < 1e-4, gemm::isa_name(isa));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(threads_do_not_change_a_single_bit) {
+    Restore restore;
+    std::mt19937 rng(5);
+    // wide and deep enough to be split, by rows (M large) and by panels (M small)
+    for (std::size_t M : {8, 300}) {
+        const std::size_t N = 520, K = 700;
+        const auto a = random_values<float>(M * K, rng), b = random_values<float>(K * N, rng);
+        std::vector<std::vector<float>> out;
+        for (int threads : {1, 2, 3}) {
+            xg::set_num_threads(threads);
+            std::vector<float> c(M * N, 0.f);
+            gemm::gemm(false, false, M, N, K, a.data(), K, b.data(), N, false, c.data(), N);
+            out.push_back(c);
+        }
+        BOOST_TEST(out[0] == out[1]);
+        BOOST_TEST(out[0] == out[2]);
+    }
+}
