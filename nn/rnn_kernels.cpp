@@ -108,6 +108,131 @@ std::vector<Packing> make_packings(std::size_t S, std::size_t B, const std::vect
     return out;
 }
 
+// ---- one step of each cell, forward above backward -----------------------------------
+// Legend: T time steps, B batch (bt: rows still running at this step), I input, H hidden,
+// P projection, Hout = P if P > 0 else H, G gates, D directions. Each runs over bt rows, one
+// SIMD pass a row; the GEMM that feeds it (h_{t-1} W_hh^T, or dh W_hh after it) is separate.
+
+// a (bt, 4H) gate pre-activations [i f g o], activated in place; c_prev, c, tc, m (bt, H)
+//   i, f, o = sigmoid(a_i, a_f, a_o); g = tanh(a_g); c = f c_prev + i g; m = o tanh(c)
+template <class T>
+void lstm_step_forward(std::size_t bt, std::size_t H, T* a, const T* c_prev, T* c, T* tc, T* m) {
+    using namespace simd;
+    for (std::size_t r = 0; r < bt; ++r) {
+        T* g = a + r * 4 * H;
+        const std::size_t o = r * H;
+        zip<T, 5, 7>(H, {g, g + H, g + 2 * H, g + 3 * H, c_prev + o}, {g, g + H, g + 2 * H, g + 3 * H, c + o, tc + o, m + o},
+                     [](const auto& x, auto& y) {
+                         y[0] = sigmoid(x[0]);
+                         y[1] = sigmoid(x[1]);
+                         y[2] = tanh(x[2]);
+                         y[3] = sigmoid(x[3]);
+                         y[4] = y[1] * x[4] + y[0] * y[2];
+                         y[5] = tanh(y[4]);
+                         y[6] = y[3] * y[5];
+                     });
+    }
+}
+
+// a (bt, 4H) activated gates; tc = tanh(c), c_prev, dm (bt, H); da (bt, 4H) written;
+// dc (bt, H): in, the gradient of c_t from step t+1; out, that of c_{t-1}
+//   m = o tanh(c), c = f c_prev + i g:
+//   dc += dm o (1 - tanh(c)^2); da_i = dc g i (1 - i); da_f = dc c_prev f (1 - f);
+//   da_g = dc i (1 - g^2); da_o = dm tanh(c) o (1 - o); dc_prev = dc f
+template <class T>
+void lstm_step_backward(std::size_t bt, std::size_t H, const T* a, const T* tc, const T* c_prev, const T* dm, T* da, T* dc) {
+    using namespace simd;
+    for (std::size_t r = 0; r < bt; ++r) {
+        const T* g = a + r * 4 * H;
+        T* d = da + r * 4 * H;
+        const std::size_t o = r * H;
+        zip<T, 8, 5>(H, {g, g + H, g + 2 * H, g + 3 * H, tc + o, c_prev + o, dm + o, dc + o},
+                     {d, d + H, d + 2 * H, d + 3 * H, dc + o}, [](const auto& x, auto& y) {
+                         const auto &i = x[0], &f = x[1], &gg = x[2], &og = x[3], &t = x[4], &cp = x[5], &dmr = x[6];
+                         const auto one = decltype(x[0] + x[0])(T(1));
+                         const auto dcr = x[7] + dmr * og * (one - t * t);
+                         y[0] = dcr * gg * i * (one - i);
+                         y[1] = dcr * cp * f * (one - f);
+                         y[2] = dcr * i * (one - gg * gg);
+                         y[3] = dmr * t * og * (one - og);
+                         y[4] = dcr * f;
+                     });
+    }
+}
+
+// a (bt, 3H) input pre-activations [r z n] (X W_ih^T + b_ih), activated in place;
+// hw (bt, 3H) = h_{t-1} W_hh^T + b_hh; h_prev, hn, h (bt, H)
+//   r = sigmoid(a_r + hw_r); z = sigmoid(a_z + hw_z); n = tanh(a_n + r hw_n);
+//   h = (1 - z) n + z h_prev; hn = hw_n is kept for the backward
+template <class T>
+void gru_step_forward(std::size_t bt, std::size_t H, T* a, const T* hw, const T* h_prev, T* hn, T* h) {
+    using namespace simd;
+    for (std::size_t r = 0; r < bt; ++r) {
+        T* g = a + r * 3 * H;
+        const T* w = hw + r * 3 * H;
+        const std::size_t o = r * H;
+        zip<T, 7, 5>(H, {g, g + H, g + 2 * H, w, w + H, w + 2 * H, h_prev + o}, {g, g + H, g + 2 * H, hn + o, h + o},
+                     [](const auto& x, auto& y) {
+                         y[0] = sigmoid(x[0] + x[3]);
+                         y[1] = sigmoid(x[1] + x[4]);
+                         y[2] = tanh(x[2] + y[0] * x[5]);
+                         y[3] = x[5];
+                         y[4] = y[2] + y[1] * (x[6] - y[2]);  // (1 - z) n + z h_prev
+                     });
+    }
+}
+
+// a (bt, 3H) activated gates; hn, h_prev, dh (bt, H); da (bt, 3H) and dhw (bt, 3H) written
+// (the gradients of a and of hw); dh_prev (bt, H) written, the direct part dh z
+//   h = (1 - z) n + z h_prev, n = tanh(a_n + r hw_n), r and z = sigmoid(a + hw):
+//   da_n = dh (1 - z)(1 - n^2); da_r = da_n hw_n r (1 - r); da_z = dh (h_prev - n) z (1 - z);
+//   dhw = (da_r, da_z, da_n r)
+template <class T>
+void gru_step_backward(std::size_t bt, std::size_t H, const T* a, const T* hn, const T* h_prev, const T* dh, T* da, T* dhw,
+                       T* dh_prev) {
+    using namespace simd;
+    for (std::size_t r = 0; r < bt; ++r) {
+        const T* g = a + r * 3 * H;
+        T* d = da + r * 3 * H;
+        T* w = dhw + r * 3 * H;
+        const std::size_t o = r * H;
+        zip<T, 6, 7>(H, {g, g + H, g + 2 * H, hn + o, h_prev + o, dh + o}, {d, d + H, d + 2 * H, w, w + H, w + 2 * H, dh_prev + o},
+                     [](const auto& x, auto& y) {
+                         const auto &rg = x[0], &z = x[1], &n = x[2], &hnr = x[3], &hp = x[4], &dhr = x[5];
+                         const auto one = decltype(x[0] + x[0])(T(1));
+                         const auto dan = dhr * (one - z) * (one - n * n);
+                         const auto dar = dan * hnr * rg * (one - rg);
+                         const auto daz = dhr * (hp - n) * z * (one - z);
+                         y[0] = dar;
+                         y[1] = daz;
+                         y[2] = dan;
+                         y[3] = dar;
+                         y[4] = daz;
+                         y[5] = dan * rg;
+                         y[6] = dhr * z;
+                     });
+    }
+}
+
+// a (bt, H) pre-activations, activated in place: h = tanh(a) or relu(a)
+template <class T>
+void rnn_step_forward(std::size_t bt, std::size_t H, bool relu, T* a) {
+    if (relu)
+        simd::relu_inplace(a, bt * H);
+    else
+        simd::tanh_inplace(a, bt * H);
+}
+
+// y, dh (bt, H); da (bt, H) written:  h = tanh(a): da = dh (1 - h^2);  h = relu(a): da = dh [h > 0]
+template <class T>
+void rnn_step_backward(std::size_t bt, std::size_t H, bool relu, const T* y, const T* dh, T* da) {
+    if (relu) {
+        for (std::size_t k = 0; k < bt * H; ++k) da[k] = y[k] > T(0) ? dh[k] : T(0);
+    } else {
+        simd::zip<T, 2, 1>(bt * H, {y, dh}, {da}, [](const auto& x, auto& r) { r[0] = x[1] * (decltype(x[0] + x[0])(T(1)) - x[0] * x[0]); });
+    }
+}
+
 // What one direction's forward keeps for its backward.
 template <class T>
 struct Saved {
@@ -178,21 +303,9 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
         T* a = A + off * GH;
         if (lstm) {
             xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, a, GH);  // a += h_{t-1} W_hh^T
-            for (std::size_t r = 0; r < bt; ++r) {
-                // i, f, o = sigmoid; g = tanh; c = f * c_{t-1} + i * g; m = o * tanh(c)
-                T* g = a + r * GH;
-                simd::sigmoid_inplace(g, 2 * H);
-                simd::tanh_inplace(g + 2 * H, H);
-                simd::sigmoid_inplace(g + 3 * H, H);
-                const T *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
-                const T* cp = t == 0 ? s.c0.get() + r * H : s.C.get() + (pk.offsets[t - 1] + r) * H;
-                T* c = s.C.get() + (off + r) * H;
-                T* tc = s.TC.get() + (off + r) * H;
-                for (std::size_t j = 0; j < H; ++j) c[j] = gf[j] * cp[j] + gi[j] * gg[j];
-                simd::tanh_to(c, tc, H);
-                T* m = proj ? s.M.get() + (off + r) * H : s.Y.get() + (off + r) * Hout;
-                for (std::size_t j = 0; j < H; ++j) m[j] = go[j] * tc[j];
-            }
+            const T* cp = t == 0 ? s.c0.get() : s.C.get() + pk.offsets[t - 1] * H;
+            T* m = proj ? s.M.get() + off * H : s.Y.get() + off * Hout;
+            lstm_step_forward(bt, H, a, cp, s.C.get() + off * H, s.TC.get() + off * H, m);
             if (proj)  // h = m W_hr^T
                 xg::gemm::multiply(bt, s.M.get() + off * H, H, false, pw.hr, false, s.Y.get() + off * Hout, Hout);
         } else if (gru) {
@@ -204,26 +317,10 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
                     std::fill_n(hw.get() + r * GH, GH, T(0));
             }
             xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, hw.get(), GH);
-            for (std::size_t r = 0; r < bt; ++r) {
-                // r, z = sigmoid(a + hw); n = tanh(a_n + r * hw_n); h = (1 - z) n + z h_{t-1}
-                T* g = a + r * GH;
-                const T* h = hw.get() + r * GH;
-                for (std::size_t j = 0; j < 2 * H; ++j) g[j] += h[j];
-                simd::sigmoid_inplace(g, 2 * H);
-                T* hn = s.HN.get() + (off + r) * H;
-                std::copy_n(h + 2 * H, H, hn);
-                for (std::size_t j = 0; j < H; ++j) g[2 * H + j] += g[j] * hn[j];
-                simd::tanh_inplace(g + 2 * H, H);
-                const T *z = g + H, *n = g + 2 * H, *hp = hprev + r * H;
-                T* out = s.Y.get() + (off + r) * H;
-                for (std::size_t j = 0; j < H; ++j) out[j] = (T(1) - z[j]) * n[j] + z[j] * hp[j];
-            }
+            gru_step_forward(bt, H, a, hw.get(), hprev, s.HN.get() + off * H, s.Y.get() + off * H);
         } else {
             xg::gemm::multiply(bt, hprev, H, false, pw.hh, true, a, H);  // h = act(a + h_{t-1} W_hh^T)
-            if (d.mode == RNNMode::RNN_TANH)
-                simd::tanh_inplace(a, bt * H);
-            else
-                simd::relu_inplace(a, bt * H);
+            rnn_step_forward(bt, H, d.mode == RNNMode::RNN_RELU, a);
         }
         // sequences that end at this step hand over their final state
         for (std::size_t r = pk.next_size(t); r < bt; ++r) {
@@ -291,58 +388,15 @@ void backward_direction(const Dims& d, const Packing& pk, bool reverse, const Di
                 xg::gemm::multiply(bt, dh, d.P, false, pw.hr, false, dm.get(), H);
                 dmp = dm.get();
             }
-            for (std::size_t r = 0; r < bt; ++r) {
-                const T* a = s.A.get() + (off + r) * GH;
-                const T *gi = a, *gf = a + H, *gg = a + 2 * H, *go = a + 3 * H;
-                const T* tc = s.TC.get() + (off + r) * H;
-                const T* cp = t == 0 ? s.c0.get() + r * H : s.C.get() + (pk.offsets[t - 1] + r) * H;
-                const T* dmr = dmp + r * H;
-                T* dcn = dc_next.get() + r * H;
-                T* dar = da + r * GH;
-                for (std::size_t j = 0; j < H; ++j) {
-                    // m = o tanh(c), c = f c_{t-1} + i g
-                    const T dc = dcn[j] + dmr[j] * go[j] * (T(1) - tc[j] * tc[j]);
-                    const T d_o = dmr[j] * tc[j];
-                    dar[j] = dc * gg[j] * gi[j] * (T(1) - gi[j]);
-                    dar[H + j] = dc * cp[j] * gf[j] * (T(1) - gf[j]);
-                    dar[2 * H + j] = dc * gi[j] * (T(1) - gg[j] * gg[j]);
-                    dar[3 * H + j] = d_o * go[j] * (T(1) - go[j]);
-                    dcn[j] = dc * gf[j];
-                }
-            }
+            const T* cp = t == 0 ? s.c0.get() : s.C.get() + pk.offsets[t - 1] * H;
+            lstm_step_backward(bt, H, s.A.get() + off * GH, s.TC.get() + off * H, cp, dmp, da, dc_next.get());
             xg::gemm::multiply(bt, da, GH, false, pw.hh, false, dh_next.get(), Hout);  // dh_{t-1} = da W_hh
         } else if (gru) {
             const T* hprev = t == 0 ? s.h0.get() : s.Y.get() + pk.offsets[t - 1] * H;
-            for (std::size_t r = 0; r < bt; ++r) {
-                const T* a = s.A.get() + (off + r) * GH;
-                const T *gr = a, *gz = a + H, *gn = a + 2 * H;
-                const T* hn = s.HN.get() + (off + r) * H;
-                const T* hp = hprev + r * H;
-                const T* dhr = dh + r * H;
-                T* dar = da + r * GH;
-                T* dhw = dHW.get() + (off + r) * GH;
-                T* dhn = dh_next.get() + r * H;
-                for (std::size_t j = 0; j < H; ++j) {
-                    // h = (1 - z) n + z h_{t-1}, n = tanh(a_n + r hw_n)
-                    const T dn = dhr[j] * (T(1) - gz[j]);
-                    const T dz = dhr[j] * (hp[j] - gn[j]);
-                    const T dan = dn * (T(1) - gn[j] * gn[j]);
-                    const T dar_ = dan * hn[j] * gr[j] * (T(1) - gr[j]);
-                    const T daz = dz * gz[j] * (T(1) - gz[j]);
-                    dar[j] = dar_;
-                    dar[H + j] = daz;
-                    dar[2 * H + j] = dan;
-                    dhw[j] = dar_;
-                    dhw[H + j] = daz;
-                    dhw[2 * H + j] = dan * gr[j];
-                    dhn[j] = dhr[j] * gz[j];
-                }
-            }
+            gru_step_backward(bt, H, s.A.get() + off * GH, s.HN.get() + off * H, hprev, dh, da, dHW.get() + off * GH, dh_next.get());
             xg::gemm::multiply(bt, dHW.get() + off * GH, GH, false, pw.hh, true, dh_next.get(), H);
         } else {
-            const T* y = s.Y.get() + off * H;
-            for (std::size_t k = 0; k < bt * H; ++k)  // tanh' = 1 - y^2, relu' = [y > 0]
-                da[k] = d.mode == RNNMode::RNN_TANH ? dh[k] * (T(1) - y[k] * y[k]) : (y[k] > T(0) ? dh[k] : T(0));
+            rnn_step_backward(bt, H, d.mode == RNNMode::RNN_RELU, s.Y.get() + off * H, dh, da);
             xg::gemm::multiply(bt, da, H, false, pw.hh, false, dh_next.get(), H);
         }
     }

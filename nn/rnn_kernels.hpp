@@ -2,15 +2,18 @@
 // is ONE tape entry. Used by nn::RNN, nn::GRU and nn::LSTM; tested against the same
 // cells written with primitive ops (tests/nn_rnn.cpp) and gradient-checked in double.
 //
-// Size legend: S time steps, B batch, I input, H hidden, P projection,
-// Hout = P if P > 0 else H, G gates (LSTM 4: i f g o; GRU 3: r z n; RNN 1), D directions.
+// Size legend: T time steps (S in the code, where T names the scalar type), B batch,
+// I input, H hidden, P projection, Hout = P if P > 0 else H, G gates (LSTM 4: i f g o;
+// GRU 3: r z n; RNN 1), D directions.
 //
 // Per direction the sequence is packed as PyTorch's PackedSequence: rows sorted by
 // length (longest first), step t holding the batch_sizes[t] rows still running, so
 // padded steps cost nothing. Forward:
 //   A  = X W_ih^T + b_ih (+ b_hh)           one GEMM for all steps   (N, G*H)
 //   per step t: A_t += h_{t-1} W_hh^T        one GEMM per step        (b_t, G*H)
-//               gates, cell and output       one fused SIMD pass
+//               gates, cell and output       one SIMD pass (lstm_step_forward, ...)
+// W_hh (and W_hr) are packed once per call into the GEMM's layout (autograd/gemm.hpp) and
+// read by every step and every thread; the backward packs them once more, untransposed.
 // Backward (BPTT) walks the steps in reverse with one GEMM per step for dh_{t-1}, then
 // dW_ih, dW_hh (and dW_hr) with one GEMM each over all steps.
 #pragma once
