@@ -21,13 +21,14 @@ namespace {
 constexpr std::size_t KC = 256;
 constexpr std::size_t MC = 96;
 
-// c (m, n) (+)= a (m, kc) * b-panel slice (kc, NR); m <= MR rows, n <= NR columns
-template <class V, std::size_t M, std::size_t NV>
+// c (m, n) (+)= a (m, kc) * b-panel slice (kc, NR); m = M rows, n <= NV * W columns of the
+// panel's NP * W (a last, partial panel computes only the vectors it needs)
+template <class V, std::size_t M, std::size_t NV, std::size_t NP>
 void micro(std::size_t kc, const typename V::scalar* a, std::size_t rs, std::size_t cs, const typename V::scalar* b,
            typename V::scalar* c, std::size_t ldc, std::size_t n, bool accumulate) {
     using T = typename V::scalar;
     using R = typename V::reg;
-    constexpr std::size_t W = V::width, NR = NV * W;
+    constexpr std::size_t W = V::width, NR = NP * W;
     R acc[M][NV];
 #pragma GCC unroll 16
     for (std::size_t i = 0; i < M; ++i)
@@ -48,7 +49,7 @@ void micro(std::size_t kc, const typename V::scalar* a, std::size_t rs, std::siz
             for (std::size_t v = 0; v < NV; ++v) acc[i][v] = V::fma(ai, bv[v], acc[i][v]);
         }
     }
-    if (n == NR) {
+    if (n == NV * W) {
 #pragma GCC unroll 16
         for (std::size_t i = 0; i < M; ++i)
 #pragma GCC unroll 8
@@ -59,21 +60,25 @@ void micro(std::size_t kc, const typename V::scalar* a, std::size_t rs, std::siz
         return;
     }
     // a partial panel: through a tile, then the n valid columns
-    alignas(64) T tile[M * NR];
+    constexpr std::size_t TW = NV * W;
+    alignas(64) T tile[M * TW];
     for (std::size_t i = 0; i < M; ++i)
-        for (std::size_t v = 0; v < NV; ++v) V::store(tile + i * NR + v * W, acc[i][v]);
+        for (std::size_t v = 0; v < NV; ++v) V::store(tile + i * TW + v * W, acc[i][v]);
     for (std::size_t i = 0; i < M; ++i)
-        for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+        for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * TW + j] : tile[i * TW + j];
 }
 
-// the microkernel for m = 1 ... MR rows
-template <class V, std::size_t MR, std::size_t NV>
-void micro_rows(std::size_t m, std::size_t kc, const typename V::scalar* a, std::size_t rs, std::size_t cs,
+// the microkernel for m = 1 ... MR rows, and for the vectors a partial last panel needs
+template <class V, std::size_t MR, std::size_t NV, std::size_t NP = NV>
+void micro_tile(std::size_t m, std::size_t kc, const typename V::scalar* a, std::size_t rs, std::size_t cs,
                 const typename V::scalar* b, typename V::scalar* c, std::size_t ldc, std::size_t n, bool accumulate) {
-    if constexpr (MR > 1) {
-        if (m < MR) return micro_rows<V, MR - 1, NV>(m, kc, a, rs, cs, b, c, ldc, n, accumulate);
+    if constexpr (NV > 1) {
+        if (n <= (NV - 1) * V::width) return micro_tile<V, MR, NV - 1, NP>(m, kc, a, rs, cs, b, c, ldc, n, accumulate);
     }
-    micro<V, MR, NV>(kc, a, rs, cs, b, c, ldc, n, accumulate);
+    if constexpr (MR > 1) {
+        if (m < MR) return micro_tile<V, MR - 1, NV, NP>(m, kc, a, rs, cs, b, c, ldc, n, accumulate);
+    }
+    micro<V, MR, NV, NP>(kc, a, rs, cs, b, c, ldc, n, accumulate);
 }
 
 // C rows [0, M) and panels [p0, p1): the loop nest around the microkernel
@@ -91,8 +96,8 @@ void run(std::size_t M, std::size_t K, const typename V::scalar* a, std::size_t 
                 const std::size_t n0 = p * NR, n = N - n0 < NR ? N - n0 : NR;
                 const auto* b = bp + p * K * NR + k0 * NR;
                 for (std::size_t i = m0; i < m1; i += MR)
-                    micro_rows<V, MR, NV>(m1 - i < MR ? m1 - i : MR, kc, a + i * rs + k0 * cs, rs, cs, b,
-                                          c + i * ldc + n0, ldc, n, acc);
+                    micro_tile<V, MR, NV>(m1 - i < MR ? m1 - i : MR, kc, a + i * rs + k0 * cs, rs, cs, b,
+                                         c + i * ldc + n0, ldc, n, acc);
             }
         }
     }

@@ -122,6 +122,7 @@ int main(int argc, char** argv) {
         {"LSTM step fwd  h W_hh^T", 32, 1024, 256, false, true},
         {"LSTM step bwd  dA W_hh", 32, 256, 1024, false, false},
         {"IMDB step fwd  h W_hh^T", 64, 400, 100, false, true},
+        {"IMDB step bwd  dA W_hh", 64, 100, 400, false, false},
         {"LSTM dW_hh     dA^T Hprev", 1024, 256, 1120, true, false},
         {"LSTM in-proj   X W_ih^T", 1120, 1024, 28, false, true},
         {"Linear fwd     h W^T", 1120, 28, 256, false, true},
