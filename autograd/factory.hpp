@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <type_traits>
 
 #include "autograd/tensor.hpp"
 
@@ -40,6 +41,14 @@ TensorT<T> uniform(const ShapeArg& shape, std::type_identity_t<T> low, std::type
 template <class T>
 TensorT<T> from_array(xt::xarray<T> values, bool requires_grad = false) {
     return TensorT<T>(std::move(values), requires_grad);
+}
+// Any other xtensor expression (a view, an adaptor such as xt::load_npy's, a lazy
+// expression) is evaluated into a new array: xg::from_array(xt::load_npy<float>(path)).
+template <class E>
+    requires xt::is_xexpression<std::decay_t<E>>::value
+TensorT<typename std::decay_t<E>::value_type> from_array(E&& e, bool requires_grad = false) {
+    using T = typename std::decay_t<E>::value_type;
+    return TensorT<T>(xt::xarray<T>(std::forward<E>(e)), requires_grad);
 }
 
 template <class T>

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include <xtensor/xio.hpp>
+
 #include "autograd/detail.hpp"
 #include "autograd/ops.hpp"
 
@@ -376,7 +378,17 @@ TensorT<T> TensorT<T>::transpose(long d0, long d1) const {
     return xg::transpose(*this, d0, d1);
 }
 
+template <class T>
+std::ostream& operator<<(std::ostream& os, const TensorT<T>& t) {
+    if (!t.defined()) return os << "tensor(undefined)";
+    os << "tensor(" << t.value();
+    if (t.requires_grad()) os << ", requires_grad=true";
+    return os << ")";
+}
+
 template class TensorT<float>;
 template class TensorT<double>;
+template std::ostream& operator<<(std::ostream&, const TensorT<float>&);
+template std::ostream& operator<<(std::ostream&, const TensorT<double>&);
 
 }  // namespace xg

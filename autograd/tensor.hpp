@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -193,6 +194,11 @@ private:
     std::shared_ptr<detail::TensorImpl<T>> impl_;
     void check_defined(const char* what) const;
 };
+
+// Prints as PyTorch does: "tensor({{1, 2}, {3, 4}}, requires_grad=true)" (xtensor's layout
+// of the values), "tensor(undefined)" for an empty handle.
+template <class T>
+std::ostream& operator<<(std::ostream& os, const TensorT<T>& t);
 
 using Tensor = TensorT<float>;    // the default: float32, as PyTorch's
 using TensorD = TensorT<double>;  // double: gradient checks

@@ -3,6 +3,11 @@
 #define BOOST_TEST_MODULE autograd_tape
 #include "common.hpp"
 
+#include <sstream>
+
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xview.hpp>
+
 using namespace test;
 using xg::Tensor;
 
@@ -198,4 +203,27 @@ BOOST_AUTO_TEST_CASE(handles_share_their_value) {
     b.value()(0) = 5.f;
     BOOST_TEST(a.value()(0) == 5.f);
     BOOST_TEST(a.is_same(b));
+}
+
+BOOST_AUTO_TEST_CASE(from_array_takes_any_xtensor_expression) {
+    xt::xarray<float> m = {{1.f, 2.f, 3.f}, {4.f, 5.f, 6.f}};
+    std::vector<float> raw = {1.f, 2.f, 3.f, 4.f};
+    Tensor a = xg::from_array(xt::view(m, 1, xt::all()), true);           // a view
+    Tensor b = xg::from_array(xt::adapt(raw, std::vector<std::size_t>{2, 2}));  // an adaptor, as xt::load_npy's
+    Tensor c = xg::from_array(m * 2.f);                                       // a lazy expression
+    BOOST_TEST(a.shape() == xg::Shape({3}));
+    BOOST_TEST(a.requires_grad());
+    BOOST_TEST(a.value()(2) == 6.f);
+    BOOST_TEST(b.shape() == xg::Shape({2, 2}));
+    BOOST_TEST(b.value()(1, 0) == 3.f);
+    raw[2] = 9.f;  // b owns a copy
+    BOOST_TEST(b.value()(1, 0) == 3.f);
+    BOOST_TEST(c.value()(1, 2) == 12.f);
+}
+
+BOOST_AUTO_TEST_CASE(tensors_print_as_pytorch_does) {
+    std::ostringstream os;
+    os << xg::from_array(xt::xarray<float>{1.f, 2.f}, true) << " | " << xg::from_array(xt::xarray<double>{3.0}) << " | "
+       << Tensor();
+    BOOST_TEST(os.str() == "tensor({ 1.,  2.}, requires_grad=true) | tensor({ 3.}) | tensor(undefined)");
 }

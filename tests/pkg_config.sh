@@ -22,7 +22,7 @@ int main() {
 }
 CPP
 flags=$(PKG_CONFIG_PATH="$build/meson-uninstalled" pkg-config --cflags --libs xgrad)
-${CXX:-c++} -std=c++20 "$work/user.cpp" -o "$work/user" $flags
+${CXX:-c++} "$work/user.cpp" -o "$work/user" $flags  # pkg-config's flags alone, -std=c++20 among them
 out=$("$work/user")
 [ "$out" = "3 5 24" ] || { echo "unexpected output: $out"; exit 1; }
 echo "ok - a program built with pkg-config's flags links and runs ($out)"
