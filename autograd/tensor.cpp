@@ -3,7 +3,10 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <sstream>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <xtensor/xio.hpp>
@@ -38,8 +41,13 @@ const bool malloc_tuned = [] {
 }();
 }
 
+static std::atomic<bool> anomaly_enabled{false};
+
 bool is_grad_enabled() { return grad_enabled; }
 void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
+
+void detect_anomaly(bool enabled) { anomaly_enabled.store(enabled, std::memory_order_relaxed); }
+bool is_anomaly_enabled() { return anomaly_enabled.load(std::memory_order_relaxed); }
 
 // ---- the tape -------------------------------------------------------------------
 
@@ -87,6 +95,44 @@ void tape_push(TapeEntry<T>&& entry) {
     auto& t = tape<T>();
     t.entries.push_back(std::move(entry));
     if (t.entries.size() >= t.prune_at) t.prune();
+}
+
+// "xg::TensorT<T> xg::log(const TensorT<T>&) [with T = float]" -> "log"
+std::string op_name(const char* op) {
+    if (!op) return "an op";
+    std::string s(op);
+    const std::size_t paren = s.find('(');
+    if (paren == std::string::npos) return s;
+    std::string head = s.substr(0, paren);
+    const std::size_t space = head.rfind(' ');
+    if (space != std::string::npos) head = head.substr(space + 1);
+    const std::size_t colons = head.rfind("::");
+    if (colons != std::string::npos) head = head.substr(colons + 2);
+    return head.empty() ? s : head;
+}
+
+template <class T>
+const char* non_finite(const TensorImpl<T>* t) {
+    if (!t || !t->has_grad) return nullptr;
+    const T* p = t->grad.data();
+    for (std::size_t i = 0, n = t->grad.size(); i < n; ++i) {
+        if (std::isnan(p[i])) return "nan";
+        if (std::isinf(p[i])) return "inf";
+    }
+    return nullptr;
+}
+
+// Anomaly mode: an input whose gradient was finite before this entry ran and is not after it.
+template <class T>
+void check_entry(const TapeEntry<T>& e, const std::vector<bool>& bad_before) {
+    for (std::size_t k = 0; k < e.inputs.size(); ++k) {
+        const char* what = bad_before[k] ? nullptr : non_finite(e.inputs[k].get());
+        if (!what) continue;
+        std::ostringstream msg;
+        msg << "anomaly: " << op_name(e.op) << " (output " << shape_str(e.outputs[0]->value.shape()) << ") returned " << what
+            << " in its gradient for input " << k << " of shape " << shape_str(e.inputs[k]->value.shape());
+        throw std::runtime_error(msg.str());
+    }
 }
 
 template <class T>
@@ -144,7 +190,14 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
             if (!any || !e.backward) continue;  // not on a path from the root
             outs.clear();
             for (const auto& o : e.outputs) outs.push_back(TensorT<T>::from_impl(o));
-            e.backward(outs);
+            if (e.inputs.empty()) {
+                e.backward(outs);
+            } else {  // anomaly mode recorded this entry's inputs
+                std::vector<bool> bad_before(e.inputs.size());
+                for (std::size_t i = 0; i < e.inputs.size(); ++i) bad_before[i] = non_finite(e.inputs[i].get()) != nullptr;
+                e.backward(outs);
+                check_entry(e, bad_before);
+            }
             ran[k] = true;
             // A non-leaf's gradient is spent once its entry has run; freeing it keeps
             // memory low and makes a retained second backward start from zero.

@@ -19,6 +19,7 @@
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <source_location>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -85,6 +86,25 @@ std::string shape_str(const S& s) {
 bool is_grad_enabled();
 void set_grad_enabled(bool enabled);
 
+// Anomaly mode, as torch.autograd.set_detect_anomaly / detect_anomaly: while on, backward
+// checks the gradients each tape entry adds into its inputs, and the first NaN or inf
+// throws std::runtime_error naming the op, its output shape and the input, e.g.
+// "anomaly: log (output (32, 28)) returned nan in its gradient for input 0 of shape (32, 28)".
+// Off by default; when off, recording and backward do no extra work. Process-wide, as PyTorch's.
+void detect_anomaly(bool enabled);
+bool is_anomaly_enabled();
+
+class DetectAnomalyGuard {
+public:
+    explicit DetectAnomalyGuard(bool enabled = true) : previous_(is_anomaly_enabled()) { detect_anomaly(enabled); }
+    ~DetectAnomalyGuard() { detect_anomaly(previous_); }
+    DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
+    DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
 class NoGradGuard {
 public:
     NoGradGuard() : previous_(is_grad_enabled()) { set_grad_enabled(false); }
@@ -113,11 +133,15 @@ struct TensorImpl {
 };
 
 // One tape entry: the op's outputs and the function that pushes their gradients
-// into the inputs (which the function captures).
+// into the inputs (which the function captures). op names the op for anomaly mode's
+// messages (a function signature from std::source_location, or a plain name); inputs are
+// kept only in anomaly mode (an undefined input stays a null pointer, so indices hold).
 template <class T>
 struct TapeEntry {
     std::vector<std::shared_ptr<TensorImpl<T>>> outputs;
     std::function<void(const std::vector<TensorT<T>>& outputs)> backward;
+    const char* op = nullptr;
+    std::vector<std::shared_ptr<TensorImpl<T>>> inputs;
 };
 
 template <class T>
@@ -215,8 +239,14 @@ bool needs_grad(const Range& inputs) {
 }
 
 namespace detail {
-template <class T, class F>
-TensorT<T> record_single(TensorT<T> out, F&& backward) {
+template <class T, class Range>
+void remember_inputs(TapeEntry<T>& entry, const Range& inputs) {
+    if (!is_anomaly_enabled()) return;
+    for (const auto& t : inputs) entry.inputs.push_back(t.defined() ? t.impl_ptr() : nullptr);
+}
+
+template <class T, class F, class Range>
+TensorT<T> record_single(TensorT<T> out, F&& backward, const Range& inputs, const char* op) {
     out.impl()->requires_grad = true;
     out.impl()->is_leaf = false;
     TapeEntry<T> entry;
@@ -224,6 +254,8 @@ TensorT<T> record_single(TensorT<T> out, F&& backward) {
     entry.backward = [fn = std::forward<F>(backward)](const std::vector<TensorT<T>>& outs) {
         fn(outs[0].impl()->grad, outs[0].impl()->value);
     };
+    entry.op = op;
+    remember_inputs(entry, inputs);
     tape_push(std::move(entry));
     return out;
 }
@@ -231,24 +263,28 @@ TensorT<T> record_single(TensorT<T> out, F&& backward) {
 
 // Make the result of a single-output op and, if needed, record it:
 //   backward(grad_out, out_value) adds into the gradients of the inputs it captured.
+// `where` names the op in anomaly mode's messages: the calling function, by default.
 template <class T, class F>
-TensorT<T> make_op(xt::xarray<T>&& value, std::initializer_list<TensorT<T>> inputs, F&& backward) {
+TensorT<T> make_op(xt::xarray<T>&& value, std::initializer_list<TensorT<T>> inputs, F&& backward,
+                   std::source_location where = std::source_location::current()) {
     TensorT<T> out(std::move(value));
     if (!needs_grad(inputs)) return out;
-    return detail::record_single(std::move(out), std::forward<F>(backward));
+    return detail::record_single(std::move(out), std::forward<F>(backward), inputs, where.function_name());
 }
 template <class T, class F>
-TensorT<T> make_op(xt::xarray<T>&& value, const std::vector<TensorT<T>>& inputs, F&& backward) {
+TensorT<T> make_op(xt::xarray<T>&& value, const std::vector<TensorT<T>>& inputs, F&& backward,
+                   std::source_location where = std::source_location::current()) {
     TensorT<T> out(std::move(value));
     if (!needs_grad(inputs)) return out;
-    return detail::record_single(std::move(out), std::forward<F>(backward));
+    return detail::record_single(std::move(out), std::forward<F>(backward), inputs, where.function_name());
 }
 
 // Record an op with several outputs (a recurrent layer returns output, h_n and c_n).
 // backward(outputs) reads outputs[i].has_grad() / grad(); an output that received no
-// gradient has has_grad() false.
+// gradient has has_grad() false. op and inputs serve anomaly mode's messages.
 template <class T, class F>
-void record_multi(const std::vector<TensorT<T>>& outputs, F&& backward) {
+void record_multi(const std::vector<TensorT<T>>& outputs, F&& backward, const char* op = "multi-output op",
+                  const std::vector<TensorT<T>>& inputs = {}) {
     detail::TapeEntry<T> entry;
     for (const auto& o : outputs) {
         o.impl()->requires_grad = true;
@@ -256,6 +292,8 @@ void record_multi(const std::vector<TensorT<T>>& outputs, F&& backward) {
         entry.outputs.push_back(o.impl_ptr());
     }
     entry.backward = std::forward<F>(backward);
+    entry.op = op;
+    detail::remember_inputs(entry, inputs);
     detail::tape_push(std::move(entry));
 }
 

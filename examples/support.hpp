@@ -1,5 +1,6 @@
 // What the training examples share and is not model code: a progress bar with ETA,
-// a clock, strict number flags, the checks of a resumed run, and the error exit.
+// a clock, strict number flags, the checks of a resumed run, the error exit, the
+// per-epoch metrics file and the training-curve plot.
 #pragma once
 
 #include <unistd.h>
@@ -9,11 +10,16 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
+
+#include "autograd/file_io.hpp"
 
 namespace support {
 
@@ -152,4 +158,104 @@ auto read_meta(const std::string& program, const std::string& dir, const nlohman
     }
 }
 
+
+// --metrics FILE.jsonl: one JSON object per epoch, appended and flushed as the epoch ends.
+// A run starting at first_epoch keeps only the lines of earlier epochs (none for a fresh
+// run): a run killed after logging an epoch it had not yet saved logs it again on resume,
+// once. A torn last line (killed while writing) is dropped.
+class MetricsLog {
+public:
+    MetricsLog() = default;
+    MetricsLog(const std::string& program, const std::string& path, std::size_t first_epoch) : path_(path) {
+        if (path.empty()) return;
+        std::string kept;
+        if (first_epoch > 0 && std::filesystem::exists(path)) {
+            std::istringstream in(xg::read_file(path));
+            for (std::string line; std::getline(in, line);) {
+                const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+                if (j.is_object() && j.contains("epoch") && j["epoch"].is_number_unsigned() &&
+                    j["epoch"].get<std::size_t>() <= first_epoch)
+                    kept += line + "\n";
+            }
+        }
+        try {
+            xg::write_file_atomic(path, kept);
+        } catch (const std::exception& e) {
+            die(program, std::string("--metrics: ") + e.what());
+        }
+        out_.open(path, std::ios::app);
+        if (!out_) die(program, "--metrics: cannot append to " + path);
+    }
+    void add(const nlohmann::json& line) {
+        if (path_.empty()) return;
+        out_ << line.dump() << "\n";
+        out_.flush();
+    }
+
+private:
+    std::string path_;
+    std::ofstream out_;
+};
+
+// A curve for plot(): its name and one value per epoch (NaN: no point).
+struct Series {
+    std::string title;
+    std::vector<double> values;
+};
+
+// --plot FILE: the terminal gnuplot draws with, from the extension ("" if unsupported).
+inline std::string plot_terminal(const std::string& path) {
+    const std::string ext = std::filesystem::path(path).extension().string();
+    if (ext == ".svg") return "svg size 720,440 dynamic font 'sans,12'";
+    if (ext == ".png") return "pngcairo size 720,440 font 'sans,11'";
+    return "";
+}
+
+// Checked up front, before any training: the extension, gnuplot, the folder.
+inline void check_plot_target(const std::string& program, const std::string& path) {
+    if (path.empty()) return;
+    if (plot_terminal(path).empty()) die(program, "--plot " + path + ": the file must end in .svg or .png");
+    if (path.find('\'') != std::string::npos) die(program, "--plot " + path + ": a path with a quote is not supported");
+    if (std::system("gnuplot --version > /dev/null 2>&1") != 0)
+        die(program, "--plot needs gnuplot (Debian: apt-get install gnuplot-nox)");
+    const auto dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty() && !std::filesystem::is_directory(dir)) die(program, "--plot " + path + ": no folder " + dir.string());
+}
+
+// The training curve, as d2l's Animator draws it: every series against epoch 1..n, drawn by
+// gnuplot into a hidden sibling file that is then renamed over path (readers never see half).
+inline void plot(const std::string& program, const std::string& path, const std::string& title, const std::string& ylabel,
+                 const std::vector<Series>& series, bool log_y = false) {
+    if (path.empty() || series.empty() || series[0].values.empty()) return;
+    const std::filesystem::path target(path);
+    const std::filesystem::path tmp = target.parent_path() / (xg::hidden_sibling_name(target, ".plot") + target.extension().string());
+    std::ostringstream g;
+    g << "set terminal " << plot_terminal(path) << "\nset output '" << tmp.string() << "'\n"
+      << "set title '" << title << "'\nset xlabel 'epoch'\nset ylabel '" << ylabel << "'\n"
+      << "set grid\nset key top right\nset xrange [1:" << std::max<std::size_t>(2, series[0].values.size()) << "]\n"
+      << (series[0].values.size() <= 20 ? "set xtics 1\n" : "") << (log_y ? "set logscale y\n" : "");
+    for (std::size_t k = 0; k < series.size(); ++k) {
+        g << "$s" << k << " << EOD\n";
+        for (std::size_t e = 0; e < series[k].values.size(); ++e)
+            if (std::isfinite(series[k].values[e])) g << e + 1 << ' ' << series[k].values[e] << '\n';
+        g << "EOD\n";
+    }
+    g << "plot ";
+    for (std::size_t k = 0; k < series.size(); ++k)
+        g << (k ? ", " : "") << "$s" << k << " with linespoints pt 7 ps 0.5 lw 2 title '" << series[k].title << "'";
+    g << "\nunset output\n";
+    const std::string script = xg::hidden_sibling_name(target, ".gp");
+    const std::filesystem::path script_path = std::filesystem::temp_directory_path() / script;
+    xg::write_file_atomic(script_path.string(), g.str());
+    const std::string cmd = "gnuplot '" + script_path.string() + "' > /dev/null 2>&1";
+    const int status = std::system(cmd.c_str());
+    std::filesystem::remove(script_path);
+    std::error_code ec;
+    if (status != 0 || !std::filesystem::exists(tmp)) {
+        std::filesystem::remove(tmp, ec);
+        die(program, "--plot: gnuplot could not draw " + path);
+    }
+    std::filesystem::rename(tmp, target, ec);
+    if (ec) die(program, "--plot: cannot write " + path + " (" + ec.message() + ")");
+}
 }  // namespace support

@@ -193,8 +193,8 @@ struct Options {
     double lr = 1.0, clip = 1.0;
     int threads = 0;
     std::uint64_t seed = 0;
-    bool random_iter = false, json = false;
-    std::string data, save, resume;
+    bool random_iter = false, json = false, detect_anomaly = false;
+    std::string data, save, resume, metrics, plot;
 };
 
 // What a checkpoint fixes, keyed by flag name: the model's shape, the batches, clipping.
@@ -232,6 +232,8 @@ int train(Options o, const po::variables_map& given) {
                                              " epochs already; --epochs is the total, so ask for more");
     }
     if (!o.save.empty()) xg::optim::check_checkpoint_target(o.save);  // now, not after the training
+    support::check_plot_target("time_machine", o.plot);
+    xg::detect_anomaly(o.detect_anomaly);
     xg::data::SeqDataLoader loader(o.data, o.batch_size, o.num_steps, o.random_iter, o.max_tokens);
     const auto& vocab = loader.vocab();
     if (!o.resume.empty() && xg::data::Vocab::load(o.resume + "/vocab.json").idx_to_token() != vocab.idx_to_token())
@@ -258,6 +260,11 @@ int train(Options o, const po::variables_map& given) {
     std::printf("%s\n%zu parameters, vocabulary %zu, %zu tokens, %zu batches of %zu x %zu per epoch, %d threads\n",
                 net->repr().c_str(), net->num_parameters(), vocab.size(), loader.corpus().size(), loader.num_batches(),
                 o.batch_size, o.num_steps, xg::get_num_threads());
+    support::MetricsLog metrics("time_machine", o.metrics, first_epoch);
+    auto draw = [&] {
+        support::plot("time_machine", o.plot, "time machine, " + o.spec.kind + ": training perplexity", "perplexity",
+                      {{"train", history}}, /*log_y=*/true);
+    };
     support::Progress bar("epoch", o.epochs, first_epoch);
     support::Clock total;
     double ppl = 0, train_seconds = 0;
@@ -291,6 +298,8 @@ int train(Options o, const po::variables_map& given) {
         train_seconds += secs;
         train_tokens += tokens;
         const double speed = double(train_tokens) / train_seconds;
+        metrics.add({{"epoch", epoch + 1}, {"lr", sgd.lr()}, {"loss", loss_sum / double(tokens)}, {"perplexity", ppl},
+                     {"tokens_per_s", double(tokens) / secs}, {"seconds", secs}});
         char info[96];
         std::snprintf(info, sizeof info, "perplexity %.2f  %.1fk tokens/s", ppl, speed / 1000);
         bar.update(epoch + 1 - first_epoch == 0 ? 0 : epoch + 1, info);
@@ -300,6 +309,7 @@ int train(Options o, const po::variables_map& given) {
             std::printf("epoch %zu: perplexity %.2f, %.0f tokens/s\n  %s\n  %s\n", epoch + 1, ppl, speed,
                         predict("time traveller", 50, *net, vocab).c_str(), predict("traveller", 50, *net, vocab).c_str());
             std::fflush(stdout);
+            draw();
             if (!o.save.empty()) save(epoch + 1);
         } else if (!bar.enabled() && (epoch + 1) % 10 == 0) {
             std::printf("epoch %zu: perplexity %.2f, %.0f tokens/s\n", epoch + 1, ppl, speed);
@@ -370,7 +380,10 @@ int main(int argc, char** argv) {
         ("sample-every", po::value(&o.sample_every)->default_value(50), "print samples (and save) every N epochs")
         ("save", po::value(&o.save), "checkpoint folder to write (model, optimizer, vocab, epoch), atomically")
         ("resume", po::value(&o.resume), "checkpoint folder to continue from")
-        ("json", po::bool_switch(&o.json), "end with one JSON line: perplexity, tokens_per_s, epochs, seconds, sample");
+        ("json", po::bool_switch(&o.json), "end with one JSON line: perplexity, tokens_per_s, epochs, seconds, sample")
+        ("metrics", po::value(&o.metrics), "append one JSON line per epoch to this file (epoch, lr, loss, perplexity, tokens_per_s, seconds)")
+        ("plot", po::value(&o.plot), "draw the perplexity curve into this .svg or .png file (needs gnuplot)")
+        ("detect-anomaly", po::bool_switch(&o.detect_anomaly), "stop at the first NaN or inf gradient, naming the op");
     gen_opts.add_options()
         ("checkpoint", po::value(&checkpoint), "checkpoint folder written by --save")
         ("prefix", po::value(&prefix)->default_value("time traveller"), "text to continue")

@@ -532,7 +532,7 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
                     }
             }
         }
-    });
+    }, mode == RNNMode::LSTM ? "LSTM layer" : mode == RNNMode::GRU ? "GRU layer" : "RNN layer", inputs);
     return res;
 }
 

@@ -227,3 +227,32 @@ BOOST_AUTO_TEST_CASE(tensors_print_as_pytorch_does) {
        << Tensor();
     BOOST_TEST(os.str() == "tensor({ 1.,  2.}, requires_grad=true) | tensor({ 3.}) | tensor(undefined)");
 }
+
+BOOST_AUTO_TEST_CASE(anomaly_mode_names_the_op_whose_gradient_went_bad) {
+    BOOST_TEST(!xg::is_anomaly_enabled());  // off by default
+    auto run = [] {
+        Tensor x = xg::from_array(xt::xarray<float>{{0.f, 1.f, 2.f}, {3.f, 4.f, 5.f}}, true);
+        xg::sum(xg::log(x) * 2.f).backward();  // d/dx log x = 1/x: inf at 0
+        return x;
+    };
+    BOOST_TEST(std::isinf(run().grad()(0, 0)));  // off: the inf goes through silently
+    {
+        xg::DetectAnomalyGuard anomaly;
+        BOOST_TEST(xg::is_anomaly_enabled());
+        CHECK_THROWS_WITH(run(), "anomaly: log (output (2, 3)) returned inf in its gradient for input 0 of shape (2, 3)");
+        xg::clear_tape();  // a failed backward leaves its entries, as any exception in backward does
+        // the op is named even when it is not the first input that goes bad
+        Tensor a = xg::from_array(xt::xarray<float>{1.f, 2.f}, true);
+        Tensor b = xg::from_array(xt::xarray<float>{0.f, 1.f}, true);
+        CHECK_THROWS_WITH(xg::sum(a / b).backward(), "returned inf in its gradient for input 0 of shape (2)");
+        Tensor c = xg::from_array(xt::xarray<float>{1.f, 2.f}, false);
+        Tensor d = xg::from_array(xt::xarray<float>{0.f, 1.f}, true);
+        CHECK_THROWS_WITH(xg::sum(c / d).backward(), "returned inf in its gradient for input 1 of shape (2)");
+        xg::clear_tape();
+        // finite gradients pass
+        Tensor w = xg::from_array(xt::xarray<float>{1.f, 2.f}, true);
+        xg::sum(w * w).backward();
+        BOOST_TEST(w.grad()(1) == 4.f);
+    }
+    BOOST_TEST(!xg::is_anomaly_enabled());
+}

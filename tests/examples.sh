@@ -116,14 +116,14 @@ expect_fail "imdb: bad dropout" "--dropout must be in" "$imdb" --dropout 1.5
 # A short training on the bundled sample must beat chance (0.5) by a wide margin on the
 # reviews it trains on (0.92-0.97 in the last epoch). 400 training reviews are too few for
 # the held-out 400 to go far past chance (0.52-0.55): that takes the full data (0.85).
-if "$imdb" --epochs 6 --num-steps 200 --embed 32 --hidden 32 --threads 2 --json --save "$work/imdb.ckpt" > "$work/imdb.log" 2>&1; then
+if "$imdb" --recipe d2l --epochs 6 --num-steps 200 --embed 32 --hidden 32 --threads 2 --json --save "$work/imdb.ckpt" > "$work/imdb.log" 2>&1; then
     acc=$(json_field "$work/imdb.log" train_accuracy)
     python3 -c "import sys; sys.exit(0 if $acc >= 0.8 else 1)" && pass "imdb learns (train accuracy $acc >= 0.8)" ||
         fail "imdb learns (train accuracy $acc, expected >= 0.8)"
 else
     fail "imdb short run: $(tail -n 3 "$work/imdb.log")"
 fi
-small=(--num-steps 100 --embed 16 --hidden 16 --dropout 0.2 --threads 2 --seed 4)
+small=(--recipe d2l --num-steps 100 --embed 16 --hidden 16 --dropout 0.2 --threads 2 --seed 4)
 if "$imdb" "${small[@]}" --epochs 2 --json --save "$work/i2.ckpt" > "$work/i2.log" 2>&1 &&
     "$imdb" "${small[@]}" --epochs 1 --save "$work/i1.ckpt" > /dev/null 2>&1 &&
     "$imdb" "${small[@]}" --epochs 2 --json --resume "$work/i1.ckpt" --save "$work/i11.ckpt" > "$work/i11.log" 2>&1; then
@@ -146,6 +146,49 @@ expect_fail "imdb: no reviews" "empty_imdb/train has no reviews" "$imdb" --data 
 out=$("$imdb" predict --checkpoint "$work/imdb.ckpt" "a wonderful, moving film" "dull and boring" 2> "$work/err")
 [ $? -eq 0 ] && [ "$(echo "$out" | wc -l)" -eq 2 ] && pass "imdb predict prints a probability per text" ||
     fail "imdb predict ('$out', $(cat "$work/err"))"
+
+# ---- metrics, plots and anomaly mode --------------------------------------------------
+# --metrics: one JSON line per epoch; a run killed after logging an epoch it had not saved
+# (epoch 3 here, plus a torn line) resumes from its checkpoint and logs each epoch once.
+epochs_of() { python3 -c "import json, sys; print(' '.join(str(json.loads(l)['epoch']) for l in open(sys.argv[1])))" "$1"; }
+"$tm" "${common[@]}" --epochs 4 --metrics "$work/m.jsonl" --plot "$work/tm.svg" > "$work/m.log" 2>&1
+if [ "$(epochs_of "$work/m.jsonl")" = "1 2 3 4" ] &&
+    python3 -c "import json, sys; d = json.loads(open(sys.argv[1]).readlines()[-1]); sys.exit(0 if all(k in d for k in ('epoch', 'lr', 'loss', 'perplexity', 'tokens_per_s', 'seconds')) else 1)" "$work/m.jsonl"; then
+    pass "time_machine --metrics: a line per epoch with epoch, lr, loss, perplexity, tokens_per_s, seconds"
+else
+    fail "time_machine --metrics ($(cat "$work/m.jsonl" | head -c 300))"
+fi
+python3 -c "import sys, xml.etree.ElementTree as ET; r = ET.parse(sys.argv[1]).getroot(); sys.exit(0 if r.tag.endswith('svg') and len(list(r.iter())) > 20 else 1)" "$work/tm.svg" 2> /dev/null &&
+    pass "time_machine --plot writes a well-formed SVG" || fail "time_machine --plot ($(head -c 200 "$work/tm.svg" 2>&1))"
+"$tm" "${common[@]}" --epochs 2 --save "$work/k.ckpt" --metrics "$work/k.jsonl" > /dev/null 2>&1
+sed -n 1p "$work/m.jsonl" | sed 's/"epoch":1/"epoch":3/' >> "$work/k.jsonl"
+printf '{"epoch":4,"lr' >> "$work/k.jsonl"
+"$tm" "${common[@]}" --epochs 4 --resume "$work/k.ckpt" --metrics "$work/k.jsonl" --plot "$work/tm.png" > /dev/null 2>&1
+if [ "$(epochs_of "$work/k.jsonl")" = "1 2 3 4" ] &&
+    [ "$(python3 -c "import json, sys; print([json.loads(l)['perplexity'] for l in open(sys.argv[1])])" "$work/k.jsonl")" = \
+      "$(python3 -c "import json, sys; print([json.loads(l)['perplexity'] for l in open(sys.argv[1])])" "$work/m.jsonl")" ]; then
+    pass "a killed and resumed run logs every epoch once, with the uninterrupted run's perplexities"
+else
+    fail "resumed --metrics ($(epochs_of "$work/k.jsonl" 2>&1))"
+fi
+[ "$(head -c 8 "$work/tm.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] && pass "time_machine --plot writes a PNG" ||
+    fail "time_machine --plot .png"
+expect_fail "time_machine: --plot of an unknown kind" "must end in .svg or .png" "$tm" --plot "$work/curve.pdf"
+expect_fail "time_machine: --plot into a missing folder" "no folder" "$tm" --plot "$work/nowhere/curve.svg"
+"$imdb" "${small[@]}" --epochs 2 --metrics "$work/i.jsonl" --plot "$work/imdb.png" > /dev/null 2>&1
+if [ "$(epochs_of "$work/i.jsonl")" = "1 2" ] &&
+    python3 -c "import json, sys; d = json.loads(open(sys.argv[1]).readlines()[-1]); sys.exit(0 if all(k in d for k in ('epoch', 'lr', 'loss', 'accuracy', 'test_accuracy', 'tokens_per_s', 'seconds')) else 1)" "$work/i.jsonl" &&
+    [ "$(head -c 4 "$work/imdb.png" | od -An -tx1 | tr -d ' \n')" = "89504e47" ]; then
+    pass "imdb_sentiment --metrics and --plot"
+else
+    fail "imdb_sentiment --metrics/--plot ($(head -c 300 "$work/i.jsonl"))"
+fi
+# anomaly mode: a normal run is unchanged; an exploding one stops at the first bad gradient
+"$tm" "${common[@]}" --epochs 2 --json --detect-anomaly > "$work/an.log" 2>&1 && "$tm" "${common[@]}" --epochs 2 --json > "$work/plain.log" 2>&1 &&
+    [ "$(json_field "$work/an.log" perplexity)" = "$(json_field "$work/plain.log" perplexity)" ] &&
+    pass "--detect-anomaly changes nothing in a healthy run" || fail "--detect-anomaly on a healthy run ($(tail -n 2 "$work/an.log"))"
+expect_fail "time_machine --detect-anomaly names the op of the first bad gradient" "anomaly: .* returned \(nan\|inf\) in its gradient for input" \
+    "$tm" "${common[@]}" --epochs 5 --lr 3e38 --clip 1e38 --detect-anomaly
 
 # ---- the small examples -------------------------------------------------------------
 out=$("$bin/shapes")
