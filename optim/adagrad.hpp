@@ -12,7 +12,8 @@
 //   xg::optim::Adagrad opt(model.parameters(), xg::optim::AdagradOptions(0.1).lr_decay(1e-4));
 //
 // Each parameter group may set lr, lr_decay, weight_decay, initial_accumulator_value,
-// eps, maximize.
+// eps, maximize. NOTE: a group's own initial_accumulator_value fills its sums; PyTorch
+// 1.13 fills every group's from the constructor's and ignores the group's.
 #pragma once
 
 #include "optim/optimizer.hpp"
