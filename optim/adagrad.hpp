@@ -10,6 +10,10 @@
 // As in PyTorch, every parameter's state exists from construction.
 //
 //   xg::optim::Adagrad opt(model.parameters(), xg::optim::AdagradOptions(0.1).lr_decay(1e-4));
+//
+// Each parameter group may set lr, lr_decay, weight_decay, initial_accumulator_value,
+// eps, maximize. NOTE: a group's own initial_accumulator_value fills its sums; PyTorch
+// 1.13 fills every group's from the constructor's and ignores the group's.
 #pragma once
 
 #include "optim/optimizer.hpp"
@@ -26,21 +30,26 @@ struct AdagradOptions {
     XG_ARG(bool, maximize) = false;
 };
 
-class Adagrad : public Optimizer {
+class Adagrad : public OptimizerWithOptions<AdagradOptions> {
 public:
     Adagrad(std::vector<Tensor> params, const AdagradOptions& options = {});
+    // options are the defaults of the groups' unset options
+    Adagrad(const std::vector<ParamGroup>& groups, const AdagradOptions& options = {});
+    Adagrad(std::initializer_list<ParamGroup> groups, const AdagradOptions& options = {})
+        : Adagrad(std::vector<ParamGroup>(groups), options) {}
 
-    AdagradOptions options() const { return AdagradOptions(options_).lr(lr()); }
     std::string name() const override { return "Adagrad"; }
-    std::vector<std::string> state_names() const override { return {"sum"}; }
+    std::vector<std::string> state_names(std::size_t = 0) const override { return {"sum"}; }
 
 protected:
-    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) override;
-    void init_state(ParamState& state, const xt::xarray<float>& value) const override;
-    std::string extra_repr() const override;
+    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state, std::size_t group) override;
+    // "sum" filled with the group's initial_accumulator_value
+    void init_state(ParamState& state, const xt::xarray<float>& value, std::size_t group) const override;
+    std::string extra_repr(std::size_t group) const override;
 
 private:
-    AdagradOptions options_;
+    void check_options() const;
+    void init_states();
 };
 
 }  // namespace xg::optim

@@ -8,13 +8,16 @@
 namespace xg::optim {
 
 namespace detail {
-void check_adam_options(const char* who, double lr, const Betas& betas, double eps, double weight_decay) {
+void check_adam_options(const char* who, double lr, const Betas& betas, double eps, double weight_decay,
+                        const std::string& where) {
     const auto [beta1, beta2] = betas;
-    XG_CHECK(lr >= 0, who << ": invalid learning rate: " << lr << " (must be >= 0)");
-    XG_CHECK(eps >= 0, who << ": invalid epsilon value: " << eps << " (must be >= 0)");
-    XG_CHECK(beta1 >= 0 && beta1 < 1, who << ": invalid beta parameter at index 0: " << beta1 << " (must be in [0, 1))");
-    XG_CHECK(beta2 >= 0 && beta2 < 1, who << ": invalid beta parameter at index 1: " << beta2 << " (must be in [0, 1))");
-    XG_CHECK(weight_decay >= 0, who << ": invalid weight_decay value: " << weight_decay << " (must be >= 0)");
+    XG_CHECK(lr >= 0, who << ": invalid learning rate: " << lr << " (must be >= 0)" << where);
+    XG_CHECK(eps >= 0, who << ": invalid epsilon value: " << eps << " (must be >= 0)" << where);
+    XG_CHECK(beta1 >= 0 && beta1 < 1,
+             who << ": invalid beta parameter at index 0: " << beta1 << " (must be in [0, 1))" << where);
+    XG_CHECK(beta2 >= 0 && beta2 < 1,
+             who << ": invalid beta parameter at index 1: " << beta2 << " (must be in [0, 1))" << where);
+    XG_CHECK(weight_decay >= 0, who << ": invalid weight_decay value: " << weight_decay << " (must be >= 0)" << where);
 }
 
 std::string adam_repr(double lr, const Betas& betas, double eps, double weight_decay, bool amsgrad, bool maximize) {
@@ -26,37 +29,50 @@ std::string adam_repr(double lr, const Betas& betas, double eps, double weight_d
 }
 }  // namespace detail
 
-Adam::Adam(std::vector<Tensor> params, const AdamOptions& o) : Optimizer(std::move(params), o.lr()), options_(o) {
-    detail::check_adam_options("Adam", o.lr(), o.betas(), o.eps(), o.weight_decay());
+Adam::Adam(std::vector<Tensor> params, const AdamOptions& o) : OptimizerWithOptions(std::move(params), o) {
+    check_options();
 }
 
-std::vector<std::string> Adam::state_names() const {
-    if (options_.amsgrad()) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+Adam::Adam(const std::vector<ParamGroup>& groups, const AdamOptions& o) : OptimizerWithOptions(groups, o, "Adam") {
+    check_options();
+}
+
+void Adam::check_options() const {
+    for (std::size_t g = 0; g < num_param_groups(); ++g) {
+        const AdamOptions& o = group_options(g);
+        detail::check_adam_options("Adam", o.lr(), o.betas(), o.eps(), o.weight_decay(),
+                                   detail::group_suffix(g, num_param_groups()));
+    }
+}
+
+std::vector<std::string> Adam::state_names(std::size_t group) const {
+    if (group_options(group).amsgrad()) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
     return {"exp_avg", "exp_avg_sq"};
 }
 
-void Adam::update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) {
-    if (!state.initialized) init_state(state, value);
+void Adam::update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state, std::size_t group) {
+    const AdamOptions& o = group_options(group);
+    if (!state.initialized) init_state(state, value, group);
     state.step += 1;
-    const auto [beta1, beta2] = options_.betas();
+    const auto [beta1, beta2] = o.betas();
     // the scalars in double, as Python computes them, then float for the element loop
     const double t = static_cast<double>(state.step);
     const double bias_correction1 = 1 - std::pow(beta1, t);
     const double bias_correction2 = 1 - std::pow(beta2, t);
-    const float step_size = static_cast<float>(lr() / bias_correction1);
+    const float step_size = static_cast<float>(lr(group) / bias_correction1);
     const float bc2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
     const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
     const float one_b1 = static_cast<float>(1 - beta1), one_b2 = static_cast<float>(1 - beta2);
-    const float eps = static_cast<float>(options_.eps());
-    const float wd = static_cast<float>(options_.weight_decay());
-    const float sign = options_.maximize() ? -1.f : 1.f;
+    const float eps = static_cast<float>(o.eps());
+    const float wd = static_cast<float>(o.weight_decay());
+    const float sign = o.maximize() ? -1.f : 1.f;
 
     const std::size_t n = value.size();
     float* p = value.data();
     const float* g = grad.data();
     float* m = state.buffers[0].data();
     float* v = state.buffers[1].data();
-    float* vmax = options_.amsgrad() ? state.buffers[2].data() : nullptr;
+    float* vmax = o.amsgrad() ? state.buffers[2].data() : nullptr;
     detail::with_flags(
         [&](auto amsgrad, auto decay) {
             using namespace kernel;
@@ -76,12 +92,12 @@ void Adam::update(xt::xarray<float>& value, const xt::xarray<float>& grad, Param
                 store(p + i, load<V>(p + i) - step_size * (mi / denom));
             });
         },
-        options_.amsgrad(), wd != 0);
+        o.amsgrad(), wd != 0);
 }
 
-std::string Adam::extra_repr() const {
-    const auto& o = options_;
-    return detail::adam_repr(lr(), o.betas(), o.eps(), o.weight_decay(), o.amsgrad(), o.maximize());
+std::string Adam::extra_repr(std::size_t group) const {
+    const auto& o = group_options(group);
+    return detail::adam_repr(lr(group), o.betas(), o.eps(), o.weight_decay(), o.amsgrad(), o.maximize());
 }
 
 }  // namespace xg::optim

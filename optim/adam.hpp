@@ -11,6 +11,8 @@
 // NOTE: eps is added after the bias correction of sqrt(v), as PyTorch does.
 //
 //   xg::optim::Adam opt(model.parameters(), xg::optim::AdamOptions(1e-3).betas({0.9, 0.98}));
+//
+// Each parameter group may set lr, betas, eps, weight_decay, amsgrad, maximize.
 #pragma once
 
 #include <tuple>
@@ -18,9 +20,6 @@
 #include "optim/optimizer.hpp"
 
 namespace xg::optim {
-
-// (beta1, beta2): decay rates of the first and second moment averages.
-using Betas = std::tuple<double, double>;
 
 struct AdamOptions {
     AdamOptions(double lr = 1e-3) : lr_(lr) {}  // NOLINT: implicit, as libtorch's
@@ -32,26 +31,31 @@ struct AdamOptions {
     XG_ARG(bool, maximize) = false;
 };
 
-class Adam : public Optimizer {
+class Adam : public OptimizerWithOptions<AdamOptions> {
 public:
     Adam(std::vector<Tensor> params, const AdamOptions& options = {});
+    // options are the defaults of the groups' unset options
+    Adam(const std::vector<ParamGroup>& groups, const AdamOptions& options = {});
+    Adam(std::initializer_list<ParamGroup> groups, const AdamOptions& options = {})
+        : Adam(std::vector<ParamGroup>(groups), options) {}
 
-    AdamOptions options() const { return AdamOptions(options_).lr(lr()); }
     std::string name() const override { return "Adam"; }
     // "exp_avg", "exp_avg_sq" (+ "max_exp_avg_sq" with amsgrad)
-    std::vector<std::string> state_names() const override;
+    std::vector<std::string> state_names(std::size_t group = 0) const override;
 
 protected:
-    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) override;
-    std::string extra_repr() const override;
+    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state, std::size_t group) override;
+    std::string extra_repr(std::size_t group) const override;
 
 private:
-    AdamOptions options_;
+    void check_options() const;
 };
 
 namespace detail {
 // Shared by Adam and AdamW: PyTorch's option checks and the printout.
-void check_adam_options(const char* who, double lr, const Betas& betas, double eps, double weight_decay);
+// where: detail::group_suffix, said after the message
+void check_adam_options(const char* who, double lr, const Betas& betas, double eps, double weight_decay,
+                        const std::string& where);
 std::string adam_repr(double lr, const Betas& betas, double eps, double weight_decay, bool amsgrad, bool maximize);
 }  // namespace detail
 

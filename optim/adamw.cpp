@@ -6,36 +6,50 @@
 
 namespace xg::optim {
 
-AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& o) : Optimizer(std::move(params), o.lr()), options_(o) {
-    detail::check_adam_options("AdamW", o.lr(), o.betas(), o.eps(), o.weight_decay());
+AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& o) : OptimizerWithOptions(std::move(params), o) {
+    check_options();
 }
 
-std::vector<std::string> AdamW::state_names() const {
-    if (options_.amsgrad()) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+AdamW::AdamW(const std::vector<ParamGroup>& groups, const AdamWOptions& o) : OptimizerWithOptions(groups, o, "AdamW") {
+    check_options();
+}
+
+void AdamW::check_options() const {
+    for (std::size_t g = 0; g < num_param_groups(); ++g) {
+        const AdamWOptions& o = group_options(g);
+        detail::check_adam_options("AdamW", o.lr(), o.betas(), o.eps(), o.weight_decay(),
+                                   detail::group_suffix(g, num_param_groups()));
+    }
+}
+
+std::vector<std::string> AdamW::state_names(std::size_t group) const {
+    if (group_options(group).amsgrad()) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
     return {"exp_avg", "exp_avg_sq"};
 }
 
-void AdamW::update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) {
-    if (!state.initialized) init_state(state, value);
+void AdamW::update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state, std::size_t group) {
+    const AdamWOptions& o = group_options(group);
+    const double lr = this->lr(group);
+    if (!state.initialized) init_state(state, value, group);
     state.step += 1;
-    const auto [beta1, beta2] = options_.betas();
+    const auto [beta1, beta2] = o.betas();
     const double t = static_cast<double>(state.step);
     const double bias_correction1 = 1 - std::pow(beta1, t);
     const double bias_correction2 = 1 - std::pow(beta2, t);
-    const float shrink = static_cast<float>(1 - lr() * options_.weight_decay());
-    const float step_size = static_cast<float>(lr() / bias_correction1);
+    const float shrink = static_cast<float>(1 - lr * o.weight_decay());
+    const float step_size = static_cast<float>(lr / bias_correction1);
     const float bc2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
     const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
     const float one_b1 = static_cast<float>(1 - beta1), one_b2 = static_cast<float>(1 - beta2);
-    const float eps = static_cast<float>(options_.eps());
-    const float sign = options_.maximize() ? -1.f : 1.f;
+    const float eps = static_cast<float>(o.eps());
+    const float sign = o.maximize() ? -1.f : 1.f;
 
     const std::size_t n = value.size();
     float* p = value.data();
     const float* g = grad.data();
     float* m = state.buffers[0].data();
     float* v = state.buffers[1].data();
-    float* vmax = options_.amsgrad() ? state.buffers[2].data() : nullptr;
+    float* vmax = o.amsgrad() ? state.buffers[2].data() : nullptr;
     detail::with_flags(
         [&](auto amsgrad) {
             using namespace kernel;
@@ -55,12 +69,12 @@ void AdamW::update(xt::xarray<float>& value, const xt::xarray<float>& grad, Para
                 store(p + i, decayed - step_size * (mi / denom));
             });
         },
-        options_.amsgrad());
+        o.amsgrad());
 }
 
-std::string AdamW::extra_repr() const {
-    const auto& o = options_;
-    return detail::adam_repr(lr(), o.betas(), o.eps(), o.weight_decay(), o.amsgrad(), o.maximize());
+std::string AdamW::extra_repr(std::size_t group) const {
+    const auto& o = group_options(group);
+    return detail::adam_repr(lr(group), o.betas(), o.eps(), o.weight_decay(), o.amsgrad(), o.maximize());
 }
 
 }  // namespace xg::optim

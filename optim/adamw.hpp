@@ -10,6 +10,8 @@
 //   p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 //
 //   xg::optim::AdamW opt(model.parameters(), xg::optim::AdamWOptions(1e-3).weight_decay(0.1));
+//
+// Each parameter group may set lr, betas, eps, weight_decay, amsgrad, maximize.
 #pragma once
 
 #include "optim/adam.hpp"
@@ -26,21 +28,24 @@ struct AdamWOptions {
     XG_ARG(bool, maximize) = false;
 };
 
-class AdamW : public Optimizer {
+class AdamW : public OptimizerWithOptions<AdamWOptions> {
 public:
     AdamW(std::vector<Tensor> params, const AdamWOptions& options = {});
+    // options are the defaults of the groups' unset options
+    AdamW(const std::vector<ParamGroup>& groups, const AdamWOptions& options = {});
+    AdamW(std::initializer_list<ParamGroup> groups, const AdamWOptions& options = {})
+        : AdamW(std::vector<ParamGroup>(groups), options) {}
 
-    AdamWOptions options() const { return AdamWOptions(options_).lr(lr()); }
     std::string name() const override { return "AdamW"; }
     // "exp_avg", "exp_avg_sq" (+ "max_exp_avg_sq" with amsgrad)
-    std::vector<std::string> state_names() const override;
+    std::vector<std::string> state_names(std::size_t group = 0) const override;
 
 protected:
-    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) override;
-    std::string extra_repr() const override;
+    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state, std::size_t group) override;
+    std::string extra_repr(std::size_t group) const override;
 
 private:
-    AdamWOptions options_;
+    void check_options() const;
 };
 
 }  // namespace xg::optim

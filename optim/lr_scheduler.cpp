@@ -6,13 +6,18 @@
 #include <numbers>
 #include <stdexcept>
 
+#include <xtensor/xadapt.hpp>
+
 namespace xg::optim {
 
 // ---- the base: PyTorch's _LRScheduler ----------------------------------------------
 
 LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(&optimizer) {
-    if (!optimizer.initial_lr()) optimizer.set_initial_lr(optimizer.lr());
-    base_lr_ = *optimizer.initial_lr();
+    for (std::size_t g = 0; g < optimizer.num_param_groups(); ++g) {
+        if (!optimizer.initial_lr(g)) optimizer.set_initial_lr(g, optimizer.lr(g));
+        base_lrs_.push_back(*optimizer.initial_lr(g));
+    }
+    last_lrs_ = base_lrs_;
 }
 
 void LRScheduler::initial_step() {
@@ -20,23 +25,29 @@ void LRScheduler::initial_step() {
     step();
 }
 
-void LRScheduler::set_optimizer_lr(double lr) {
-    XG_CHECK(std::isfinite(lr) && lr >= 0, name() << ": the schedule gives an invalid learning rate " << lr
-                                                  << " at epoch " << last_epoch_);
-    optimizer_->set_lr(lr);
-    last_lr_ = lr;
+void LRScheduler::set_optimizer_lrs(const std::vector<double>& lrs) {
+    for (std::size_t g = 0; g < lrs.size(); ++g)
+        XG_CHECK(std::isfinite(lrs[g]) && lrs[g] >= 0, name() << ": the schedule gives an invalid learning rate " << lrs[g]
+                                                              << " at epoch " << last_epoch_
+                                                              << detail::group_suffix(g, lrs.size()));
+    for (std::size_t g = 0; g < lrs.size(); ++g) optimizer_->set_lr(g, lrs[g]);
+    last_lrs_ = lrs;
 }
 
 void LRScheduler::step() {
     ++step_count_;
     ++last_epoch_;
-    set_optimizer_lr(get_lr());
+    std::vector<double> lrs;
+    for (std::size_t g = 0; g < base_lrs_.size(); ++g) lrs.push_back(get_lr(g));
+    set_optimizer_lrs(lrs);
 }
 
 void LRScheduler::step(std::int64_t epoch) {
     ++step_count_;
     last_epoch_ = epoch;
-    set_optimizer_lr(closed_form_lr());
+    std::vector<double> lrs;
+    for (std::size_t g = 0; g < base_lrs_.size(); ++g) lrs.push_back(closed_form_lr(g));
+    set_optimizer_lrs(lrs);
 }
 
 namespace {
@@ -55,6 +66,24 @@ double one_number(const nn::SafetensorsReader& r, const std::string& who, const 
     return r.get<double>(key).data()[0];
 }
 
+// The values of tensor `key`, one per parameter group: a file written with one group may
+// hold its one value in any shape, as earlier versions wrote it.
+std::vector<double> per_group(const nn::SafetensorsReader& r, const std::string& who, const std::string& key,
+                              std::size_t groups) {
+    if (!r.contains(key)) load_fail(r, who, "missing tensor \"" + key + "\"");
+    const Shape s = r.shape(key);
+    std::size_t n = 1;
+    for (auto d : s) n *= d;
+    if (n != groups || (groups > 1 && s.size() != 1))
+        load_fail(r, who, "tensor \"" + key + "\" of shape " + shape_str(s) + " holds " + std::to_string(n) +
+                              (n == 1 ? " value" : " values") + ", one per parameter group, and the optimizer has " +
+                              std::to_string(groups) + (groups == 1 ? " group" : " groups"));
+    const auto a = r.get<double>(key);
+    return {a.data(), a.data() + n};
+}
+
+xt::xarray<double> one_per_group(const std::vector<double>& v) { return xt::adapt(v, {v.size()}); }
+
 std::int64_t one_integer(const nn::SafetensorsReader& r, const std::string& who, const std::string& key) {
     const double v = one_number(r, who, key);
     if (!(v == std::floor(v) && std::abs(v) < 9.0e15))
@@ -66,19 +95,19 @@ std::int64_t one_integer(const nn::SafetensorsReader& r, const std::string& who,
 
 void LRScheduler::save_state(nn::SafetensorsWriter& w, const std::string& prefix) const {
     w.add(prefix + "last_epoch", xt::xarray<std::int64_t>(last_epoch_));
-    w.add(prefix + "base_lrs", xt::xarray<double>{base_lr_});
-    w.add(prefix + "_last_lr", xt::xarray<double>{last_lr_});
+    w.add(prefix + "base_lrs", one_per_group(base_lrs_));
+    w.add(prefix + "_last_lr", one_per_group(last_lrs_));
     w.add(prefix + "_step_count", xt::xarray<std::int64_t>(step_count_));
 }
 
 void LRScheduler::load_state(const nn::SafetensorsReader& r, const std::string& prefix) {
     const std::int64_t last_epoch = one_integer(r, name(), prefix + "last_epoch");
-    const double base_lr = one_number(r, name(), prefix + "base_lrs");
-    const double last_lr = one_number(r, name(), prefix + "_last_lr");
+    auto base_lrs = per_group(r, name(), prefix + "base_lrs", base_lrs_.size());
+    auto last_lrs = per_group(r, name(), prefix + "_last_lr", base_lrs_.size());
     const std::int64_t step_count = one_integer(r, name(), prefix + "_step_count");
     last_epoch_ = last_epoch;
-    base_lr_ = base_lr;
-    last_lr_ = last_lr;
+    base_lrs_ = std::move(base_lrs);
+    last_lrs_ = std::move(last_lrs);
     step_count_ = step_count;
 }
 
@@ -90,14 +119,14 @@ StepLR::StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma)
     initial_step();
 }
 
-double StepLR::get_lr() const {
-    if (last_epoch_ == 0 || last_epoch_ % step_size_ != 0) return current_lr();
-    return current_lr() * gamma_;
+double StepLR::get_lr(std::size_t g) const {
+    if (last_epoch_ == 0 || last_epoch_ % step_size_ != 0) return current_lr(g);
+    return current_lr(g) * gamma_;
 }
 
-double StepLR::closed_form_lr() const {
+double StepLR::closed_form_lr(std::size_t g) const {
     // Python's // floors; epochs are >= 0 here
-    return base_lr_ * std::pow(gamma_, static_cast<double>(last_epoch_ / step_size_));
+    return base_lrs_[g] * std::pow(gamma_, static_cast<double>(last_epoch_ / step_size_));
 }
 
 // ---- MultiStepLR -------------------------------------------------------------------
@@ -108,14 +137,14 @@ MultiStepLR::MultiStepLR(Optimizer& optimizer, std::vector<std::int64_t> milesto
     initial_step();
 }
 
-double MultiStepLR::get_lr() const {
+double MultiStepLR::get_lr(std::size_t g) const {
     const auto hits = std::count(milestones_.begin(), milestones_.end(), last_epoch_);
-    return hits == 0 ? current_lr() : current_lr() * std::pow(gamma_, static_cast<double>(hits));
+    return hits == 0 ? current_lr(g) : current_lr(g) * std::pow(gamma_, static_cast<double>(hits));
 }
 
-double MultiStepLR::closed_form_lr() const {
+double MultiStepLR::closed_form_lr(std::size_t g) const {
     const auto passed = std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin();
-    return base_lr_ * std::pow(gamma_, static_cast<double>(passed));
+    return base_lrs_[g] * std::pow(gamma_, static_cast<double>(passed));
 }
 
 // ---- ExponentialLR -----------------------------------------------------------------
@@ -124,12 +153,12 @@ ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : LRScheduler(o
     initial_step();
 }
 
-double ExponentialLR::get_lr() const {
-    if (last_epoch_ == 0) return current_lr();
-    return current_lr() * gamma_;
+double ExponentialLR::get_lr(std::size_t g) const {
+    if (last_epoch_ == 0) return current_lr(g);
+    return current_lr(g) * gamma_;
 }
 
-double ExponentialLR::closed_form_lr() const { return base_lr_ * std::pow(gamma_, static_cast<double>(last_epoch_)); }
+double ExponentialLR::closed_form_lr(std::size_t g) const { return base_lrs_[g] * std::pow(gamma_, static_cast<double>(last_epoch_)); }
 
 // ---- CosineAnnealingLR -------------------------------------------------------------
 
@@ -140,22 +169,23 @@ CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, d
     initial_step();
 }
 
-double CosineAnnealingLR::get_lr() const {
+double CosineAnnealingLR::get_lr(std::size_t g) const {
     constexpr double pi = std::numbers::pi;
     const double e = static_cast<double>(last_epoch_), T = static_cast<double>(T_max_);
-    if (last_epoch_ == 0) return current_lr();
+    const double base_lr = base_lrs_[g];
+    if (last_epoch_ == 0) return current_lr(g);
     if (step_count_ == 1 && last_epoch_ > 0)
-        return eta_min_ + (base_lr_ - eta_min_) * (1 + std::cos(e * pi / T)) / 2;
+        return eta_min_ + (base_lr - eta_min_) * (1 + std::cos(e * pi / T)) / 2;
     // Python's % is non-negative for a positive divisor
     const std::int64_t period = 2 * T_max_;
     if ((((last_epoch_ - 1 - T_max_) % period) + period) % period == 0)
-        return current_lr() + (base_lr_ - eta_min_) * (1 - std::cos(pi / T)) / 2;
-    return (1 + std::cos(pi * e / T)) / (1 + std::cos(pi * (e - 1) / T)) * (current_lr() - eta_min_) + eta_min_;
+        return current_lr(g) + (base_lr - eta_min_) * (1 - std::cos(pi / T)) / 2;
+    return (1 + std::cos(pi * e / T)) / (1 + std::cos(pi * (e - 1) / T)) * (current_lr(g) - eta_min_) + eta_min_;
 }
 
-double CosineAnnealingLR::closed_form_lr() const {
+double CosineAnnealingLR::closed_form_lr(std::size_t g) const {
     constexpr double pi = std::numbers::pi;
-    return eta_min_ + (base_lr_ - eta_min_) * (1 + std::cos(pi * static_cast<double>(last_epoch_) / T_max_)) / 2;
+    return eta_min_ + (base_lrs_[g] - eta_min_) * (1 + std::cos(pi * static_cast<double>(last_epoch_) / T_max_)) / 2;
 }
 
 // ---- LinearLR ----------------------------------------------------------------------
@@ -170,17 +200,17 @@ LinearLR::LinearLR(Optimizer& optimizer, double start_factor, double end_factor,
     initial_step();
 }
 
-double LinearLR::get_lr() const {
-    if (last_epoch_ == 0) return current_lr() * start_factor_;
-    if (last_epoch_ > total_iters_) return current_lr();
+double LinearLR::get_lr(std::size_t g) const {
+    if (last_epoch_ == 0) return current_lr(g) * start_factor_;
+    if (last_epoch_ > total_iters_) return current_lr(g);
     const double slope = end_factor_ - start_factor_;
-    return current_lr() *
+    return current_lr(g) *
            (1. + slope / (static_cast<double>(total_iters_) * start_factor_ + static_cast<double>(last_epoch_ - 1) * slope));
 }
 
-double LinearLR::closed_form_lr() const {
+double LinearLR::closed_form_lr(std::size_t g) const {
     const double progress = static_cast<double>(std::min(total_iters_, last_epoch_));
-    return base_lr_ * (start_factor_ + (end_factor_ - start_factor_) * progress / static_cast<double>(total_iters_));
+    return base_lrs_[g] * (start_factor_ + (end_factor_ - start_factor_) * progress / static_cast<double>(total_iters_));
 }
 
 // ---- SequentialLR ------------------------------------------------------------------
@@ -204,10 +234,10 @@ SequentialLR::SequentialLR(Optimizer& optimizer, std::vector<std::shared_ptr<LRS
 
     last_epoch_ = 0;
     // each scheduler's constructor made its first step: undo them, restart the first
-    optimizer.set_lr(*optimizer.initial_lr());
+    for (std::size_t g = 0; g < optimizer.num_param_groups(); ++g) optimizer.set_lr(g, *optimizer.initial_lr(g));
     for (auto& s : schedulers_) s->last_epoch_ -= 1;
     schedulers_[0]->initial_step();
-    last_lr_ = schedulers_[0]->get_last_lr();
+    last_lrs_ = schedulers_[0]->last_lrs_;
 }
 
 void SequentialLR::step() {
@@ -219,7 +249,7 @@ void SequentialLR::step() {
         s.step(0);  // the next scheduler starts from its epoch 0, on its base lr
     else
         s.step();
-    last_lr_ = s.get_last_lr();
+    last_lrs_ = s.last_lrs_;
 }
 
 void SequentialLR::step(std::int64_t) {
@@ -228,21 +258,21 @@ void SequentialLR::step(std::int64_t) {
 
 void SequentialLR::save_state(nn::SafetensorsWriter& w, const std::string& prefix) const {
     w.add(prefix + "last_epoch", xt::xarray<std::int64_t>(last_epoch_));
-    w.add(prefix + "_last_lr", xt::xarray<double>{last_lr_});
+    w.add(prefix + "_last_lr", one_per_group(last_lrs_));
     for (std::size_t i = 0; i < schedulers_.size(); ++i)
         schedulers_[i]->save_state(w, prefix + "_schedulers." + std::to_string(i) + ".");
 }
 
 void SequentialLR::load_state(const nn::SafetensorsReader& r, const std::string& prefix) {
     const std::int64_t last_epoch = one_integer(r, name(), prefix + "last_epoch");
-    const double last_lr = one_number(r, name(), prefix + "_last_lr");
+    auto last_lrs = per_group(r, name(), prefix + "_last_lr", last_lrs_.size());
     // the schedulers load one by one: put them back if a later one fails
     struct Saved {
         std::int64_t last_epoch, step_count;
-        double base_lr, last_lr;
+        std::vector<double> base_lrs, last_lrs;
     };
     std::vector<Saved> saved;
-    for (auto& s : schedulers_) saved.push_back({s->last_epoch_, s->step_count_, s->base_lr_, s->last_lr_});
+    for (auto& s : schedulers_) saved.push_back({s->last_epoch_, s->step_count_, s->base_lrs_, s->last_lrs_});
     try {
         for (std::size_t i = 0; i < schedulers_.size(); ++i)
             schedulers_[i]->load_state(r, prefix + "_schedulers." + std::to_string(i) + ".");
@@ -251,13 +281,13 @@ void SequentialLR::load_state(const nn::SafetensorsReader& r, const std::string&
             auto& s = *schedulers_[i];
             s.last_epoch_ = saved[i].last_epoch;
             s.step_count_ = saved[i].step_count;
-            s.base_lr_ = saved[i].base_lr;
-            s.last_lr_ = saved[i].last_lr;
+            s.base_lrs_ = saved[i].base_lrs;
+            s.last_lrs_ = saved[i].last_lrs;
         }
         throw;
     }
     last_epoch_ = last_epoch;
-    last_lr_ = last_lr;
+    last_lrs_ = std::move(last_lrs);
 }
 
 // ---- ReduceLROnPlateau -------------------------------------------------------------
@@ -269,6 +299,15 @@ ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOpti
     XG_CHECK(options_.patience() >= 0 && options_.cooldown() >= 0,
              "ReduceLROnPlateau: patience and cooldown must be >= 0");
     XG_CHECK(options_.min_lr() >= 0, "ReduceLROnPlateau: min_lr must be >= 0, got " << options_.min_lr());
+    const std::size_t groups = optimizer.num_param_groups();
+    if (options_.min_lrs().empty()) {
+        min_lrs_.assign(groups, options_.min_lr());
+    } else {
+        XG_CHECK(options_.min_lrs().size() == groups, "ReduceLROnPlateau: expected " << groups << " min_lrs, got "
+                                                                                      << options_.min_lrs().size());
+        for (double m : options_.min_lrs()) XG_CHECK(m >= 0, "ReduceLROnPlateau: min_lrs must be >= 0, got " << m);
+        min_lrs_ = options_.min_lrs();
+    }
     best_ = options_.mode() == PlateauMode::min ? std::numeric_limits<double>::infinity()
                                                 : -std::numeric_limits<double>::infinity();
 }
@@ -293,8 +332,10 @@ void ReduceLROnPlateau::step(double metric) {
         num_bad_epochs_ = 0;
     }
     if (num_bad_epochs_ > options_.patience()) {
-        const double old_lr = optimizer_->lr(), new_lr = std::max(old_lr * options_.factor(), options_.min_lr());
-        if (old_lr - new_lr > options_.eps()) optimizer_->set_lr(new_lr);
+        for (std::size_t g = 0; g < min_lrs_.size(); ++g) {
+            const double old_lr = optimizer_->lr(g), new_lr = std::max(old_lr * options_.factor(), min_lrs_[g]);
+            if (old_lr - new_lr > options_.eps()) optimizer_->set_lr(g, new_lr);
+        }
         cooldown_counter_ = options_.cooldown();
         num_bad_epochs_ = 0;
     }

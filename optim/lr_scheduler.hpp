@@ -1,6 +1,7 @@
 // Learning-rate schedules, as torch.optim.lr_scheduler in PyTorch 1.13. A schedule sets
-// the optimizer's lr; construct it after the optimizer (that sets lr for epoch 0) and
-// call step() after each epoch's optimizer steps:
+// the lr of every parameter group of the optimizer, each from the group's own initial_lr;
+// construct it after the optimizer (that sets the lrs for epoch 0) and call step() after
+// each epoch's optimizer steps:
 //
 //   xg::optim::SGD opt(model.parameters(), 0.1);
 //   xg::optim::StepLR sched(opt, /*step_size=*/30, /*gamma=*/0.1);
@@ -15,9 +16,9 @@
 //   auto cosine = std::make_shared<xg::optim::CosineAnnealingLR>(opt, 95);
 //   xg::optim::SequentialLR sched(opt, {warmup, cosine}, {5});
 //
-// Each schedule computes the next lr from the optimizer's current one (PyTorch's
-// chainable form), so schedules compose, and step(epoch) jumps to an epoch with the
-// closed form. save_state / load_state keep last_epoch (and the rest) in checkpoints.
+// Each schedule computes a group's next lr from its current one (PyTorch's chainable
+// form), so schedules compose, and step(epoch) jumps to an epoch with the closed form.
+// save_state / load_state keep last_epoch (and the rest) in checkpoints.
 #pragma once
 
 #include <cstdint>
@@ -41,44 +42,45 @@ public:
 
 class LRScheduler : public ScheduleState {
 public:
-    // Sets the optimizer's initial_lr (if no schedule did yet); base_lr is that value.
+    // Sets each group's initial_lr (if no schedule did yet); base_lr(g) is group g's.
     explicit LRScheduler(Optimizer& optimizer);
     virtual ~LRScheduler() = default;
     LRScheduler(const LRScheduler&) = delete;
     LRScheduler& operator=(const LRScheduler&) = delete;
 
-    // Advance one epoch and set the optimizer's lr.
+    // Advance one epoch and set every group's lr.
     virtual void step();
     // Jump to this epoch with the closed form (PyTorch's deprecated step(epoch)).
     virtual void step(std::int64_t epoch);
 
-    // The lr this schedule set last (PyTorch returns one per parameter group).
-    double get_last_lr() const { return last_lr_; }
+    // The lr this schedule set last: group 0's, or a group's (PyTorch's get_last_lr()[g]).
+    double get_last_lr(std::size_t group = 0) const { return last_lrs_.at(group); }
     std::int64_t last_epoch() const { return last_epoch_; }
-    double base_lr() const { return base_lr_; }
+    double base_lr(std::size_t group = 0) const { return base_lrs_.at(group); }
     Optimizer& optimizer() const { return *optimizer_; }
 
-    // "scheduler.last_epoch", "scheduler.base_lrs", "scheduler._last_lr",
-    // "scheduler._step_count" (PyTorch's state_dict names). load_state checks
-    // everything first and leaves the schedule unchanged on an error.
+    // "scheduler.last_epoch", "scheduler.base_lrs", "scheduler._last_lr" (one value per
+    // group), "scheduler._step_count" (PyTorch's state_dict names). load_state checks
+    // everything first (the group count too) and leaves the schedule unchanged on an error.
     void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "scheduler.") const override;
     void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.") override;
 
 protected:
-    // The lr for last_epoch from the optimizer's current lr (chainable form).
-    virtual double get_lr() const = 0;
-    // The lr for last_epoch from base_lr alone; defaults to get_lr().
-    virtual double closed_form_lr() const { return get_lr(); }
+    // A group's lr for last_epoch from its current lr (chainable form).
+    virtual double get_lr(std::size_t group) const = 0;
+    // A group's lr for last_epoch from its base_lr alone; defaults to get_lr(group).
+    virtual double closed_form_lr(std::size_t group) const { return get_lr(group); }
     // The first step, which every constructor ends with (PyTorch's _initial_step).
     void initial_step();
-    double current_lr() const { return optimizer_->lr(); }
-    void set_optimizer_lr(double lr);
+    double current_lr(std::size_t group) const { return optimizer_->lr(group); }
+    // Sets every group's lr (all checked first).
+    void set_optimizer_lrs(const std::vector<double>& lrs);
 
     Optimizer* optimizer_;
     std::int64_t last_epoch_ = -1;
     std::int64_t step_count_ = 0;
-    double base_lr_ = 0;
-    double last_lr_ = 0;
+    std::vector<double> base_lrs_;  // one per group
+    std::vector<double> last_lrs_;
 
     friend class SequentialLR;
 };
@@ -90,8 +92,8 @@ public:
     std::string name() const override { return "StepLR"; }
 
 protected:
-    double get_lr() const override;
-    double closed_form_lr() const override;
+    double get_lr(std::size_t group) const override;
+    double closed_form_lr(std::size_t group) const override;
 
 private:
     std::int64_t step_size_;
@@ -106,8 +108,8 @@ public:
     std::string name() const override { return "MultiStepLR"; }
 
 protected:
-    double get_lr() const override;
-    double closed_form_lr() const override;
+    double get_lr(std::size_t group) const override;
+    double closed_form_lr(std::size_t group) const override;
 
 private:
     std::vector<std::int64_t> milestones_;  // sorted
@@ -121,8 +123,8 @@ public:
     std::string name() const override { return "ExponentialLR"; }
 
 protected:
-    double get_lr() const override;
-    double closed_form_lr() const override;
+    double get_lr(std::size_t group) const override;
+    double closed_form_lr(std::size_t group) const override;
 
 private:
     double gamma_;
@@ -136,8 +138,8 @@ public:
     std::string name() const override { return "CosineAnnealingLR"; }
 
 protected:
-    double get_lr() const override;
-    double closed_form_lr() const override;
+    double get_lr(std::size_t group) const override;
+    double closed_form_lr(std::size_t group) const override;
 
 private:
     std::int64_t T_max_;
@@ -152,8 +154,8 @@ public:
     std::string name() const override { return "LinearLR"; }
 
 protected:
-    double get_lr() const override;
-    double closed_form_lr() const override;
+    double get_lr(std::size_t group) const override;
+    double closed_form_lr(std::size_t group) const override;
 
 private:
     double start_factor_, end_factor_;
@@ -176,7 +178,7 @@ public:
     void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.") override;
 
 protected:
-    double get_lr() const override { return current_lr(); }
+    double get_lr(std::size_t group) const override { return current_lr(group); }
 
 private:
     std::vector<std::shared_ptr<LRScheduler>> schedulers_;
@@ -194,11 +196,14 @@ struct ReduceLROnPlateauOptions {
     XG_ARG(ThresholdMode, threshold_mode) = ThresholdMode::rel;
     XG_ARG(std::int64_t, cooldown) = 0;   // epochs to wait after a reduction
     XG_ARG(double, min_lr) = 0;
+    // One min_lr per parameter group (PyTorch's min_lr list); empty: min_lr for every group.
+    XG_ARG(std::vector<double>, min_lrs);
     XG_ARG(double, eps) = 1e-8;        // a smaller change is not made
 };
 
 // PyTorch's ReduceLROnPlateau: call step(metric) after each epoch's evaluation; when the
-// metric has not improved for more than `patience` epochs, the lr is multiplied by `factor`.
+// metric has not improved for more than `patience` epochs, every group's lr is multiplied
+// by `factor` (down to its min_lr).
 //
 //   xg::optim::ReduceLROnPlateau plateau(adam, xg::optim::ReduceLROnPlateauOptions().patience(2));
 //   for (...) { train(); plateau.step(validation_loss); }
@@ -209,7 +214,7 @@ public:
     ReduceLROnPlateau& operator=(const ReduceLROnPlateau&) = delete;
     void step(double metric);
 
-    double get_last_lr() const { return optimizer_->lr(); }
+    double get_last_lr(std::size_t group = 0) const { return optimizer_->lr(group); }
     std::int64_t last_epoch() const { return last_epoch_; }
     double best() const { return best_; }
     std::int64_t num_bad_epochs() const { return num_bad_epochs_; }
@@ -227,6 +232,7 @@ private:
 
     Optimizer* optimizer_;
     ReduceLROnPlateauOptions options_;
+    std::vector<double> min_lrs_;  // one per group
     std::int64_t last_epoch_ = 0, num_bad_epochs_ = 0, cooldown_counter_ = 0;
     double best_;
 };

@@ -1,10 +1,11 @@
 #include "optim/optimizer.hpp"
 
 #include <charconv>
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <stdexcept>
-#include <unordered_set>
+#include <unordered_map>
 
 namespace xg::optim {
 
@@ -22,36 +23,87 @@ std::string fmt(double v) {
     r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
     return std::string(buf, r.ptr);
 }
+
+std::string group_suffix(std::size_t group, std::size_t num_groups) {
+    return num_groups > 1 ? " (parameter group " + std::to_string(group) + ")" : "";
+}
 }  // namespace detail
 
-Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {
+Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(params)) {
     XG_CHECK(!params_.empty(), "optimizer got an empty parameter list");
-    std::unordered_set<const void*> seen;
+    groups_.push_back({0, params_.size(), lr, std::nullopt});
+    check_parameters();
+}
+
+Optimizer::Optimizer(const std::vector<ParamGroup>& groups, double default_lr) {
+    XG_CHECK(!groups.empty(), "optimizer got an empty parameter list");
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        const auto& ps = groups[g].params();
+        XG_CHECK(!ps.empty(), "optimizer: parameter group " << g << " has no parameters");
+        groups_.push_back({params_.size(), params_.size() + ps.size(), groups[g].lr().value_or(default_lr), std::nullopt});
+        params_.insert(params_.end(), ps.begin(), ps.end());
+    }
+    check_parameters();
+}
+
+void Optimizer::check_parameters() {
+    std::unordered_map<const void*, std::size_t> seen;  // parameter -> its index
     for (std::size_t i = 0; i < params_.size(); ++i) {
-        XG_CHECK(params_[i].defined(), "optimizer: parameter " << i << " is an empty tensor handle");
-        XG_CHECK(params_[i].is_leaf(), "optimizer: can't optimize a non-leaf tensor (parameter " << i << ")");
-        XG_CHECK(seen.insert(params_[i].impl()).second,
-                 "optimizer: parameter " << i << " appears twice in the parameter list");
+        const std::size_t g = group_of(i), k = i - groups_[g].begin;
+        // "parameter 3", or "parameter 1 of group 1" with groups
+        const std::string which = groups_.size() == 1 ? "parameter " + std::to_string(i)
+                                                      : "parameter " + std::to_string(k) + " of group " + std::to_string(g);
+        XG_CHECK(params_[i].defined(), "optimizer: " << which << " is an empty tensor handle");
+        XG_CHECK(params_[i].is_leaf(), "optimizer: can't optimize a non-leaf tensor (" << which << ")");
+        const auto [it, fresh] = seen.emplace(params_[i].impl(), i);
+        if (fresh) continue;
+        const std::size_t first_group = group_of(it->second);
+        XG_CHECK(first_group == g, "optimizer: some parameters appear in more than one parameter group ("
+                                       << which << " is parameter " << it->second - groups_[first_group].begin
+                                       << " of group " << first_group << ")");
+        XG_FAIL("optimizer: " << which << " appears twice in the parameter list");
     }
     states_.resize(params_.size());
 }
 
+std::vector<Tensor> Optimizer::parameters(std::size_t group) const {
+    const Group& g = groups_.at(group);
+    return {params_.begin() + static_cast<std::ptrdiff_t>(g.begin), params_.begin() + static_cast<std::ptrdiff_t>(g.end)};
+}
+
+std::size_t Optimizer::group_of(std::size_t i) const {
+    XG_CHECK(i < params_.size(), "optimizer: parameter " << i << " out of range (" << params_.size() << " parameters)");
+    std::size_t g = 0;
+    while (groups_[g].end <= i) ++g;
+    return g;
+}
+
 void Optimizer::set_lr(double lr) {
-    XG_CHECK(std::isfinite(lr) && lr >= 0, name() << ": invalid learning rate: " << lr << " (must be >= 0)");
-    lr_ = lr;
+    for (std::size_t g = 0; g < groups_.size(); ++g) set_lr(g, lr);
+}
+
+void Optimizer::set_lr(std::size_t group, double lr) {
+    XG_CHECK(std::isfinite(lr) && lr >= 0, name() << ": invalid learning rate: " << lr << " (must be >= 0)"
+                                                  << detail::group_suffix(group, groups_.size()));
+    groups_.at(group).lr = lr;
+}
+
+void Optimizer::set_initial_lr(double lr) {
+    for (auto& g : groups_) g.initial_lr = lr;
 }
 
 void Optimizer::step() {
     NoGradGuard no_grad;
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-        const Tensor& p = params_[i];
-        if (!p.has_grad()) continue;  // as PyTorch skips grad None
-        auto& value = p.value();
-        const auto& grad = p.grad();
-        XG_CHECK(grad.shape() == value.shape(), name() << ": parameter " << i << " has shape " << shape_str(value.shape())
-                                                       << " but its gradient has shape " << shape_str(grad.shape()));
-        update(value, grad, states_[i]);
-    }
+    for (std::size_t g = 0; g < groups_.size(); ++g)
+        for (std::size_t i = groups_[g].begin; i < groups_[g].end; ++i) {
+            const Tensor& p = params_[i];
+            if (!p.has_grad()) continue;  // as PyTorch skips grad None
+            auto& value = p.value();
+            const auto& grad = p.grad();
+            XG_CHECK(grad.shape() == value.shape(), name() << ": parameter " << i << " has shape " << shape_str(value.shape())
+                                                           << " but its gradient has shape " << shape_str(grad.shape()));
+            update(value, grad, states_[i], g);
+        }
 }
 
 void Optimizer::zero_grad(bool set_to_none) {
@@ -64,13 +116,19 @@ void Optimizer::zero_grad(bool set_to_none) {
     }
 }
 
-void Optimizer::init_state(ParamState& state, const xt::xarray<float>& value) const {
+void Optimizer::init_state(ParamState& state, const xt::xarray<float>& value, std::size_t group) const {
     state.initialized = true;
     state.step = 0;
-    state.buffers.assign(state_names().size(), xt::zeros<float>(value.shape()));
+    state.buffers.assign(state_names(group).size(), xt::zeros<float>(value.shape()));
 }
 
-std::string Optimizer::repr() const { return name() + "(" + extra_repr() + ")"; }
+std::string Optimizer::repr() const {
+    if (groups_.size() == 1) return name() + "(" + extra_repr(0) + ")";
+    std::string s = name() + "(";
+    for (std::size_t g = 0; g < groups_.size(); ++g)
+        s += (g ? "; group " : "group ") + std::to_string(g) + ": " + extra_repr(g);
+    return s + ")";
+}
 
 // ---- checkpoints -------------------------------------------------------------------
 
@@ -81,14 +139,20 @@ xt::xarray<double> scalar(double v) { return xt::xarray<double>(v); }
 }  // namespace
 
 void Optimizer::save_state(nn::SafetensorsWriter& w, const std::string& prefix) const {
-    w.add(prefix + "param_groups.0.lr", scalar(lr_));
-    if (initial_lr_) w.add(prefix + "param_groups.0.initial_lr", scalar(*initial_lr_));
-    xt::xarray<std::int64_t> indices = xt::arange<std::int64_t>(static_cast<std::int64_t>(params_.size()));
-    w.add(prefix + "param_groups.0.params", indices);
-    const auto names = state_names();
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+        const Group& group = groups_[g];
+        const std::string base = prefix + "param_groups." + std::to_string(g) + ".";
+        w.add(base + "lr", scalar(group.lr));
+        if (group.initial_lr) w.add(base + "initial_lr", scalar(*group.initial_lr));
+        // indices across groups, as PyTorch's state_dict numbers them
+        xt::xarray<std::int64_t> indices =
+            xt::arange<std::int64_t>(static_cast<std::int64_t>(group.begin), static_cast<std::int64_t>(group.end));
+        w.add(base + "params", indices);
+    }
     for (std::size_t i = 0; i < params_.size(); ++i) {
         const ParamState& s = states_[i];
         if (!s.initialized) continue;
+        const auto names = state_names(group_of(i));
         const std::string base = prefix + "state." + std::to_string(i) + ".";
         if (has_step()) w.add(base + "step", xt::xarray<std::int64_t>(s.step));
         for (std::size_t j = 0; j < names.size(); ++j) w.add(base + names[j], s.buffers[j]);
@@ -112,30 +176,58 @@ void Optimizer::load_state(const nn::SafetensorsReader& r, const std::string& pr
         if (n != 1) fail("tensor " + quoted(key) + " should hold one number, it has shape " + shape_str(s));
         return r.get<double>(key).data()[0];
     };
+    auto count = [](std::size_t n, const std::string& what) {
+        return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+    };
 
-    // the parameter group: lr, initial_lr, the parameter indices
-    const std::string lr_key = prefix + "param_groups.0.lr";
-    require(lr_key);
-    const double lr = one_number(lr_key);
-    if (!(std::isfinite(lr) && lr >= 0)) fail("tensor " + quoted(lr_key) + " holds an invalid learning rate");
-    std::optional<double> initial_lr;
-    const std::string initial_key = prefix + "param_groups.0.initial_lr";
-    if (r.contains(initial_key)) {
-        known.insert(initial_key);
-        initial_lr = one_number(initial_key);
+    // the groups: as many as "<prefix>param_groups.<g>." names say (the largest g + 1)
+    const std::string groups_prefix = prefix + "param_groups.";
+    std::size_t file_groups = 0;
+    for (const auto& n : r.names()) {
+        if (n.compare(0, groups_prefix.size(), groups_prefix) != 0) continue;
+        const std::string rest = n.substr(groups_prefix.size());
+        const auto dot = rest.find('.');
+        const std::string index = rest.substr(0, dot);
+        if (dot == std::string::npos || index.empty() || index.size() > 6 ||
+            index.find_first_not_of("0123456789") != std::string::npos)
+            fail("unexpected tensor " + quoted(n));
+        file_groups = std::max(file_groups, std::stoul(index) + 1);
     }
-    const std::string params_key = prefix + "param_groups.0.params";
-    require(params_key);
-    const Shape ps = r.shape(params_key);
-    if (ps.size() != 1 || ps[0] != params_.size())
-        fail("the file's optimizer has " + std::to_string(ps.size() == 1 ? ps[0] : 0) + " parameters (tensor " +
-             quoted(params_key) + " of shape " + shape_str(ps) + "), this " + name() + " has " +
-             std::to_string(params_.size()));
+    if (file_groups != groups_.size() && file_groups != 0)  // none at all: "missing tensor" below says more
+        fail("the file's optimizer has " + count(file_groups, "parameter group") + ", this " + name() + " has " +
+             std::to_string(groups_.size()));
+
+    // each group's lr, initial_lr and parameter count
+    std::vector<Group> staged_groups = groups_;
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+        const std::string base = groups_prefix + std::to_string(g) + ".";
+        const std::string lr_key = base + "lr";
+        require(lr_key);
+        const double lr = one_number(lr_key);
+        if (!(std::isfinite(lr) && lr >= 0)) fail("tensor " + quoted(lr_key) + " holds an invalid learning rate");
+        staged_groups[g].lr = lr;
+        staged_groups[g].initial_lr.reset();
+        const std::string initial_key = base + "initial_lr";
+        if (r.contains(initial_key)) {
+            known.insert(initial_key);
+            staged_groups[g].initial_lr = one_number(initial_key);
+        }
+        const std::string params_key = base + "params";
+        require(params_key);
+        const Shape ps = r.shape(params_key);
+        const std::size_t want = groups_[g].end - groups_[g].begin, got = ps.size() == 1 ? ps[0] : 0;
+        if (ps.size() == 1 && got == want) continue;
+        if (groups_.size() == 1)
+            fail("the file's optimizer has " + std::to_string(got) + " parameters (tensor " + quoted(params_key) +
+                 " of shape " + shape_str(ps) + "), this " + name() + " has " + std::to_string(want));
+        fail("parameter group " + std::to_string(g) + " has " + count(got, "parameter") + " in the file (tensor " +
+             quoted(params_key) + " of shape " + shape_str(ps) + "), " + std::to_string(want) + " in this " + name());
+    }
 
     // per-parameter state: all of a parameter's tensors, or none (never updated)
-    const auto names = state_names();
     std::vector<ParamState> staged(params_.size());
     for (std::size_t i = 0; i < params_.size(); ++i) {
+        const auto names = state_names(group_of(i));
         const std::string base = prefix + "state." + std::to_string(i) + ".";
         std::vector<std::string> keys;
         if (has_step()) keys.push_back(base + "step");
@@ -176,8 +268,7 @@ void Optimizer::load_state(const nn::SafetensorsReader& r, const std::string& pr
 
     // everything checked: commit
     states_ = std::move(staged);
-    lr_ = lr;
-    initial_lr_ = initial_lr;
+    groups_ = std::move(staged_groups);
 }
 
 }  // namespace xg::optim

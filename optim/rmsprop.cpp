@@ -7,32 +7,48 @@
 
 namespace xg::optim {
 
-RMSprop::RMSprop(std::vector<Tensor> params, const RMSpropOptions& o) : Optimizer(std::move(params), o.lr()), options_(o) {
-    XG_CHECK(o.lr() >= 0, "RMSprop: invalid learning rate: " << o.lr() << " (must be >= 0)");
-    XG_CHECK(o.eps() >= 0, "RMSprop: invalid epsilon value: " << o.eps() << " (must be >= 0)");
-    XG_CHECK(o.momentum() >= 0, "RMSprop: invalid momentum value: " << o.momentum() << " (must be >= 0)");
-    XG_CHECK(o.weight_decay() >= 0, "RMSprop: invalid weight_decay value: " << o.weight_decay() << " (must be >= 0)");
-    XG_CHECK(o.alpha() >= 0, "RMSprop: invalid alpha value: " << o.alpha() << " (must be >= 0)");
+RMSprop::RMSprop(std::vector<Tensor> params, const RMSpropOptions& o) : OptimizerWithOptions(std::move(params), o) {
+    check_options();
 }
 
-std::vector<std::string> RMSprop::state_names() const {
+RMSprop::RMSprop(const std::vector<ParamGroup>& groups, const RMSpropOptions& o)
+    : OptimizerWithOptions(groups, o, "RMSprop") {
+    check_options();
+}
+
+void RMSprop::check_options() const {
+    for (std::size_t g = 0; g < num_param_groups(); ++g) {
+        const RMSpropOptions& o = group_options(g);
+        const std::string where = detail::group_suffix(g, num_param_groups());
+        XG_CHECK(o.lr() >= 0, "RMSprop: invalid learning rate: " << o.lr() << " (must be >= 0)" << where);
+        XG_CHECK(o.eps() >= 0, "RMSprop: invalid epsilon value: " << o.eps() << " (must be >= 0)" << where);
+        XG_CHECK(o.momentum() >= 0, "RMSprop: invalid momentum value: " << o.momentum() << " (must be >= 0)" << where);
+        XG_CHECK(o.weight_decay() >= 0,
+                 "RMSprop: invalid weight_decay value: " << o.weight_decay() << " (must be >= 0)" << where);
+        XG_CHECK(o.alpha() >= 0, "RMSprop: invalid alpha value: " << o.alpha() << " (must be >= 0)" << where);
+    }
+}
+
+std::vector<std::string> RMSprop::state_names(std::size_t group) const {
+    const RMSpropOptions& o = group_options(group);
     std::vector<std::string> names{"square_avg"};
-    if (options_.momentum() > 0) names.push_back("momentum_buffer");
-    if (options_.centered()) names.push_back("grad_avg");
+    if (o.momentum() > 0) names.push_back("momentum_buffer");
+    if (o.centered()) names.push_back("grad_avg");
     return names;
 }
 
-void RMSprop::update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) {
-    if (!state.initialized) init_state(state, value);
+void RMSprop::update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state, std::size_t group) {
+    const RMSpropOptions& o = group_options(group);
+    if (!state.initialized) init_state(state, value, group);
     state.step += 1;  // kept for the checkpoint, as PyTorch does; the update does not use it
-    const float lr = static_cast<float>(this->lr());
-    const float alpha = static_cast<float>(options_.alpha());
-    const float one_alpha = static_cast<float>(1 - options_.alpha());
-    const float eps = static_cast<float>(options_.eps());
-    const float wd = static_cast<float>(options_.weight_decay());
-    const float momentum = static_cast<float>(options_.momentum());
-    const float sign = options_.maximize() ? -1.f : 1.f;
-    const bool use_momentum = options_.momentum() > 0, centered = options_.centered();
+    const float lr = static_cast<float>(this->lr(group));
+    const float alpha = static_cast<float>(o.alpha());
+    const float one_alpha = static_cast<float>(1 - o.alpha());
+    const float eps = static_cast<float>(o.eps());
+    const float wd = static_cast<float>(o.weight_decay());
+    const float momentum = static_cast<float>(o.momentum());
+    const float sign = o.maximize() ? -1.f : 1.f;
+    const bool use_momentum = o.momentum() > 0, centered = o.centered();
 
     const std::size_t n = value.size();
     float* p = value.data();
@@ -69,10 +85,10 @@ void RMSprop::update(xt::xarray<float>& value, const xt::xarray<float>& grad, Pa
         centered, use_momentum, wd != 0);
 }
 
-std::string RMSprop::extra_repr() const {
-    const auto& o = options_;
+std::string RMSprop::extra_repr(std::size_t group) const {
+    const auto& o = group_options(group);
     std::ostringstream os;
-    os << "lr=" << detail::fmt(lr()) << ", alpha=" << detail::fmt(o.alpha()) << ", eps=" << detail::fmt(o.eps())
+    os << "lr=" << detail::fmt(lr(group)) << ", alpha=" << detail::fmt(o.alpha()) << ", eps=" << detail::fmt(o.eps())
        << ", weight_decay=" << detail::fmt(o.weight_decay()) << ", momentum=" << detail::fmt(o.momentum())
        << ", centered=" << (o.centered() ? "true" : "false") << ", maximize=" << (o.maximize() ? "true" : "false");
     return os.str();

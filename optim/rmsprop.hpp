@@ -9,6 +9,8 @@
 //   p = p - lr * g / d                               (momentum == 0)
 //
 //   xg::optim::RMSprop opt(model.parameters(), xg::optim::RMSpropOptions(1e-2).momentum(0.9).centered(true));
+//
+// Each parameter group may set lr, alpha, eps, weight_decay, momentum, centered, maximize.
 #pragma once
 
 #include "optim/optimizer.hpp"
@@ -26,21 +28,24 @@ struct RMSpropOptions {
     XG_ARG(bool, maximize) = false;
 };
 
-class RMSprop : public Optimizer {
+class RMSprop : public OptimizerWithOptions<RMSpropOptions> {
 public:
     RMSprop(std::vector<Tensor> params, const RMSpropOptions& options = {});
+    // options are the defaults of the groups' unset options
+    RMSprop(const std::vector<ParamGroup>& groups, const RMSpropOptions& options = {});
+    RMSprop(std::initializer_list<ParamGroup> groups, const RMSpropOptions& options = {})
+        : RMSprop(std::vector<ParamGroup>(groups), options) {}
 
-    RMSpropOptions options() const { return RMSpropOptions(options_).lr(lr()); }
     std::string name() const override { return "RMSprop"; }
     // "square_avg" (+ "momentum_buffer" when momentum > 0, + "grad_avg" when centered)
-    std::vector<std::string> state_names() const override;
+    std::vector<std::string> state_names(std::size_t group = 0) const override;
 
 protected:
-    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) override;
-    std::string extra_repr() const override;
+    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state, std::size_t group) override;
+    std::string extra_repr(std::size_t group) const override;
 
 private:
-    RMSpropOptions options_;
+    void check_options() const;
 };
 
 }  // namespace xg::optim

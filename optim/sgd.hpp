@@ -8,6 +8,8 @@
 //   p = p - lr * g
 //
 //   xg::optim::SGD opt(model.parameters(), xg::optim::SGDOptions(0.1).momentum(0.9).nesterov(true));
+//
+// Each parameter group may set lr, momentum, dampening, weight_decay, nesterov, maximize.
 #pragma once
 
 #include "optim/optimizer.hpp"
@@ -24,23 +26,25 @@ struct SGDOptions {
     XG_ARG(bool, maximize) = false;
 };
 
-class SGD : public Optimizer {
+class SGD : public OptimizerWithOptions<SGDOptions> {
 public:
     SGD(std::vector<Tensor> params, const SGDOptions& options);
+    // options are the defaults of the groups' unset options
+    SGD(const std::vector<ParamGroup>& groups, const SGDOptions& options);
+    SGD(std::initializer_list<ParamGroup> groups, const SGDOptions& options)
+        : SGD(std::vector<ParamGroup>(groups), options) {}
 
-    // The options, with the current lr.
-    SGDOptions options() const { return SGDOptions(options_).lr(lr()); }
     std::string name() const override { return "SGD"; }
-    // "momentum_buffer" when momentum != 0 (PyTorch keeps no step count for SGD).
-    std::vector<std::string> state_names() const override;
+    // "momentum_buffer" when the group's momentum != 0 (PyTorch keeps no step count for SGD).
+    std::vector<std::string> state_names(std::size_t group = 0) const override;
     bool has_step() const override { return false; }
 
 protected:
-    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state) override;
-    std::string extra_repr() const override;
+    void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state, std::size_t group) override;
+    std::string extra_repr(std::size_t group) const override;
 
 private:
-    SGDOptions options_;
+    void check_options() const;
 };
 
 }  // namespace xg::optim

@@ -134,6 +134,120 @@ BOOST_AUTO_TEST_CASE(adagrad_matches_torch) {
                                                                   .initial_accumulator_value(0.1).eps(0.1)));
 }
 
+// ---- parameter groups: parameter 0 in group 0, parameter 1 in group 1 --------------
+
+namespace {
+
+// Each fixture parameter in its own group: group 0 with `first`'s overrides, group 1 with `second`'s.
+template <class O, class Options>
+Make make_groups(Options defaults, optim::ParamGroup (*first)(optim::ParamGroup),
+                 optim::ParamGroup (*second)(optim::ParamGroup)) {
+    return [=](std::vector<Tensor> ps) {
+        return std::make_unique<O>(std::vector<optim::ParamGroup>{first(optim::ParamGroup({ps[0]})), second(optim::ParamGroup({ps[1]}))}, defaults);
+    };
+}
+
+optim::ParamGroup as_is(optim::ParamGroup g) { return g; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sgd_groups_match_torch) {
+    // group 1 without momentum: no momentum_buffer for it
+    check_against_torch("sgd_groups", make_groups<optim::SGD>(optim::SGDOptions(0.1).momentum(0.9).dampening(0.3), as_is,
+                                                              [](optim::ParamGroup g) {
+                                                                  return g.lr(0.05).momentum(0).weight_decay(0.1);
+                                                              }));
+    check_against_torch("sgd_groups_nesterov",
+                        make_groups<optim::SGD>(
+                            optim::SGDOptions(0.1).momentum(0.9), [](optim::ParamGroup g) { return g.weight_decay(0.05); },
+                            [](optim::ParamGroup g) { return g.lr(0.02).momentum(0.5).nesterov(true).maximize(true); }));
+}
+
+BOOST_AUTO_TEST_CASE(adam_and_adamw_groups_match_torch) {
+    check_against_torch("adam_groups", make_groups<optim::Adam>(optim::AdamOptions(0.05), as_is, [](optim::ParamGroup g) {
+                            return g.lr(0.01).betas({0.8, 0.99}).weight_decay(0.1).amsgrad(true);
+                        }));
+    check_against_torch("adamw_groups",
+                        make_groups<optim::AdamW>(
+                            optim::AdamWOptions(0.05), [](optim::ParamGroup g) { return g.weight_decay(0); },
+                            [](optim::ParamGroup g) { return g.lr(0.02).betas({0.85, 0.95}).weight_decay(0.2).eps(1e-3); }));
+}
+
+BOOST_AUTO_TEST_CASE(rmsprop_and_adagrad_groups_match_torch) {
+    check_against_torch("rmsprop_groups", make_groups<optim::RMSprop>(optim::RMSpropOptions(0.01), as_is, [](optim::ParamGroup g) {
+                            return g.lr(0.02).alpha(0.9).momentum(0.9).centered(true).weight_decay(0.01);
+                        }));
+    check_against_torch("adagrad_groups",
+                        make_groups<optim::Adagrad>(optim::AdagradOptions(0.1).initial_accumulator_value(0.2), as_is,
+                                                    [](optim::ParamGroup g) {
+                                                        return g.lr(0.05).lr_decay(0.1).weight_decay(0.01).eps(0.01);
+                                                    }));
+    // a group's own initial_accumulator_value fills its sums (torch 1.13 would take the constructor's)
+    auto ps = fresh_params();
+    optim::Adagrad adagrad({optim::ParamGroup({ps[0]}), optim::ParamGroup({ps[1]}).initial_accumulator_value(0.5)},
+                           optim::AdagradOptions(0.1).initial_accumulator_value(0.2));
+    BOOST_TEST(adagrad.state(0).buffers[0](0, 0) == 0.2f);
+    BOOST_TEST(adagrad.state(1).buffers[0](0) == 0.5f);
+}
+
+BOOST_AUTO_TEST_CASE(groups_read_back) {
+    auto ps = fresh_params();
+    // the initializer-list form, as torch.optim.SGD([{"params": ...}, {...}], ...)
+    optim::SGD sgd({optim::ParamGroup({ps[0]}), optim::ParamGroup({ps[1]}).lr(0.01).nesterov(true)},
+                   optim::SGDOptions(0.1).momentum(0.9));
+    BOOST_TEST(sgd.num_param_groups() == 2u);
+    BOOST_TEST(sgd.parameters().size() == 2u);
+    BOOST_TEST(sgd.parameters(1)[0].impl() == ps[1].impl());
+    BOOST_TEST(sgd.group_of(1) == 1u);
+    BOOST_TEST(sgd.lr() == 0.1);  // group 0's
+    BOOST_TEST(sgd.lr(1) == 0.01);
+    const auto groups = sgd.param_groups();
+    BOOST_TEST(groups.size() == 2u);
+    BOOST_TEST(groups[1].options.momentum() == 0.9);  // the constructor's default
+    BOOST_TEST(groups[1].options.nesterov());
+    BOOST_TEST(!groups[0].options.nesterov());
+    BOOST_TEST(groups[1].params.size() == 1u);
+    sgd.set_lr(1, 0.02);
+    BOOST_TEST(sgd.options(1).lr() == 0.02);
+    BOOST_TEST(sgd.lr() == 0.1);
+    sgd.set_lr(0.3);  // every group
+    BOOST_TEST(sgd.lr(0) == 0.3);
+    BOOST_TEST(sgd.lr(1) == 0.3);
+    BOOST_TEST(sgd.repr() ==
+               "SGD(group 0: lr=0.3, momentum=0.9, dampening=0, weight_decay=0, nesterov=false, maximize=false; "
+               "group 1: lr=0.3, momentum=0.9, dampening=0, weight_decay=0, nesterov=true, maximize=false)");
+    BOOST_TEST(sgd.state_names(0) == std::vector<std::string>{"momentum_buffer"}, boost::test_tools::per_element());
+    optim::Adam adam({ps[0], ps[1]});  // a plain list is still one group
+    BOOST_TEST(adam.num_param_groups() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_groups_are_errors) {
+    auto ps = fresh_params();
+    using xg::Error;
+    using optim::ParamGroup;
+    BOOST_CHECK_EXCEPTION(optim::SGD({ParamGroup({ps[0], ps[1]}), ParamGroup({ps[1]})}, 0.1), Error,
+                          message_has("some parameters appear in more than one parameter group (parameter 0 of group 1 "
+                                      "is parameter 1 of group 0)"));
+    BOOST_CHECK_EXCEPTION(optim::SGD({ParamGroup({ps[0]}), ParamGroup({ps[1], ps[1]})}, 0.1), Error,
+                          message_has("parameter 1 of group 1 appears twice in the parameter list"));
+    BOOST_CHECK_EXCEPTION(optim::SGD({ParamGroup({ps[0]}), ParamGroup(std::vector<Tensor>{})}, 0.1), Error,
+                          message_has("parameter group 1 has no parameters"));
+    BOOST_CHECK_EXCEPTION(optim::SGD({ParamGroup({ps[0]}), ParamGroup({ps[1]}).betas({0.9, 0.99})}, 0.1), Error,
+                          message_has("SGD: parameter group 1 sets betas, which SGD does not have"));
+    BOOST_CHECK_EXCEPTION(optim::Adam({ParamGroup({ps[0]}).momentum(0.9), ParamGroup({ps[1]})}), Error,
+                          message_has("Adam: parameter group 0 sets momentum, which Adam does not have"));
+    BOOST_CHECK_EXCEPTION(optim::Adam({ParamGroup({ps[0]}), ParamGroup({ps[1]}).betas({0.9, 1.0})}), Error,
+                          message_has("Adam: invalid beta parameter at index 1: 1 (must be in [0, 1)) (parameter group 1)"));
+    BOOST_CHECK_EXCEPTION(optim::SGD({ParamGroup({ps[0]}), ParamGroup({ps[1]}).lr(-1)}, 0.1), Error,
+                          message_has("SGD: invalid learning rate: -1 (must be >= 0) (parameter group 1)"));
+    BOOST_CHECK_EXCEPTION(optim::RMSprop({ParamGroup({ps[0]}), ParamGroup({ps[1]}).alpha(-1)}), Error,
+                          message_has("(parameter group 1)"));
+    optim::SGD sgd({ParamGroup({ps[0]}), ParamGroup({ps[1]})}, 0.1);
+    BOOST_CHECK_EXCEPTION(sgd.set_lr(1, -0.5), Error, message_has("SGD: invalid learning rate: -0.5 (must be >= 0) (parameter group 1)"));
+    BOOST_CHECK_EXCEPTION(optim::ReduceLROnPlateau(sgd, optim::ReduceLROnPlateauOptions().min_lrs({0.1})), Error,
+                          message_has("ReduceLROnPlateau: expected 2 min_lrs, got 1"));
+}
+
 BOOST_AUTO_TEST_CASE(clip_grad_norm_matches_torch) {
     for (const std::string c : {"norm2", "norm_inf", "norm1", "norm3"}) {
         const auto config = fixtures().get<double>("clip." + c + ".config");  // max_norm, norm_type
@@ -246,6 +360,63 @@ BOOST_AUTO_TEST_CASE(reduce_lr_on_plateau_matches_torch) {
     optim::SGD opt(fresh_params(), 0.1);
     CHECK_THROWS_WITH(optim::ReduceLROnPlateau(opt, optim::ReduceLROnPlateauOptions().factor(1.0)),
                       "ReduceLROnPlateau: factor should be in [0, 1), got 1");
+}
+
+// Two groups with lrs 0.1 and 0.02: every schedule drives both, each from its own initial_lr.
+BOOST_AUTO_TEST_CASE(schedules_drive_every_group_as_torch) {
+    const std::map<std::string, MakeSchedule> schedules = {
+        {"step", [](optim::Optimizer& o) { return std::make_shared<optim::StepLR>(o, 3, 0.5); }},
+        {"exponential", [](optim::Optimizer& o) { return std::make_shared<optim::ExponentialLR>(o, 0.9); }},
+        {"cosine", [](optim::Optimizer& o) { return std::make_shared<optim::CosineAnnealingLR>(o, 5, 0.001); }},
+        {"linear", [](optim::Optimizer& o) { return std::make_shared<optim::LinearLR>(o, 0.25, 1.0, 4); }},
+        {"multistep",
+         [](optim::Optimizer& o) {
+             return std::make_shared<optim::MultiStepLR>(o, std::vector<std::int64_t>{5, 2, 9, 5}, 0.5);
+         }},
+        {"sequential",
+         [](optim::Optimizer& o) {
+             auto warmup = std::make_shared<optim::LinearLR>(o, 0.1, 1.0, 3);
+             auto cosine = std::make_shared<optim::CosineAnnealingLR>(o, 8);
+             return std::make_shared<optim::SequentialLR>(
+                 o, std::vector<std::shared_ptr<optim::LRScheduler>>{warmup, cosine}, std::vector<std::int64_t>{3});
+         }},
+    };
+    for (const auto& [name, make_schedule] : schedules) BOOST_TEST_CONTEXT("schedule " << name) {
+            auto ps = fresh_params();
+            optim::SGD opt({optim::ParamGroup({ps[0]}), optim::ParamGroup({ps[1]}).lr(0.02)}, 0.1);
+            auto sched = make_schedule(opt);
+            BOOST_TEST(*opt.initial_lr(1) == 0.02);
+            BOOST_TEST(sched->base_lr(1) == 0.02);
+            const auto expected = fixtures().get<double>("sched.groups." + name + ".lr");  // (epochs + 1, 2)
+            BOOST_REQUIRE((expected.dimension() == 2 && expected.shape(0) == epochs + 1 && expected.shape(1) == 2));
+            xt::xarray<double> got = xt::zeros<double>(expected.shape());
+            for (int e = 0; e <= epochs; ++e) {
+                if (e > 0) {
+                    opt.step();
+                    sched->step();
+                }
+                for (std::size_t g = 0; g < 2; ++g) {
+                    BOOST_TEST(opt.lr(g) == sched->get_last_lr(g));
+                    got(e, g) = opt.lr(g);
+                }
+            }
+            CHECK_CLOSE_ARRAYS(got, expected, 1e-12, 1e-15);
+        }
+}
+
+BOOST_AUTO_TEST_CASE(reduce_lr_on_plateau_reduces_every_group_as_torch) {
+    auto ps = fresh_params();
+    optim::SGD opt({optim::ParamGroup({ps[0]}), optim::ParamGroup({ps[1]}).lr(0.03)}, 0.1);
+    optim::ReduceLROnPlateau plateau(opt, optim::ReduceLROnPlateauOptions().factor(0.5).patience(1).min_lrs({0.02, 0.01}));
+    const auto metrics = fixtures().get<double>("plateau.metrics");
+    const auto expected = fixtures().get<double>("plateau.groups.lr");  // (metrics, 2)
+    xt::xarray<double> got = xt::zeros<double>(expected.shape());
+    for (std::size_t e = 0; e < metrics.size(); ++e) {
+        opt.step();
+        plateau.step(metrics(e));
+        for (std::size_t g = 0; g < 2; ++g) got(e, g) = plateau.get_last_lr(g);
+    }
+    CHECK_CLOSE_ARRAYS(got, expected, 1e-12, 1e-15);
 }
 
 BOOST_AUTO_TEST_CASE(chained_schedules_match_torch) {

@@ -339,6 +339,241 @@ BOOST_AUTO_TEST_CASE(reduce_lr_on_plateau_in_a_checkpoint_folder) {
     fs::remove_all(dir);
 }
 
+// ---- parameter groups in checkpoints ----------------------------------------------
+
+namespace {
+
+using optim::ParamGroup;
+
+// Each optimizer with parameter 0 in group 0 and parameter 1 in group 1, the groups
+// differing in lr and in what state they keep (momentum, amsgrad, centered).
+const std::vector<std::pair<std::string, Make>>& grouped_optimizers() {
+    auto groups = [](const std::vector<Tensor>& ps, ParamGroup second) {
+        return std::vector<ParamGroup>{ParamGroup({ps[0]}), std::move(second.lr(0.02))};
+    };
+    static const std::vector<std::pair<std::string, Make>> all = {
+        {"SGD", [=](std::vector<Tensor> ps) {
+             return std::make_unique<optim::SGD>(groups(ps, ParamGroup({ps[1]}).momentum(0)), optim::SGDOptions(0.1).momentum(0.9));
+         }},
+        {"Adam", [=](std::vector<Tensor> ps) {
+             return std::make_unique<optim::Adam>(groups(ps, ParamGroup({ps[1]}).amsgrad(true).betas({0.8, 0.9})),
+                                                  optim::AdamOptions(0.05));
+         }},
+        {"AdamW", [=](std::vector<Tensor> ps) {
+             return std::make_unique<optim::AdamW>(groups(ps, ParamGroup({ps[1]}).weight_decay(0.1)), optim::AdamWOptions(0.05));
+         }},
+        {"RMSprop", [=](std::vector<Tensor> ps) {
+             return std::make_unique<optim::RMSprop>(groups(ps, ParamGroup({ps[1]}).momentum(0.9).centered(true)),
+                                                     optim::RMSpropOptions(0.01));
+         }},
+        {"Adagrad", [=](std::vector<Tensor> ps) {
+             return std::make_unique<optim::Adagrad>(groups(ps, ParamGroup({ps[1]}).lr_decay(0.1).initial_accumulator_value(0.3)),
+                                                     optim::AdagradOptions(0.1));
+         }},
+    };
+    return all;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(groups_round_trip_continues_exactly) {
+    // as state_round_trip_continues_exactly, with two groups and a cosine schedule on both
+    for (const auto& [name, make_optimizer] : grouped_optimizers()) BOOST_TEST_CONTEXT(name) {
+            auto straight = fresh_params();
+            auto opt = make_optimizer(straight);
+            optim::CosineAnnealingLR sched(*opt, 4, 0.001);
+            for (int k = 0; k < 5; ++k) {
+                set_grads(straight, k);
+                opt->step();
+                sched.step();
+            }
+
+            auto first = fresh_params();
+            auto opt1 = make_optimizer(first);
+            optim::CosineAnnealingLR sched1(*opt1, 4, 0.001);
+            for (int k = 0; k < 3; ++k) {
+                set_grads(first, k);
+                opt1->step();
+                sched1.step();
+            }
+            TempFile file("groups_round_trip.safetensors");
+            {
+                xg::nn::SafetensorsWriter w;
+                for (std::size_t i = 0; i < first.size(); ++i) w.add("model." + std::to_string(i), first[i].value());
+                opt1->save_state(w);
+                sched1.save_state(w);
+                w.write(file.path);
+            }
+            xg::nn::SafetensorsReader r(file.path);
+            BOOST_TEST(r.get<std::int64_t>("optimizer.param_groups.1.params") == xt::xarray<std::int64_t>{1});
+            BOOST_TEST(r.get<double>("optimizer.param_groups.1.initial_lr")() == 0.02);
+            BOOST_TEST(r.shape("scheduler.base_lrs") == (xg::Shape{2}), boost::test_tools::per_element());
+
+            auto resumed = fresh_params();
+            auto opt2 = make_optimizer(resumed);
+            optim::CosineAnnealingLR sched2(*opt2, 4, 0.001);
+            for (std::size_t i = 0; i < resumed.size(); ++i) resumed[i].value() = r.get<float>("model." + std::to_string(i));
+            opt2->load_state(r);
+            sched2.load_state(r);
+            for (std::size_t g = 0; g < 2; ++g) {
+                BOOST_TEST(opt2->lr(g) == opt1->lr(g));
+                BOOST_TEST(*opt2->initial_lr(g) == *opt1->initial_lr(g));
+                BOOST_TEST(sched2.base_lr(g) == sched1.base_lr(g));
+            }
+            BOOST_TEST(opt2->lr(0) != opt2->lr(1));
+            for (std::size_t i = 0; i < resumed.size(); ++i) {
+                BOOST_TEST(opt2->state(i).step == opt1->state(i).step);
+                BOOST_TEST(opt2->state(i).buffers.size() == opt1->state(i).buffers.size());
+            }
+            for (int k = 3; k < 5; ++k) {
+                set_grads(resumed, k);
+                opt2->step();
+                sched2.step();
+            }
+            BOOST_TEST(same_values(resumed, straight));
+            BOOST_TEST(opt2->lr(1) == opt->lr(1));
+        }
+}
+
+BOOST_AUTO_TEST_CASE(a_pytorch_state_dict_with_two_groups_resumes) {
+    // fixtures/optim.safetensors holds torch's Adam state_dict (two groups, amsgrad in
+    // group 1 only) and StepLR's after 3 steps: continuing here ends where torch ended
+    const xg::nn::SafetensorsReader fx("fixtures/optim.safetensors");
+    std::vector<Tensor> ps;
+    for (int i = 0; i < 2; ++i) ps.push_back(xg::from_array(fx.get<float>("resume.model." + std::to_string(i)), true));
+    optim::Adam opt({ParamGroup({ps[0]}), ParamGroup({ps[1]}).lr(0.01).betas({0.8, 0.99}).weight_decay(0.1).amsgrad(true)},
+                    optim::AdamOptions(0.05));
+    optim::StepLR sched(opt, 2, 0.5);
+    opt.load_state(fx, "resume.optimizer.");
+    sched.load_state(fx, "resume.scheduler.");
+    BOOST_TEST(opt.state(1).step == 2);  // parameter 1 had no gradient at step 2
+    BOOST_TEST(std::abs(opt.lr(1) - 0.005) < 1e-15);
+    for (int k = 3; k < 6; ++k) {
+        for (int i = 0; i < 2; ++i) {
+            const std::string g = "grad." + std::to_string(k) + "." + std::to_string(i);
+            if (fx.contains(g)) ps[i].set_grad(fx.get<float>(g));
+            else ps[i].clear_grad();
+        }
+        opt.step();
+        sched.step();
+    }
+    for (int i = 0; i < 2; ++i)
+        CHECK_CLOSE_ARRAYS(ps[i].value(), fx.get<float>("resume.final." + std::to_string(i)), 1e-4, 1e-5);
+}
+
+BOOST_AUTO_TEST_CASE(an_old_single_group_checkpoint_loads) {
+    // the names and dtypes a checkpoint had before parameter groups, written by hand:
+    // it loads into today's one-group Adam and StepLR
+    TempFile file("old_format.safetensors");
+    {
+        xg::nn::SafetensorsWriter w;
+        w.add("optimizer.param_groups.0.lr", xt::xarray<double>(0.025));
+        w.add("optimizer.param_groups.0.initial_lr", xt::xarray<double>(0.05));
+        w.add("optimizer.param_groups.0.params", xt::xarray<std::int64_t>{0, 1});
+        w.add("optimizer.state.0.step", xt::xarray<std::int64_t>(3));
+        w.add("optimizer.state.0.exp_avg", xt::xarray<float>(xt::ones<float>({3, 4})));
+        w.add("optimizer.state.0.exp_avg_sq", xt::xarray<float>(xt::ones<float>({3, 4}) * 2.f));
+        w.add("scheduler.last_epoch", xt::xarray<std::int64_t>(3));
+        w.add("scheduler.base_lrs", xt::xarray<double>{0.05});
+        w.add("scheduler._last_lr", xt::xarray<double>{0.025});
+        w.add("scheduler._step_count", xt::xarray<std::int64_t>(4));
+        w.write(file.path);
+    }
+    auto ps = fresh_params();
+    optim::Adam opt(ps, optim::AdamOptions(0.05));
+    optim::StepLR sched(opt, 2, 0.5);
+    xg::nn::SafetensorsReader r(file.path);
+    opt.load_state(r);
+    sched.load_state(r);
+    BOOST_TEST(opt.lr() == 0.025);
+    BOOST_TEST(*opt.initial_lr() == 0.05);
+    BOOST_TEST(opt.state(0).step == 3);
+    BOOST_TEST(opt.state(0).buffers[1](2, 3) == 2.f);
+    BOOST_TEST(!opt.state(1).initialized);
+    BOOST_TEST(sched.last_epoch() == 3);
+    sched.step();  // epoch 4: halved
+    BOOST_TEST(opt.lr() == 0.0125);
+
+    // into two groups it does not fit, and says so
+    auto qs = fresh_params();
+    optim::Adam grouped({ParamGroup({qs[0]}), ParamGroup({qs[1]})}, optim::AdamOptions(0.05));
+    BOOST_CHECK_EXCEPTION(grouped.load_state(r), std::runtime_error,
+                          message_has(file.path + ": cannot load the Adam state: the file's optimizer has 1 parameter "
+                                                  "group, this Adam has 2"));
+    optim::StepLR grouped_sched(grouped, 2, 0.5);
+    BOOST_CHECK_EXCEPTION(grouped_sched.load_state(r), std::runtime_error,
+                          message_has("\"scheduler.base_lrs\" of shape (1) holds 1 value, one per parameter group, and "
+                                      "the optimizer has 2 groups"));
+    BOOST_TEST(grouped_sched.last_epoch() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(load_state_rejects_other_groups) {
+    // a file with groups of sizes (1, 1) into optimizers grouped (2) and (1, 1) but
+    // otherwise different: the error names the file and what differs; nothing changes
+    TempFile file("groups.safetensors");
+    auto ps = fresh_params();
+    optim::SGD saved({ParamGroup({ps[0]}), ParamGroup({ps[1]}).lr(0.01)}, optim::SGDOptions(0.1).momentum(0.9));
+    set_grads(ps, 0);
+    saved.step();
+    {
+        xg::nn::SafetensorsWriter w;
+        saved.save_state(w);
+        w.write(file.path);
+    }
+    xg::nn::SafetensorsReader r(file.path);
+
+    auto qs = fresh_params();
+    optim::SGD one_group(qs, optim::SGDOptions(0.3).momentum(0.9));
+    BOOST_CHECK_EXCEPTION(one_group.load_state(r), std::runtime_error,
+                          message_has(file.path + ": cannot load the SGD state: the file's optimizer has 2 parameter "
+                                                  "groups, this SGD has 1"));
+    BOOST_TEST(one_group.lr() == 0.3);
+
+    // the same two groups in a three-parameter model, split (2, 1): group 0's size differs
+    Tensor extra = xg::zeros({2}, true);
+    optim::SGD resized({ParamGroup({qs[0], extra}), ParamGroup({qs[1]}).lr(0.5)}, optim::SGDOptions(0.3).momentum(0.9));
+    BOOST_CHECK_EXCEPTION(resized.load_state(r), std::runtime_error,
+                          message_has("parameter group 0 has 1 parameter in the file (tensor "
+                                      "\"optimizer.param_groups.0.params\" of shape (1)), 2 in this SGD"));
+    BOOST_TEST(resized.lr(1) == 0.5);
+    BOOST_TEST(!resized.state(0).initialized);
+
+    // group 1 keeps a momentum buffer in the file, not in this optimizer
+    optim::SGD no_momentum({ParamGroup({qs[0]}), ParamGroup({qs[1]}).momentum(0)}, optim::SGDOptions(0.3).momentum(0.9));
+    BOOST_CHECK_EXCEPTION(no_momentum.load_state(r), std::runtime_error,
+                          message_has("unexpected tensor \"optimizer.state.1.momentum_buffer\""));
+    BOOST_TEST(!no_momentum.state(0).initialized);
+
+    // the right shape: it loads, lrs and all
+    optim::SGD same({ParamGroup({qs[0]}), ParamGroup({qs[1]})}, optim::SGDOptions(0.3).momentum(0.9));
+    same.load_state(r);
+    BOOST_TEST(same.lr(0) == 0.1);
+    BOOST_TEST(same.lr(1) == 0.01);
+    BOOST_TEST(same.state(1).buffers[0] == saved.state(1).buffers[0]);
+}
+
+BOOST_AUTO_TEST_CASE(groups_in_a_checkpoint_folder) {
+    // PyTorch's fine-tuning recipe: the bias learns faster than the weight
+    const fs::path dir = fs::temp_directory_path() / ("xg_groups_" + std::to_string(::getpid()));
+    xg::nn::Linear lin(xg::nn::LinearOptions(3, 2));
+    const auto named = lin.named_parameters();
+    std::vector<Tensor> weights, biases;
+    for (const auto& [n, p] : named) (n == "bias" ? biases : weights).push_back(p);
+    optim::Adam adam({weights, ParamGroup(biases).lr(0.01).weight_decay(0)}, optim::AdamOptions(1e-3).weight_decay(0.01));
+    optim::ExponentialLR sched(adam, 0.5);
+    sched.step();
+    optim::save_checkpoint(dir.string(), lin, adam, {{"epoch", 1}}, {}, &sched);
+
+    optim::Adam adam2({weights, ParamGroup(biases).lr(0.01).weight_decay(0)}, optim::AdamOptions(1e-3).weight_decay(0.01));
+    optim::ExponentialLR sched2(adam2, 0.5);
+    optim::load_checkpoint(dir.string(), lin, &adam2, &sched2);
+    BOOST_TEST(adam2.lr(0) == 5e-4);
+    BOOST_TEST(adam2.lr(1) == 0.005);
+    BOOST_TEST(sched2.get_last_lr(1) == 0.005);
+    BOOST_TEST(adam2.param_groups()[1].options.weight_decay() == 0);
+    fs::remove_all(dir);
+}
+
 // ---- options ---------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(bad_options_are_errors) {
