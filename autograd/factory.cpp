@@ -8,7 +8,7 @@
 namespace xg {
 
 std::mt19937_64& generator() {
-    static std::mt19937_64 gen(5489u);
+    thread_local std::mt19937_64 gen(5489u);
     return gen;
 }
 

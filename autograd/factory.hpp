@@ -1,6 +1,8 @@
 // Factories and the random generator. Every random draw in xgrad (randn, dropout masks,
-// parameter initialisation, shuffling) comes from one generator, so manual_seed makes a
-// whole run reproducible.
+// parameter initialisation, shuffling) comes from the calling thread's generator, so
+// manual_seed makes a whole run reproducible. The generator is per thread, as the tape and
+// grad mode are: two threads that each seed and train a model of their own get what each
+// would get alone (seed in the thread that draws; a new thread starts from seed 5489).
 #pragma once
 
 #include <cstdint>

@@ -1,15 +1,11 @@
 #include "autograd/tensor.hpp"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
 #include <unordered_map>
-
-#include <xtensor/xio.hpp>
 
 #include "autograd/detail.hpp"
 #include "autograd/ops.hpp"
@@ -31,14 +27,6 @@ std::string shape_str(const Shape& s) {
 namespace {
 thread_local bool grad_enabled = true;
 
-// Training allocates the same big arrays every batch. glibc would mmap and unmap each one,
-// paying page faults and zeroing every time (30% of an LSTM step); keeping them in the
-// heap lets freed blocks be reused.
-const bool malloc_tuned = [] {
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-    return true;
-}();
 }
 
 static std::atomic<bool> anomaly_enabled{false};
@@ -431,10 +419,34 @@ TensorT<T> TensorT<T>::transpose(long d0, long d1) const {
     return xg::transpose(*this, d0, d1);
 }
 
+namespace {
+// Nested braces, as xtensor writes literals; a dimension longer than 6 in a tensor of over
+// 1000 elements shows its first and last 3 entries around "...", as PyTorch summarises.
+template <class T>
+void print_values(std::ostream& os, const xt::xarray<T>& v, std::size_t dim, std::size_t offset, bool summarize) {
+    if (dim == v.dimension()) {
+        os << v.data()[offset];
+        return;
+    }
+    const std::size_t n = v.shape()[dim], stride = v.strides()[dim];
+    os << '{';
+    for (std::size_t i = 0; i < n; ++i) {
+        if (summarize && n > 6 && i == 3) {
+            os << "..., ";
+            i = n - 3;
+        }
+        print_values(os, v, dim + 1, offset + i * stride, summarize);
+        if (i + 1 < n) os << ", ";
+    }
+    os << '}';
+}
+}  // namespace
+
 template <class T>
 std::ostream& operator<<(std::ostream& os, const TensorT<T>& t) {
     if (!t.defined()) return os << "tensor(undefined)";
-    os << "tensor(" << t.value();
+    os << "tensor(";
+    print_values(os, t.value(), 0, 0, t.numel() > 1000);
     if (t.requires_grad()) os << ", requires_grad=true";
     return os << ")";
 }

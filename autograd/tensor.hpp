@@ -219,8 +219,9 @@ private:
     void check_defined(const char* what) const;
 };
 
-// Prints as PyTorch does: "tensor({{1, 2}, {3, 4}}, requires_grad=true)" (xtensor's layout
-// of the values), "tensor(undefined)" for an empty handle.
+// Prints as PyTorch does, with xtensor's braces: "tensor({{1, 2}, {3, 4}}, requires_grad=true)";
+// over 1000 elements, long dimensions show their first and last 3 values around "...";
+// "tensor(undefined)" for an empty handle.
 template <class T>
 std::ostream& operator<<(std::ostream& os, const TensorT<T>& t);
 

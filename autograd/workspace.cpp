@@ -1,5 +1,7 @@
 #include "autograd/workspace.hpp"
 
+#include <malloc.h>
+
 #include <bit>
 #include <cstdlib>
 #include <mutex>
@@ -32,6 +34,11 @@ Cache& cache() {
 std::size_t block_size(std::size_t bytes) { return std::bit_ceil(std::max(bytes, kMinBlock)); }
 
 }  // namespace
+
+void tune_malloc_for_training() {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
 
 void* workspace_acquire(std::size_t bytes) {
     const std::size_t size = block_size(bytes);

@@ -10,6 +10,12 @@
 
 namespace xg {
 
+// Training allocates the same big arrays every batch; glibc would mmap and unmap each one,
+// paying page faults and zeroing every time (30 % of an LSTM step). This keeps blocks up to
+// 32 MiB in the heap and stops trimming it (mallopt). It changes the whole process's
+// allocator, so xgrad never calls it itself: a training program opts in (the examples do).
+void tune_malloc_for_training();
+
 void* workspace_acquire(std::size_t bytes);  // 64-byte aligned, uninitialised
 void workspace_release(void* p, std::size_t bytes);
 

@@ -376,6 +376,7 @@ int predict(const std::string& checkpoint, const std::vector<std::string>& texts
 }
 
 int main(int argc, char** argv) {
+    xg::tune_malloc_for_training();  // big arrays every batch: keep freed ones in the heap
     Options o;
     o.data = std::string(XG_SOURCE_DIR) + "/data/corpora/aclImdb_sample";
     std::string command = "train", checkpoint;

@@ -355,6 +355,7 @@ int generate(const std::string& checkpoint, const std::string& prefix, std::size
 }
 
 int main(int argc, char** argv) {
+    xg::tune_malloc_for_training();  // big arrays every batch: keep freed ones in the heap
     Options o;
     o.data = std::string(XG_SOURCE_DIR) + "/data/corpora/timemachine.txt";
     std::string command = "train", checkpoint, prefix = "time traveller";

@@ -223,9 +223,10 @@ BOOST_AUTO_TEST_CASE(from_array_takes_any_xtensor_expression) {
 
 BOOST_AUTO_TEST_CASE(tensors_print_as_pytorch_does) {
     std::ostringstream os;
-    os << xg::from_array(xt::xarray<float>{1.f, 2.f}, true) << " | " << xg::from_array(xt::xarray<double>{3.0}) << " | "
-       << Tensor();
-    BOOST_TEST(os.str() == "tensor({ 1.,  2.}, requires_grad=true) | tensor({ 3.}) | tensor(undefined)");
+    os << xg::from_array(xt::xarray<float>{1.f, 2.5f}, true) << " | " << xg::from_array(xt::xarray<double>{3.0, 4.0}).reshape({2, 1}) << " | "
+       << Tensor() << " | " << xg::ones(xg::Shape{}) << " | " << xg::arange<float>(0, 2000).reshape({2, 1000});
+    BOOST_TEST(os.str() == "tensor({1, 2.5}, requires_grad=true) | tensor({{3}, {4}}) | tensor(undefined) | tensor(1) | "
+                           "tensor({{0, 1, 2, ..., 997, 998, 999}, {1000, 1001, 1002, ..., 1997, 1998, 1999}})");
 }
 
 BOOST_AUTO_TEST_CASE(anomaly_mode_names_the_op_whose_gradient_went_bad) {
