@@ -2,7 +2,10 @@
 
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <optional>
 
+#include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmath.hpp>
 
 #include "autograd/arithmetic.hpp"
@@ -44,10 +47,10 @@ ClassLayout class_layout(const char* op, const Shape& xs, const IndexArray& targ
     return l;
 }
 
-// The value of a per-element loss under a reduction, and the weight each element's
-// gradient gets from the output gradient g.
+// The value of a per-element loss under a reduction; Mean divides by `denom` (the count of
+// targets, or the sum of their weights: 0 / 0 gives NaN, as in PyTorch).
 template <class T>
-xt::xarray<T> reduce_loss(const std::vector<T>& per, std::size_t count, const Shape& none_shape, Reduction r) {
+xt::xarray<T> reduce_loss(const std::vector<T>& per, T denom, const Shape& none_shape, Reduction r) {
     if (r == Reduction::None) {
         xt::xarray<T> v = xt::xarray<T>::from_shape(none_shape);
         std::copy(per.begin(), per.end(), v.begin());
@@ -56,26 +59,46 @@ xt::xarray<T> reduce_loss(const std::vector<T>& per, std::size_t count, const Sh
     T total = 0;
     for (T p : per) total += p;
     xt::xarray<T> v = xt::xarray<T>::from_shape({});
-    v() = r == Reduction::Sum ? total : (count ? total / static_cast<T>(count) : std::numeric_limits<T>::quiet_NaN());
+    v() = r == Reduction::Sum ? total : total / denom;
     return v;
 }
 
+// The weight each element's gradient gets from the output gradient g.
 template <class T>
-T element_weight(const xt::xarray<T>& g, std::size_t j, std::size_t count, Reduction r) {
+T element_weight(const xt::xarray<T>& g, std::size_t j, T denom, Reduction r) {
     if (r == Reduction::None) return g.data()[j];
-    return r == Reduction::Sum ? g() : g() / static_cast<T>(count);
+    return r == Reduction::Sum ? g() : g() / denom;
 }
 
 }  // namespace
 
 template <class T>
 TensorT<T> cross_entropy(const TensorT<T>& logits, const IndexArray& target, long ignore_index, Reduction reduction) {
+    return cross_entropy(logits, target, CrossEntropyFuncOptions<T>().ignore_index(ignore_index).reduction(reduction));
+}
+
+template <class T>
+TensorT<T> cross_entropy(const TensorT<T>& logits, const IndexArray& target, const CrossEntropyFuncOptions<T>& opt) {
+    // logits (N, C, inner...), target (N, inner...); j = (n, i) runs over the N * inner positions
     const Shape xs = logits.shape();
+    const long ignore_index = opt.ignore_index();
+    const Reduction reduction = opt.reduction();
     const ClassLayout l = class_layout("cross_entropy", xs, target, ignore_index);
     const std::size_t C = l.C, inner = l.inner, M = l.N * inner;
-    // loss_j = logsumexp(x_j) - x_j[t_j] for every position j = (n, i)
+    const double eps = opt.label_smoothing();
+    XG_CHECK(eps >= 0.0 && eps <= 1.0, "cross_entropy: label_smoothing must be between 0 and 1, got " << eps);
+    std::vector<T> w(C, T(1));
+    if (opt.weight().defined()) {
+        const Shape ws = opt.weight().shape();
+        XG_CHECK(ws.size() == 1 && ws[0] == C, "cross_entropy: weight of shape " << shape_str(ws) << " does not fit input of shape "
+                                                   << shape_str(xs) << " (expected (" << C << "), one weight per class)");
+        std::copy(opt.weight().value().begin(), opt.weight().value().end(), w.begin());
+    }
+    const T sw = std::accumulate(w.begin(), w.end(), T(0));  // sum_c w[c]
+    const T keep = T(1 - eps), spread = T(eps / double(C));
+    // loss_j = keep * w[t] * (lse_j - x_j[t]) + spread * sum_c w[c] * (lse_j - x_j[c])
     std::vector<T> per(M, T(0)), lse(M, T(0));
-    std::size_t count = 0;
+    T denom = 0;  // sum of w[t_j] over the positions not ignored
     const T* x = logits.value().data();
     for (std::size_t n = 0; n < l.N; ++n)
         for (std::size_t i = 0; i < inner; ++i) {
@@ -88,12 +111,21 @@ TensorT<T> cross_entropy(const TensorT<T>& logits, const IndexArray& target, lon
             lse[j] = m + std::log(z);
             const auto t = target.data()[j];
             if (t == ignore_index) continue;
-            per[j] = lse[j] - p[static_cast<std::size_t>(t) * inner];
-            ++count;
+            const T wt = w[static_cast<std::size_t>(t)];
+            per[j] = keep * wt * (lse[j] - p[static_cast<std::size_t>(t) * inner]);
+            // NOTE: only with eps > 0, as torch: a -inf logit (a masked class) would give 0 * inf = NaN
+            if (eps > 0) {
+                T smooth = 0;
+                for (std::size_t c = 0; c < C; ++c) smooth += w[c] * (lse[j] - p[c * inner]);
+                per[j] += spread * smooth;
+            }
+            denom += wt;
         }
-    return make_op<T>(reduce_loss(per, count, l.none_shape, reduction), {logits},
-                      [logits, target, ignore_index, reduction, l, lse = std::move(lse), count](const xt::xarray<T>& g, const xt::xarray<T>&) {
-        // dx_j = w_j * (softmax(x_j) - onehot(t_j)); ignored positions get nothing
+    return make_op<T>(reduce_loss(per, denom, l.none_shape, reduction), {logits},
+                      [logits, target, ignore_index, reduction, l, lse = std::move(lse), w = std::move(w), sw, keep, spread,
+                       denom](const xt::xarray<T>& g, const xt::xarray<T>&) {
+        // dx_j[c] = a_j * ((keep * w[t] + spread * sw) * softmax(x_j)[c] - keep * w[t] * [c == t] - spread * w[c])
+        // with a_j the element's share of g; ignored positions get nothing
         T* gx = logits.grad_buffer().data();
         const T* x = logits.value().data();
         const std::size_t C = l.C, inner = l.inner;
@@ -102,10 +134,14 @@ TensorT<T> cross_entropy(const TensorT<T>& logits, const IndexArray& target, lon
                 const std::size_t j = n * inner + i;
                 const auto t = target.data()[j];
                 if (t == ignore_index) continue;
-                const T w = element_weight(g, j, count, reduction);
+                const T a = element_weight(g, j, denom, reduction);
+                const T wt = w[static_cast<std::size_t>(t)];
+                const T ap = a * (keep * wt + spread * sw);
                 const std::size_t base = n * C * inner + i;
-                for (std::size_t c = 0; c < C; ++c) gx[base + c * inner] += w * std::exp(x[base + c * inner] - lse[j]);
-                gx[base + static_cast<std::size_t>(t) * inner] -= w;
+                for (std::size_t c = 0; c < C; ++c) gx[base + c * inner] += ap * std::exp(x[base + c * inner] - lse[j]);
+                if (spread != T(0))
+                    for (std::size_t c = 0; c < C; ++c) gx[base + c * inner] -= a * spread * w[c];
+                gx[base + static_cast<std::size_t>(t) * inner] -= a * keep * wt;
             }
     });
 }
@@ -124,8 +160,8 @@ TensorT<T> nll_loss(const TensorT<T>& log_probs, const IndexArray& target, long 
         per[j] = -x[(j / inner) * C * inner + static_cast<std::size_t>(t) * inner + j % inner];
         ++count;
     }
-    return make_op<T>(reduce_loss(per, count, l.none_shape, reduction), {log_probs},
-                      [log_probs, target, ignore_index, reduction, l, count](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(reduce_loss(per, T(count), l.none_shape, reduction), {log_probs},
+                      [log_probs, target, ignore_index, reduction, l, count = T(count)](const xt::xarray<T>& g, const xt::xarray<T>&) {
         // loss_j = -x_j[t_j]: dx_j[t_j] = -w_j
         T* gx = log_probs.grad_buffer().data();
         for (std::size_t j = 0; j < l.N * l.inner; ++j) {
@@ -150,42 +186,82 @@ TensorT<T> mse_loss(const TensorT<T>& input, const TensorT<T>& target, Reduction
 
 template <class T>
 TensorT<T> binary_cross_entropy_with_logits(const TensorT<T>& logits, const TensorT<T>& target, Reduction reduction) {
+    return binary_cross_entropy_with_logits(logits, target, BinaryCrossEntropyWithLogitsFuncOptions<T>().reduction(reduction));
+}
+
+namespace {
+
+// An optional weight broadcast to the logits' shape; nullopt when undefined (weighs 1).
+template <class T>
+std::optional<xt::xarray<T>> expand_weight(const char* name, const TensorT<T>& w, const Shape& xs) {
+    if (!w.defined()) return std::nullopt;
+    const Shape ws = w.shape();
+    bool fits = ws.size() <= xs.size();
+    for (std::size_t k = 1; fits && k <= ws.size(); ++k) fits = ws[ws.size() - k] == 1 || ws[ws.size() - k] == xs[xs.size() - k];
+    XG_CHECK(fits, "binary_cross_entropy_with_logits: " << name << " of shape " << shape_str(ws)
+                                                         << " does not broadcast to logits of shape " << shape_str(xs));
+    return xt::xarray<T>(xt::broadcast(w.value(), xs));
+}
+
+}  // namespace
+
+template <class T>
+TensorT<T> binary_cross_entropy_with_logits(const TensorT<T>& logits, const TensorT<T>& target,
+                                            const BinaryCrossEntropyWithLogitsFuncOptions<T>& opt) {
     XG_CHECK(logits.shape() == target.shape(), "binary_cross_entropy_with_logits: logits of shape "
                                                    << shape_str(logits.shape()) << " and target of shape "
                                                    << shape_str(target.shape()) << " differ");
-    const auto& x = logits.value();
-    const auto& y = target.value();
-    // loss = max(x, 0) - x y + log(1 + exp(-|x|)): the stable form of -[y log s(x) + (1-y) log(1-s(x))]
-    xt::xarray<T> per = xt::maximum(x, T(0)) - x * y + xt::log1p(xt::exp(-xt::abs(x)));
-    const std::size_t n = per.size();
+    const Shape xs = logits.shape();
+    const Reduction reduction = opt.reduction();
+    const auto w = expand_weight("weight", opt.weight(), xs);
+    const auto pw = expand_weight("pos_weight", opt.pos_weight(), xs);
+    const T* x = logits.value().data();
+    const T* y = target.value().data();
+    const std::size_t n = logits.numel();
+    // loss = w * ((1 - y) x + lw * softplus(-x)), lw = 1 + (pw - 1) y, as torch writes it;
+    // softplus(-x) = max(-x, 0) + log1p(exp(-|x|)) never overflows
+    xt::xarray<T> per = xt::xarray<T>::from_shape(xs);
+    for (std::size_t i = 0; i < n; ++i) {
+        const T sp = std::max(-x[i], T(0)) + std::log1p(std::exp(-std::abs(x[i])));
+        const T lw = pw ? T(1) + (pw->data()[i] - T(1)) * y[i] : T(1);
+        per.data()[i] = (T(1) - y[i]) * x[i] + lw * sp;
+        if (w) per.data()[i] *= w->data()[i];
+    }
     xt::xarray<T> v;
     if (reduction == Reduction::None) {
-        v = per;
+        v = std::move(per);
     } else {
         v = xt::xarray<T>::from_shape({});
         double total = 0;
         for (T e : per) total += e;
         v() = static_cast<T>(total / (reduction == Reduction::Mean ? static_cast<double>(n) : 1.0));
     }
-    return make_op<T>(std::move(v), {logits, target}, [logits, target, reduction, n](const xt::xarray<T>& g, const xt::xarray<T>&) {
-        // dloss/dx = sigmoid(x) - y, dloss/dy = -x
-        const auto& x = logits.value();
-        if (reduction == Reduction::None) {
-            if (logits.requires_grad()) logits.add_grad(g * (T(1) / (T(1) + xt::exp(-x)) - target.value()));
-            if (target.requires_grad()) target.add_grad(-g * x);
-        } else {
-            const T w = reduction == Reduction::Mean ? g() / static_cast<T>(n) : g();
-            if (logits.requires_grad()) logits.add_grad(w * (T(1) / (T(1) + xt::exp(-x)) - target.value()));
-            if (target.requires_grad()) target.add_grad(-w * x);
+    return make_op<T>(std::move(v), {logits, target},
+                      [logits, target, reduction, n, w, pw](const xt::xarray<T>& g, const xt::xarray<T>&) {
+        // dloss/dx = w * (lw * sigmoid(x) - pw * y), dloss/dy = w * (-x + (pw - 1) * softplus(-x))
+        const T* x = logits.value().data();
+        const T* y = target.value().data();
+        T* gx = logits.requires_grad() ? logits.grad_buffer().data() : nullptr;
+        T* gy = target.requires_grad() ? target.grad_buffer().data() : nullptr;
+        const T shared = reduction == Reduction::Mean ? g() / static_cast<T>(n) : reduction == Reduction::Sum ? g() : T(0);
+        for (std::size_t i = 0; i < n; ++i) {
+            T a = reduction == Reduction::None ? g.data()[i] : shared;
+            if (w) a *= w->data()[i];
+            const T p = pw ? pw->data()[i] : T(1);
+            if (gx) gx[i] += a * ((T(1) + (p - T(1)) * y[i]) / (T(1) + std::exp(-x[i])) - p * y[i]);
+            if (gy) gy[i] += a * (-x[i] + (p - T(1)) * (std::max(-x[i], T(0)) + std::log1p(std::exp(-std::abs(x[i])))));
         }
     });
 }
 
 #define XG_LOSS(T)                                                                                     \
     template TensorT<T> cross_entropy(const TensorT<T>&, const IndexArray&, long, Reduction);          \
+    template TensorT<T> cross_entropy(const TensorT<T>&, const IndexArray&, const CrossEntropyFuncOptions<T>&); \
     template TensorT<T> nll_loss(const TensorT<T>&, const IndexArray&, long, Reduction);               \
     template TensorT<T> mse_loss(const TensorT<T>&, const TensorT<T>&, Reduction);                     \
-    template TensorT<T> binary_cross_entropy_with_logits(const TensorT<T>&, const TensorT<T>&, Reduction);
+    template TensorT<T> binary_cross_entropy_with_logits(const TensorT<T>&, const TensorT<T>&, Reduction); \
+    template TensorT<T> binary_cross_entropy_with_logits(const TensorT<T>&, const TensorT<T>&,          \
+                                                         const BinaryCrossEntropyWithLogitsFuncOptions<T>&);
 XG_INSTANTIATE(XG_LOSS)
 
 }  // namespace xg

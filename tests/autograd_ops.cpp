@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE autograd_ops
 #include "common.hpp"
 
+#include <nlohmann/json.hpp>
 #include <xtensor/xio.hpp>
 #include <xtensor/xview.hpp>
 
@@ -391,6 +392,51 @@ BOOST_AUTO_TEST_CASE(cross_entropy_values) {
     CHECK_THROWS_WITH(xg::cross_entropy(x, xg::IndexArray{1, 0, 1}), "cross_entropy: target of shape (3) does not fit input of shape (2, 3)");
 }
 
+BOOST_AUTO_TEST_CASE(cross_entropy_weight_label_smoothing_gradient) {
+    TensorD w = xg::from_array(xt::xarray<double>{0.5, 2.0, 1.25});
+    xg::IndexArray t = {2, 0, -100, 1, 2};
+    for (auto r : {xg::Reduction::Mean, xg::Reduction::Sum, xg::Reduction::None}) {
+        for (double eps : {0.0, 0.3}) {
+            const auto opt = xg::CrossEntropyFuncOptions<double>().weight(w).label_smoothing(eps).reduction(r);
+            check_gradient([t, opt](const V& x) { return xg::cross_entropy(x[0], t, opt); }, {param({5, 3}, -2, 2)});
+        }
+        // smoothing without weights; an ignore_index that is a class id
+        const auto smooth = xg::CrossEntropyFuncOptions<double>().label_smoothing(0.2).reduction(r).ignore_index(0);
+        xg::IndexArray t0 = {2, 0, 0, 1, 2};
+        check_gradient([t0, smooth](const V& x) { return xg::cross_entropy(x[0], t0, smooth); }, {param({5, 3}, -2, 2)});
+    }
+    // (N, C, d) with targets (N, d), and an unbatched (C) input
+    xg::IndexArray t2 = {{0, 1}, {2, -100}};
+    const auto opt = xg::CrossEntropyFuncOptions<double>().weight(w).label_smoothing(0.1);
+    check_gradient([t2, opt](const V& x) { return xg::cross_entropy(x[0], t2, opt); }, {param({2, 3, 2}, -2, 2)});
+    check_gradient([opt](const V& x) { return xg::cross_entropy(x[0], xg::IndexArray{1}, opt); }, {param({3}, -2, 2)});
+}
+
+BOOST_AUTO_TEST_CASE(cross_entropy_options_values) {
+    Tensor x = xg::from_array(xt::xarray<float>{{1, 2, 3}, {1, 0, -1}});
+    Tensor w = xg::from_array(xt::xarray<float>{1, 2, 3});
+    const xg::IndexArray t = {2, 0};
+    // the default options are the plain loss; so are unit weights without smoothing
+    BOOST_TEST(xg::cross_entropy(x, t, xg::CrossEntropyFuncOptions()).item() == xg::cross_entropy(x, t).item());
+    BOOST_TEST(xg::cross_entropy(x, t, xg::CrossEntropyFuncOptions().weight(xg::ones({3}))).item() ==
+                   xg::cross_entropy(x, t).item(),
+               boost::test_tools::tolerance(1e-6f));
+    // torch.nn.functional.cross_entropy(x, t, weight=torch.tensor([1., 2, 3]), label_smoothing=0.1)
+    //   = 0.5076059103012085: the mean divides by w[2] + w[0] = 4
+    BOOST_TEST(xg::cross_entropy(x, t, xg::CrossEntropyFuncOptions().weight(w).label_smoothing(0.1)).item() == 0.50760591f,
+               boost::test_tools::tolerance(1e-6f));
+    // every target ignored: 0 / 0, as torch
+    BOOST_TEST(std::isnan(xg::cross_entropy(x, xg::IndexArray{-100, -100}, xg::CrossEntropyFuncOptions().weight(w).label_smoothing(0.1)).item()));
+    CHECK_THROWS_WITH(xg::cross_entropy(x, t, xg::CrossEntropyFuncOptions().weight(xg::ones({4}))),
+                      "cross_entropy: weight of shape (4) does not fit input of shape (2, 3) (expected (3), one weight per class)");
+    CHECK_THROWS_WITH(xg::cross_entropy(x, t, xg::CrossEntropyFuncOptions().weight(xg::ones({3, 1}))),
+                      "cross_entropy: weight of shape (3, 1) does not fit input of shape (2, 3)");
+    CHECK_THROWS_WITH(xg::cross_entropy(x, t, xg::CrossEntropyFuncOptions().label_smoothing(1.5)),
+                      "cross_entropy: label_smoothing must be between 0 and 1, got 1.5");
+    CHECK_THROWS_WITH(xg::cross_entropy(x, t, xg::CrossEntropyFuncOptions().label_smoothing(-0.1)),
+                      "cross_entropy: label_smoothing must be between 0 and 1, got -0.1");
+}
+
 BOOST_AUTO_TEST_CASE(nll_loss_gradient) {
     xg::IndexArray t = {1, 0, 2};
     check_gradient([t](const V& x) { return xg::nll_loss(xg::log_softmax(x[0]), t); }, {param({3, 3})});
@@ -422,6 +468,91 @@ BOOST_AUTO_TEST_CASE(binary_cross_entropy_with_logits_gradient) {
     BOOST_TEST(xg::binary_cross_entropy_with_logits(l, t).item() == 1.2165308f, boost::test_tools::tolerance(1e-6f));
     Tensor huge = xg::from_array(xt::xarray<float>{200.f});  // stable: no inf
     BOOST_TEST(xg::binary_cross_entropy_with_logits(huge, xg::zeros({1})).item() == 200.f);
+}
+
+BOOST_AUTO_TEST_CASE(binary_cross_entropy_with_logits_pos_weight_gradient) {
+    TensorD pw = xg::from_array(xt::xarray<double>{0.5, 3.0, 1.5});
+    TensorD w = xg::from_array(xt::xarray<double>(xt::xtensor<double, 2>{{2.0}, {0.25}}));  // (2, 1): per row
+    for (auto r : {xg::Reduction::Mean, xg::Reduction::Sum, xg::Reduction::None}) {
+        const auto pos = xg::BinaryCrossEntropyWithLogitsFuncOptions<double>().pos_weight(pw).reduction(r);
+        const auto both = xg::BinaryCrossEntropyWithLogitsFuncOptions<double>().pos_weight(pw).weight(w).reduction(r);
+        const auto weight = xg::BinaryCrossEntropyWithLogitsFuncOptions<double>().weight(w).reduction(r);
+        for (const auto& opt : {pos, both, weight})  // gradients into the logits and the (soft) targets
+            check_gradient([opt](const V& x) { return xg::binary_cross_entropy_with_logits(x[0], x[1], opt); },
+                           {param({2, 3}, -4, 4), param({2, 3}, 0, 1)});
+    }
+    // pos_weight (C) over the last dim of a 3-D input
+    const auto opt = xg::BinaryCrossEntropyWithLogitsFuncOptions<double>().pos_weight(pw);
+    check_gradient([opt](const V& x) { return xg::binary_cross_entropy_with_logits(x[0], x[1], opt); },
+                   {param({2, 4, 3}, -4, 4), param({2, 4, 3}, 0, 1)});
+}
+
+BOOST_AUTO_TEST_CASE(binary_cross_entropy_with_logits_options_values) {
+    Tensor l = xg::from_array(xt::xarray<float>{0.5f, -2.f, 3.f});
+    Tensor t = xg::from_array(xt::xarray<float>{1.f, 0.f, 1.f});
+    // torch: binary_cross_entropy_with_logits(l, t, pos_weight=torch.tensor([2., 1, 3])) = 0.4069480001926422
+    using Options = xg::BinaryCrossEntropyWithLogitsFuncOptions<>;
+    BOOST_TEST(xg::binary_cross_entropy_with_logits(l, t, Options().pos_weight(xg::from_array(xt::xarray<float>{2, 1, 3}))).item() ==
+                   0.40694800f,
+               boost::test_tools::tolerance(1e-6f));
+    // stable with pos_weight: -pos_weight * log(sigmoid(-200)) = 3 * 200, no inf
+    Tensor huge = xg::from_array(xt::xarray<float>{-200.f});
+    BOOST_TEST(xg::binary_cross_entropy_with_logits(huge, xg::ones({1}), Options().pos_weight(xg::full({1}, 3.f))).item() == 600.f);
+    CHECK_THROWS_WITH(xg::binary_cross_entropy_with_logits(l, t, Options().pos_weight(xg::ones({2}))),
+                      "binary_cross_entropy_with_logits: pos_weight of shape (2) does not broadcast to logits of shape (3)");
+    CHECK_THROWS_WITH(xg::binary_cross_entropy_with_logits(l, t, Options().weight(xg::ones({2, 3}))),
+                      "binary_cross_entropy_with_logits: weight of shape (2, 3) does not broadcast to logits of shape (3)");
+}
+
+// ---- losses against PyTorch 1.13 (fixtures/loss.safetensors, made by fixtures/make_loss_fixtures.py) ----
+
+BOOST_AUTO_TEST_CASE(losses_match_torch) {
+    constexpr double rtol = 1e-4, atol = 1e-5;
+    const xg::nn::SafetensorsReader fx("fixtures/loss.safetensors");
+    const auto configs = nlohmann::json::parse(fx.metadata().at("configs"));
+    BOOST_TEST(configs.size() == 25u);
+    const auto reduction_of = [](const std::string& r) {
+        return r == "mean" ? xg::Reduction::Mean : r == "sum" ? xg::Reduction::Sum : xg::Reduction::None;
+    };
+    const auto optional = [&fx](const std::string& name) { return fx.contains(name) ? xg::from_array(fx.get<float>(name)) : Tensor(); };
+    double worst_value = 0, worst_grad = 0;
+    for (const auto& c : configs) {
+        const std::string name = c["name"];
+        BOOST_TEST_CONTEXT(name) {
+            Tensor x = xg::from_array(fx.get<float>(name + ".x"), true);
+            const auto r = reduction_of(c["reduction"]);
+            Tensor target, loss;
+            if (c["op"] == "cross_entropy") {
+                loss = xg::cross_entropy(x, fx.get<std::int64_t>(name + ".target"),
+                                         xg::CrossEntropyFuncOptions()
+                                             .weight(optional(name + ".weight"))
+                                             .ignore_index(c["ignore_index"].get<long>())
+                                             .label_smoothing(c["label_smoothing"].get<double>())
+                                             .reduction(r));
+            } else {
+                target = xg::from_array(fx.get<float>(name + ".target"), true);
+                loss = xg::binary_cross_entropy_with_logits(
+                    x, target,
+                    xg::BinaryCrossEntropyWithLogitsFuncOptions().weight(optional(name + ".weight")).pos_weight(optional(name + ".pos_weight")).reduction(r));
+            }
+            const auto expected = fx.get<float>(name + ".loss");
+            BOOST_TEST_REQUIRE((loss.shape() == Shape(expected.shape().begin(), expected.shape().end())),
+                               xg::shape_str(loss.shape()) << " vs " << xg::shape_str(expected.shape()));
+            double d = 0;
+            BOOST_TEST(allclose(loss.value(), expected, rtol, atol, &d), "loss: largest difference " << d);
+            worst_value = std::max(worst_value, d);
+            if (r == xg::Reduction::None) loss.backward(fx.get<float>(name + ".proj"));
+            else loss.backward();
+            BOOST_TEST(allclose(x.grad(), fx.get<float>(name + ".grad.x"), rtol, atol, &d), "grad x: largest difference " << d);
+            worst_grad = std::max(worst_grad, d);
+            if (target.defined()) {
+                BOOST_TEST(allclose(target.grad(), fx.get<float>(name + ".grad.target"), rtol, atol, &d),
+                           "grad target: largest difference " << d);
+                worst_grad = std::max(worst_grad, d);
+            }
+        }
+    }
+    BOOST_TEST_MESSAGE("losses vs torch: largest difference " << worst_value << " (values), " << worst_grad << " (gradients)");
 }
 
 BOOST_AUTO_TEST_CASE(dropout_gradient) {

@@ -343,3 +343,175 @@ BOOST_AUTO_TEST_CASE(option_errors) {
     nn::Linear lin(nn::LinearOptions(4, 2));
     CHECK_THROWS_WITH(lin(xg::zeros({3, 5})), "Linear: expected input with last dimension 4, got shape (3, 5)");
 }
+
+// ---- nn::init: the torch.nn.init formulas, checked on large draws --------------------------
+
+namespace {
+
+namespace init = nn::init;
+
+struct Moments {
+    double mean = 0, std = 0, max_abs = 0;
+};
+
+template <class A>
+Moments moments(const A& a) {
+    Moments m;
+    for (auto v : a) {
+        m.mean += double(v);
+        m.max_abs = std::max(m.max_abs, std::abs(double(v)));
+    }
+    m.mean /= double(a.size());
+    for (auto v : a) m.std += (double(v) - m.mean) * (double(v) - m.mean);
+    m.std = std::sqrt(m.std / double(a.size() - 1));
+    return m;
+}
+
+// std within 2% of `expected` and mean near 0 (a draw of >= 100k elements is within 0.5%)
+#define CHECK_STD(t, expected)                                                                                        \
+    do {                                                                                                              \
+        const Moments m_ = moments((t).value());                                                                      \
+        BOOST_TEST(std::abs(m_.std / (expected)-1) < 0.02, "std " << m_.std << ", expected " << (expected));          \
+        BOOST_TEST(std::abs(m_.mean) < 0.02 * (expected), "mean " << m_.mean);                                        \
+    } while (0)
+
+// rows x cols view of t's values as a double matrix product: (W W^T) if rows_side else (W^T W)
+xt::xarray<double> gram(const xt::xarray<double>& w, bool rows_side) {
+    const std::size_t r = w.shape()[0], c = w.shape()[1];
+    const std::size_t n = rows_side ? r : c;
+    xt::xarray<double> g = xt::zeros<double>({n, n});
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j)
+            for (std::size_t k = 0; k < (rows_side ? c : r); ++k)
+                g(i, j) += rows_side ? w(i, k) * w(j, k) : w(k, i) * w(k, j);
+    return g;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(init_calculate_gain) {
+    using NL = init::Nonlinearity;
+    BOOST_TEST(init::calculate_gain(NL::Linear) == 1.0);
+    BOOST_TEST(init::calculate_gain(NL::Conv2D) == 1.0);
+    BOOST_TEST(init::calculate_gain(NL::Sigmoid) == 1.0);
+    BOOST_TEST(init::calculate_gain(NL::Tanh) == 5.0 / 3.0);
+    BOOST_TEST(init::calculate_gain(NL::ReLU) == std::sqrt(2.0));
+    BOOST_TEST(init::calculate_gain(NL::LeakyReLU) == std::sqrt(2.0 / (1 + 0.01 * 0.01)));
+    BOOST_TEST(std::abs(init::calculate_gain(NL::LeakyReLU, 0.2) - std::sqrt(2.0 / 1.04)) < 1e-15);
+    BOOST_TEST(init::calculate_gain(NL::SELU) == 0.75);
+}
+
+BOOST_AUTO_TEST_CASE(init_kaiming_uniform) {
+    xg::manual_seed(11);
+    // defaults: leaky_relu with a = 0 (gain sqrt(2)), fan_in = 250
+    xg::Tensor w = xg::zeros({400, 250});
+    init::kaiming_uniform_(w);
+    double bound = std::sqrt(2.0) * std::sqrt(3.0 / 250);
+    BOOST_TEST(moments(w.value()).max_abs <= bound);
+    BOOST_TEST(moments(w.value()).max_abs > 0.99 * bound);  // it uses the whole range
+    CHECK_STD(w, bound / std::sqrt(3.0));
+    // fan_out of a (out, in, k, k) weight: 64 * 3 * 3; relu ignores a
+    xg::Tensor conv = xg::zeros({64, 200, 3, 3});
+    init::kaiming_uniform_(conv, 0.7, init::FanMode::FanOut, init::Nonlinearity::ReLU);
+    bound = std::sqrt(2.0) * std::sqrt(3.0 / 576);
+    BOOST_TEST(moments(conv.value()).max_abs <= bound);
+    CHECK_STD(conv, bound / std::sqrt(3.0));
+    // leaky_relu with slope a = 0.5: gain sqrt(2 / 1.25)
+    xg::TensorD d = xg::zeros<double>({300, 400});
+    init::kaiming_uniform_(d, 0.5);
+    CHECK_STD(d, std::sqrt(2.0 / 1.25) / std::sqrt(400.0));
+}
+
+BOOST_AUTO_TEST_CASE(init_kaiming_normal_and_xavier_normal) {
+    xg::manual_seed(12);
+    xg::Tensor w = xg::zeros({500, 300});
+    init::kaiming_normal_(w);
+    CHECK_STD(w, std::sqrt(2.0) / std::sqrt(300.0));
+    xg::Tensor t = xg::zeros({300, 80, 5});
+    init::kaiming_normal_(t, 0.0, init::FanMode::FanOut, init::Nonlinearity::Tanh);  // fan_out 300 * 5
+    CHECK_STD(t, 5.0 / 3.0 / std::sqrt(1500.0));
+    xg::Tensor x = xg::zeros({300, 500});
+    init::xavier_normal_(x, 2.0);
+    CHECK_STD(x, 2.0 * std::sqrt(2.0 / 800.0));
+    // xavier_uniform_ takes (out, in, k...) too: fan_in 30 * 4, fan_out 200 * 4
+    xg::Tensor u = xg::zeros({200, 30, 4});
+    init::xavier_uniform_(u);
+    const double a = std::sqrt(6.0 / 920.0);
+    BOOST_TEST(moments(u.value()).max_abs <= a);
+    BOOST_TEST(moments(u.value()).max_abs > 0.99 * a);
+}
+
+BOOST_AUTO_TEST_CASE(init_fan_errors) {
+    // torch raises for tensors with fewer than 2 dimensions; kaiming leaves an empty one alone
+    xg::Tensor v = xg::zeros({5});
+    CHECK_THROWS_WITH(init::kaiming_uniform_(v),
+                      "kaiming_uniform_: fan in and fan out can not be computed for a tensor with fewer than 2 dimensions, got shape (5)");
+    CHECK_THROWS_WITH(init::kaiming_normal_(xg::zeros({})), "kaiming_normal_: fan in and fan out can not be computed");
+    CHECK_THROWS_WITH(init::xavier_normal_(v), "xavier_normal_: fan in and fan out can not be computed");
+    CHECK_THROWS_WITH(init::xavier_uniform_(v), "xavier_uniform_: fan in and fan out can not be computed");
+    CHECK_THROWS_WITH(init::orthogonal_(v), "orthogonal_: only tensors with 2 or more dimensions are supported, got shape (5)");
+    BOOST_CHECK_THROW(init::orthogonal_(v), std::invalid_argument);
+    BOOST_CHECK_NO_THROW(init::kaiming_uniform_(xg::zeros({0})));
+    BOOST_CHECK_NO_THROW(init::orthogonal_(xg::zeros({0, 3})));
+}
+
+BOOST_AUTO_TEST_CASE(init_orthogonal) {
+    // (rows, cols...) -> W W^T = gain^2 I for rows <= cols, W^T W = gain^2 I for rows > cols
+    const std::vector<std::pair<Shape, double>> cases = {{{64, 256}, 1.0}, {{256, 64}, 1.0}, {{120, 120}, 1.5}, {{8, 4, 5}, 2.0}, {{30, 1}, 1.0}};
+    for (const auto& [shape, gain] : cases) {
+        BOOST_TEST_CONTEXT(xg::shape_str(shape) << " gain " << gain) {
+            xg::manual_seed(13);
+            xg::Tensor w = xg::zeros(shape);
+            init::orthogonal_(w, gain);
+            const std::size_t rows = shape[0], cols = w.numel() / rows;
+            xt::xarray<double> m = xt::cast<double>(w.value());
+            m.reshape({rows, cols});
+            const auto g = gram(m, rows <= cols);
+            xt::xarray<double> expected = gain * gain * xt::eye<double>(g.shape()[0]);
+            CHECK_CLOSE_ARRAYS(g, expected, 0.0, 1e-5);
+            // the same seed gives the same matrix
+            xg::manual_seed(13);
+            xg::Tensor again = xg::zeros(shape);
+            init::orthogonal_(again, gain);
+            BOOST_TEST(again.value() == w.value());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(init_orthogonal_recurrent_weights) {
+    // docs/nn.md's example: a stacked (4H, H) weight becomes orthogonal as a whole
+    nn::LSTM lstm(nn::LSTMOptions(4, 5));
+    for (auto& [name, p] : lstm.named_parameters())
+        if (name.starts_with("weight_hh")) nn::init::orthogonal_(p);
+    const auto g = gram(xt::cast<double>(lstm.named_parameters()[1].second.value()), false);
+    BOOST_TEST(lstm.named_parameters()[1].first == "weight_hh_l0");
+    CHECK_CLOSE_ARRAYS(g, xt::eval(xt::eye<double>(5)), 0.0, 1e-5);
+}
+
+BOOST_AUTO_TEST_CASE(init_orthogonal_is_torchs_q) {
+    // torch: A ~ N(0, 1) of shape (rows, cols) (transposed if rows < cols), A = QR, W = Q diag(sign(diag R)).
+    // So W^T A (or W A^T) is R with a positive diagonal: upper triangular, diagonal > 0.
+    for (const Shape& shape : {Shape{40, 12}, Shape{12, 40}}) {
+        BOOST_TEST_CONTEXT(xg::shape_str(shape)) {
+            xg::manual_seed(14);
+            xg::TensorD a = xg::zeros<double>(shape);
+            init::normal_(a);  // the draws orthogonal_ makes, in the same order
+            xg::manual_seed(14);
+            xg::TensorD w = xg::zeros<double>(shape);
+            init::orthogonal_(w);
+            const bool tall = shape[0] >= shape[1];
+            const std::size_t n = std::min(shape[0], shape[1]), len = std::max(shape[0], shape[1]);
+            for (std::size_t i = 0; i < n; ++i)
+                for (std::size_t j = 0; j <= i; ++j) {
+                    double r = 0;  // R(j, i) (upper) and R(i, j) (lower, must be 0)
+                    double lower = 0;
+                    for (std::size_t k = 0; k < len; ++k) {
+                        r += tall ? w.value()(k, j) * a.value()(k, i) : w.value()(j, k) * a.value()(i, k);
+                        lower += tall ? w.value()(k, i) * a.value()(k, j) : w.value()(i, k) * a.value()(j, k);
+                    }
+                    if (i == j) BOOST_TEST(r > 0.1, "R(" << i << ", " << i << ") = " << r);
+                    else BOOST_TEST(std::abs(lower) < 1e-10, "R(" << i << ", " << j << ") = " << lower);
+                }
+        }
+    }
+}
