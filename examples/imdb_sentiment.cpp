@@ -325,7 +325,6 @@ int train(Options o, const po::variables_map& given) {
         if (schedule) schedule->step();
         if (!o.save.empty()) save(epoch + 1);
     }
-    if (first_epoch >= o.epochs) test_scores = evaluate(model, test_it);
     std::printf("\nconfusion matrix on the %zu test reviews (rows: truth, columns: prediction)\n"
                 "              negative  positive\n  negative  %10zu%10zu\n  positive  %10zu%10zu\n",
                 test_scores.n, test_scores.tn, test_scores.fp, test_scores.fn, test_scores.tp);

@@ -269,6 +269,7 @@ int train(Options o, const po::variables_map& given) {
     support::Clock total;
     double ppl = 0, train_seconds = 0;
     std::size_t train_tokens = 0;
+    std::string sample, sample2;  // the last epoch's, for --json
     for (std::size_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
         support::Clock clock;
         double loss_sum = 0;
@@ -302,12 +303,13 @@ int train(Options o, const po::variables_map& given) {
                      {"tokens_per_s", double(tokens) / secs}, {"seconds", secs}});
         char info[96];
         std::snprintf(info, sizeof info, "perplexity %.2f  %.1fk tokens/s", ppl, speed / 1000);
-        bar.update(epoch + 1 - first_epoch == 0 ? 0 : epoch + 1, info);
+        bar.update(epoch + 1, info);
         const bool last = epoch + 1 == o.epochs;
         if ((epoch + 1) % o.sample_every == 0 || last) {
             bar.clear();
-            std::printf("epoch %zu: perplexity %.2f, %.0f tokens/s\n  %s\n  %s\n", epoch + 1, ppl, speed,
-                        predict("time traveller", 50, *net, vocab).c_str(), predict("traveller", 50, *net, vocab).c_str());
+            sample = predict("time traveller", 50, *net, vocab), sample2 = predict("traveller", 50, *net, vocab);
+            std::printf("epoch %zu: perplexity %.2f, %.0f tokens/s\n  %s\n  %s\n", epoch + 1, ppl, speed, sample.c_str(),
+                        sample2.c_str());
             std::fflush(stdout);
             draw();
             if (!o.save.empty()) save(epoch + 1);
@@ -317,12 +319,8 @@ int train(Options o, const po::variables_map& given) {
     }
     bar.done();
     const double tokens_per_s = train_seconds > 0 ? double(train_tokens) / train_seconds : 0.0;
-    const std::string sample = predict("time traveller", 50, *net, vocab), sample2 = predict("traveller", 50, *net, vocab);
     std::printf("perplexity %.2f, %.0f tokens/s (%s, %.1f s)\n", ppl, tokens_per_s, o.spec.kind.c_str(), total.seconds());
-    if (!o.save.empty()) {
-        save(std::max(o.epochs, first_epoch));
-        std::printf("saved %s\n", o.save.c_str());
-    }
+    if (!o.save.empty()) std::printf("saved %s\n", o.save.c_str());  // by the last epoch, above
     if (o.json) {
         nlohmann::json r = {{"model", o.spec.kind},
                             {"perplexity", ppl},
