@@ -146,8 +146,8 @@ Scores evaluate(SentimentModel& model, xg::data::BucketIterator& it) {
 
 struct Options {
     ModelSpec spec;
-    std::string data, tokenizer = "clean", save, resume, schedule = "cosine", metrics, plot, recipe = "tuned";
-    std::size_t epochs = 6, batch_size = 64, num_steps = 500, limit = 0, min_freq = 5;
+    std::string data, tokenizer = "d2l", save, resume, schedule = "constant", metrics, plot;
+    std::size_t epochs = 5, batch_size = 64, num_steps = 500, limit = 0, min_freq = 5;
     double lr = 0.01, clip = 0.0, weight_decay = 0.0;
     int threads = 0;
     std::uint64_t seed = 0;
@@ -380,28 +380,24 @@ int main(int argc, char** argv) {
     o.data = std::string(XG_SOURCE_DIR) + "/data/corpora/aclImdb_sample";
     std::string command = "train", checkpoint;
     std::vector<std::string> texts;
-    po::options_description train_opts("Training (the defaults reach 0.88 test accuracy on the full data; --recipe d2l\n"
-                                       "switches the flags not given to d2l's settings: dropout 0, d2l tokenizer, constant lr,\n"
-                                       "5 epochs, 0.86)"),
-        pred_opts("predict"), hidden_opts;
+    po::options_description train_opts("Training (d2l's defaults)"), pred_opts("predict"), hidden_opts;
     train_opts.add_options()
         ("help,h", "show this help")
         ("data", po::value(&o.data), "aclImdb folder with train/ and test/ (default: the bundled sample)")
         ("model", po::value(&o.spec.kind)->default_value("birnn"), "birnn | last")
-        ("recipe", po::value(&o.recipe)->default_value("tuned"), "tuned | d2l (the defaults of the flags below)")
-        ("epochs", po::value(&o.epochs)->default_value(6), "epochs (the total, also when resuming)")
+        ("epochs", po::value(&o.epochs)->default_value(5), "epochs (the total, also when resuming)")
         ("batch-size", po::value(&o.batch_size)->default_value(64), "reviews per batch")
         ("num-steps", po::value(&o.num_steps)->default_value(500), "words kept per review")
         ("embed", po::value(&o.spec.embed)->default_value(100), "embedding size")
         ("hidden", po::value(&o.spec.hidden)->default_value(100), "LSTM hidden size")
         ("layers", po::value(&o.spec.layers)->default_value(2), "LSTM layers")
-        ("dropout", po::value(&o.spec.dropout)->default_value(0.5), "dropout on embeddings, between layers and before the decoder")
+        ("dropout", po::value(&o.spec.dropout)->default_value(0.0), "dropout on embeddings, between layers and before the decoder")
         ("lr", po::value(&o.lr)->default_value(0.01), "Adam learning rate")
-        ("schedule", po::value(&o.schedule)->default_value("cosine"), "constant | cosine (lr falls to 0 over the epochs)")
+        ("schedule", po::value(&o.schedule)->default_value("constant"), "constant | cosine (lr falls to 0 over the epochs)")
         ("weight-decay", po::value(&o.weight_decay)->default_value(0.0), "Adam weight decay")
         ("clip", po::value(&o.clip)->default_value(0.0), "gradient norm clipping (0: none)")
         ("min-freq", po::value(&o.min_freq)->default_value(5), "vocabulary: words seen at least this often in training")
-        ("tokenizer", po::value(&o.tokenizer)->default_value("clean"), "d2l (lower case, whitespace) | clean (also punctuation, drops <br />)")
+        ("tokenizer", po::value(&o.tokenizer)->default_value("d2l"), "d2l (lower case, whitespace) | clean (also punctuation, drops <br />)")
         ("limit", po::value(&o.limit)->default_value(0), "use N reviews of each split, balanced and seeded (0: all)")
         ("threads", po::value(&o.threads)->default_value(0), "threads (0: all cores)")
         ("seed", po::value(&o.seed)->default_value(0), "random seed")
@@ -441,14 +437,6 @@ int main(int argc, char** argv) {
         }
         if (command != "train") support::die("imdb_sentiment", "unknown command '" + command + "' (train or predict)");
         if (!texts.empty()) support::die("imdb_sentiment", "unexpected argument '" + texts[0] + "'");
-        if (o.recipe == "d2l") {  // d2l's section 16.2, for the flags not typed
-            if (!support::given(vm, "dropout")) o.spec.dropout = 0.0;
-            if (!support::given(vm, "tokenizer")) o.tokenizer = "d2l";
-            if (!support::given(vm, "schedule")) o.schedule = "constant";
-            if (!support::given(vm, "epochs")) o.epochs = 5;
-        } else if (o.recipe != "tuned") {
-            support::die("imdb_sentiment", "unknown --recipe '" + o.recipe + "' (tuned or d2l)");
-        }
         check_settings(o);
         if (o.epochs == 0) support::die("imdb_sentiment", "--epochs must be positive");
         support::check_finite("imdb_sentiment", "lr", o.lr, 0, false);

@@ -116,14 +116,14 @@ expect_fail "imdb: bad dropout" "--dropout must be in" "$imdb" --dropout 1.5
 # A short training on the bundled sample must beat chance (0.5) by a wide margin on the
 # reviews it trains on (0.92-0.97 in the last epoch). 400 training reviews are too few for
 # the held-out 400 to go far past chance (0.52-0.55): that takes the full data (0.85).
-if "$imdb" --recipe d2l --epochs 6 --num-steps 200 --embed 32 --hidden 32 --threads 2 --json --save "$work/imdb.ckpt" > "$work/imdb.log" 2>&1; then
+if "$imdb" --epochs 6 --num-steps 200 --embed 32 --hidden 32 --threads 2 --json --save "$work/imdb.ckpt" > "$work/imdb.log" 2>&1; then
     acc=$(json_field "$work/imdb.log" train_accuracy)
     python3 -c "import sys; sys.exit(0 if $acc >= 0.8 else 1)" && pass "imdb learns (train accuracy $acc >= 0.8)" ||
         fail "imdb learns (train accuracy $acc, expected >= 0.8)"
 else
     fail "imdb short run: $(tail -n 3 "$work/imdb.log")"
 fi
-small=(--recipe d2l --num-steps 100 --embed 16 --hidden 16 --dropout 0.2 --threads 2 --seed 4)
+small=(--num-steps 100 --embed 16 --hidden 16 --dropout 0.2 --threads 2 --seed 4)
 if "$imdb" "${small[@]}" --epochs 2 --json --save "$work/i2.ckpt" > "$work/i2.log" 2>&1 &&
     "$imdb" "${small[@]}" --epochs 1 --save "$work/i1.ckpt" > /dev/null 2>&1 &&
     "$imdb" "${small[@]}" --epochs 2 --json --resume "$work/i1.ckpt" --save "$work/i11.ckpt" > "$work/i11.log" 2>&1; then
