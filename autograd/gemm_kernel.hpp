@@ -81,40 +81,23 @@ void micro_tile(std::size_t m, std::size_t kc, const typename V::scalar* a, std:
     micro<V, MR, NV, NP>(kc, a, rs, cs, b, c, ldc, n, accumulate);
 }
 
-// C rows [0, M) and panels [p0, p1): the loop nest around the microkernel. A read
-// transposed (cs != 1: a weight gradient's dA^T) is first copied, MC rows by KC, into
-// MR-row strips stored k-major, so every broadcast reads the next value in line.
+// C rows [0, M) and panels [p0, p1): the loop nest around the microkernel
 template <class V, std::size_t MR, std::size_t NV>
 void run(std::size_t M, std::size_t K, const typename V::scalar* a, std::size_t rs, std::size_t cs,
          const typename V::scalar* bp, std::size_t N, std::size_t p0, std::size_t p1, bool accumulate,
          typename V::scalar* c, std::size_t ldc) {
-    using T = typename V::scalar;
     constexpr std::size_t NR = NV * V::width;
-    constexpr std::size_t MCR = (MC + MR - 1) / MR * MR;  // MC rounded up to whole strips
-    alignas(64) thread_local T apack[MCR * KC];
-    const bool pack_a = cs != 1;
     for (std::size_t k0 = 0; k0 < K; k0 += KC) {
         const std::size_t kc = K - k0 < KC ? K - k0 : KC;
         const bool acc = accumulate || k0 > 0;
         for (std::size_t m0 = 0; m0 < M; m0 += MC) {
             const std::size_t m1 = M - m0 < MC ? M : m0 + MC;
-            if (pack_a)
-                for (std::size_t i = m0; i < m1; i += MR) {
-                    const std::size_t mr = m1 - i < MR ? m1 - i : MR;
-                    T* dst = apack + (i - m0) * KC;
-                    for (std::size_t k = 0; k < kc; ++k)
-                        for (std::size_t r = 0; r < mr; ++r) dst[k * MR + r] = a[(i + r) * rs + (k0 + k) * cs];
-                }
             for (std::size_t p = p0; p < p1; ++p) {
                 const std::size_t n0 = p * NR, n = N - n0 < NR ? N - n0 : NR;
                 const auto* b = bp + p * K * NR + k0 * NR;
-                for (std::size_t i = m0; i < m1; i += MR) {
-                    const std::size_t mr = m1 - i < MR ? m1 - i : MR;
-                    if (pack_a)
-                        micro_tile<V, MR, NV>(mr, kc, apack + (i - m0) * KC, 1, MR, b, c + i * ldc + n0, ldc, n, acc);
-                    else
-                        micro_tile<V, MR, NV>(mr, kc, a + i * rs + k0 * cs, rs, cs, b, c + i * ldc + n0, ldc, n, acc);
-                }
+                for (std::size_t i = m0; i < m1; i += MR)
+                    micro_tile<V, MR, NV>(m1 - i < MR ? m1 - i : MR, kc, a + i * rs + k0 * cs, rs, cs, b,
+                                         c + i * ldc + n0, ldc, n, acc);
             }
         }
     }
