@@ -25,13 +25,11 @@ TensorT<T> softmax(const TensorT<T>& x, long dim) {
     const Shape s = x.shape();
     const std::size_t d = detail::norm_dim("softmax", dim, s.size());
     xt::xarray<T> y = x.value();
-    // y = exp(x - max) / sum exp(x - max): subtracting the max keeps exp from overflowing
+    // y = exp(x - max) / sum exp(x - max) (not exp(x - logsumexp): the log's rounding would
+    // show in y when x is large)
     for_each_line(s, d, y.data(), [](T* p, std::size_t n, std::size_t st) {
-        T m = p[0];
-        for (std::size_t j = 1; j < n; ++j) m = std::max(m, p[j * st]);
-        T z = 0;
-        for (std::size_t j = 0; j < n; ++j) z += (p[j * st] = std::exp(p[j * st] - m));
-        for (std::size_t j = 0; j < n; ++j) p[j * st] /= z;
+        const auto [m, z] = detail::max_and_exp_sum(p, n, st);
+        for (std::size_t j = 0; j < n; ++j) p[j * st] = std::exp(p[j * st] - m) / z;
     });
     return make_op<T>(std::move(y), {x}, [x, s, d](const xt::xarray<T>& g, const xt::xarray<T>& y) {
         // dx = y * (g - sum(g * y))
@@ -53,13 +51,9 @@ TensorT<T> log_softmax(const TensorT<T>& x, long dim) {
     const Shape s = x.shape();
     const std::size_t d = detail::norm_dim("log_softmax", dim, s.size());
     xt::xarray<T> y = x.value();
-    // y = x - max - log(sum exp(x - max))
+    // y = x - logsumexp(x)
     for_each_line(s, d, y.data(), [](T* p, std::size_t n, std::size_t st) {
-        T m = p[0];
-        for (std::size_t j = 1; j < n; ++j) m = std::max(m, p[j * st]);
-        T z = 0;
-        for (std::size_t j = 0; j < n; ++j) z += std::exp(p[j * st] - m);
-        const T lz = m + std::log(z);
+        const T lz = detail::logsumexp(p, n, st);
         for (std::size_t j = 0; j < n; ++j) p[j * st] -= lz;
     });
     return make_op<T>(std::move(y), {x}, [x, s, d](const xt::xarray<T>& g, const xt::xarray<T>& y) {

@@ -94,6 +94,23 @@ void add_grad_bcast(const TensorT<T>& t, E&& e) {
         t.add_grad(sum_to<T>(xt::xarray<T>(std::forward<E>(e)), t.shape()));
 }
 
+// Over n values p[j * stride]: their max m and sum_j exp(p_j - m) (subtracting the max keeps
+// exp from overflowing), and logsumexp = m + log(that sum). softmax, log_softmax and
+// cross_entropy all start here.
+template <class T>
+std::pair<T, T> max_and_exp_sum(const T* p, std::size_t n, std::size_t stride) {
+    T m = p[0];
+    for (std::size_t j = 1; j < n; ++j) m = std::max(m, p[j * stride]);
+    T z = 0;
+    for (std::size_t j = 0; j < n; ++j) z += std::exp(p[j * stride] - m);
+    return {m, z};
+}
+template <class T>
+T logsumexp(const T* p, std::size_t n, std::size_t stride) {
+    const auto [m, z] = max_and_exp_sum(p, n, stride);
+    return m + std::log(z);
+}
+
 // Product of sizes in [begin, end).
 inline std::size_t prod(const Shape& s, std::size_t begin, std::size_t end) {
     std::size_t p = 1;

@@ -104,11 +104,7 @@ TensorT<T> cross_entropy(const TensorT<T>& logits, const IndexArray& target, con
         for (std::size_t i = 0; i < inner; ++i) {
             const std::size_t j = n * inner + i;
             const T* p = x + n * C * inner + i;
-            T m = p[0];
-            for (std::size_t c = 1; c < C; ++c) m = std::max(m, p[c * inner]);
-            T z = 0;
-            for (std::size_t c = 0; c < C; ++c) z += std::exp(p[c * inner] - m);
-            lse[j] = m + std::log(z);
+            lse[j] = detail::logsumexp(p, C, inner);
             const auto t = target.data()[j];
             if (t == ignore_index) continue;
             const T wt = w[static_cast<std::size_t>(t)];
