@@ -1,6 +1,7 @@
 #include "optim/checkpoint.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,6 +30,25 @@ void fsync_path(const fs::path& p) {
     }
 }
 
+// The temporary folders of saves whose process died (killed mid-save: each holds a full copy
+// of a model) are removed by the next save to the same target. A live process's temporary, a
+// concurrent save's, is left alone; so are ".old-" folders (a save killed on a file system
+// without an atomic exchange may have left the only copy there). Processes are looked up in
+// this pid namespace: folders shared between containers may see a live saver's removed.
+void remove_dead_temporaries(const fs::path& target) {
+    const std::string prefix = hidden_sibling_name(target, ".tmp-");
+    const std::string stem = prefix.substr(0, prefix.size() - std::to_string(::getpid()).size());
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(target.parent_path(), ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() <= stem.size() || name.compare(0, stem.size(), stem) != 0) continue;
+        const std::string digits = name.substr(stem.size());
+        if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+        const pid_t pid = static_cast<pid_t>(std::stol(digits));
+        if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove_all(entry.path(), ec);
+    }
+}
+
 }  // namespace
 
 std::filesystem::path check_checkpoint_target(const std::string& dir) {
@@ -51,6 +71,7 @@ void save_checkpoint(const std::string& dir, const nn::Module& model, const Opti
                      const ScheduleState* scheduler) {
     const fs::path target = check_checkpoint_target(dir), parent = target.parent_path();
     const fs::path tmp = parent / hidden_sibling_name(target, ".tmp-");
+    remove_dead_temporaries(target);
     fs::remove_all(tmp);
     fs::create_directory(tmp);
     try {
@@ -62,7 +83,8 @@ void save_checkpoint(const std::string& dir, const nn::Module& model, const Opti
         write_file_atomic((tmp / "checkpoint.json").string(), meta.dump(2) + "\n");
         if (extra) extra(tmp.string());
     } catch (...) {
-        fs::remove_all(tmp);
+        std::error_code ec;  // keep the first error: on a read-only disk the removal fails too
+        fs::remove_all(tmp, ec);
         throw;
     }
     fsync_path(tmp);
