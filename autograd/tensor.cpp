@@ -222,6 +222,9 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
         ++kept;
     }
     t.entries.resize(kept);
+    // Entries this backward did not reach and nobody can reach any more (a layer's final
+    // state that the model dropped) would hold their inputs until the next prune.
+    if (!t.entries.empty()) t.prune();
 }
 
 template struct Tape<float>;

@@ -298,10 +298,6 @@ int train(Options o, const po::variables_map& given) {
                 xg::NoGradGuard no_grad;  // the scores' softmax is no part of the graph
                 train_scores.add(logits, b.labels, loss.item(), b.lengths);
             }
-            // What backward did not reach stays on the tape, holding its tensors: with 2 layers the
-            // encoder's final states (cat of each layer's h_n and c_n, unused here). 3 entries a
-            // batch grew the heap ~0.4 MiB an epoch on the sample (the tape prunes only at 4096).
-            xg::clear_tape();
             char info[96];
             std::snprintf(info, sizeof info, "loss %.3f  acc %.3f  %.0f reviews/s", train_scores.loss / double(train_scores.n),
                           train_scores.accuracy(), double(train_scores.n) / clock.seconds());

@@ -64,7 +64,7 @@ start=$SECONDS
 # time_machine: 10,000 characters, saving and sampling every 5 epochs
 compare "time_machine" 5 60 "$bin/time_machine" --hidden 64 --batch-size 32 --num-steps 35 --sample-every 5 --threads 2 --seed 1
 # imdb_sentiment on the bundled sample (400 + 400 reviews), saving every epoch
-compare "imdb_sentiment" 4 32 "$bin/imdb_sentiment" --recipe d2l --num-steps 100 --embed 16 --hidden 16 --threads 2 --seed 1
+compare "imdb_sentiment" 4 32 "$bin/imdb_sentiment" --num-steps 100 --embed 16 --hidden 16 --threads 2 --seed 1
 echo "# $((SECONDS - start)) s"
 
 echo "$failures failure(s)"
