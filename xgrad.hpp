@@ -4,6 +4,7 @@
 //   xg::nn::      modules, recurrent layers, serialization             (nn/)
 //   xg::optim::   optimizers, clipping, lr schedules, checkpoints     (optim/)
 //   xg::data::    vocabularies, tokenizers, corpora, batch iterators  (data/)
+//   xg::distributed::  data-parallel training on MPI                  (distributed/)
 #pragma once
 
 #include "autograd/gemm.hpp"
@@ -16,5 +17,6 @@
 #include "data/time_machine.hpp"
 #include "data/tokenizer.hpp"
 #include "data/vocab.hpp"
+#include "distributed/distributed.hpp"
 #include "nn/nn.hpp"
 #include "optim/optim.hpp"

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "autograd/detail.hpp"
+#include "autograd/grad_hooks.hpp"
 #include "autograd/ops.hpp"
 
 namespace xg::build_flags {
@@ -168,10 +169,32 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
         }
         if (old != earlier.end()) earlier.erase(old);
     };
+    // Grad-ready hooks: a watched leaf is final once the first entry that uses it has been
+    // passed (the walk goes backwards); leaves no entry uses are reported at the end.
+    auto& hooks = grad_ready_hooks<T>();
+    struct Ready {
+        GradReadyHook<T>* hook;
+        std::size_t index;
+    };
+    std::vector<std::vector<Ready>> ready_after;
+    std::vector<Ready> unused;
+    if (!hooks.empty()) {
+        std::unordered_map<const TensorImpl<T>*, std::size_t> first_use;
+        for (std::size_t k = t.entries.size(); k-- > 0;)
+            for (const auto* leaf : t.entries[k].leaves) first_use[leaf] = k;
+        ready_after.resize(t.entries.size());
+        for (auto* h : hooks)
+            for (std::size_t i = 0; i < h->watched.size(); ++i) {
+                auto it = first_use.find(h->watched[i]);
+                (it == first_use.end() ? unused : ready_after[it->second]).push_back({h, i});
+            }
+    }
     std::vector<TensorT<T>> outs;
     std::vector<bool> ran(t.entries.size(), false);
     try {
         for (std::size_t k = t.entries.size(); k-- > 0;) {
+            if (!ready_after.empty() && k + 1 < t.entries.size())
+                for (const auto& r : ready_after[k + 1]) r.hook->ready(r.index);
             auto& e = t.entries[k];
             bool any = false;
             for (const auto& o : e.outputs) any = any || o->has_grad;
@@ -191,7 +214,17 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
             // memory low and makes a retained second backward start from zero.
             for (const auto& o : e.outputs) settle(*o, true);
         }
+        if (!ready_after.empty())
+            for (const auto& r : ready_after[0]) r.hook->ready(r.index);
+        for (const auto& r : unused) r.hook->ready(r.index);
+        for (auto* h : hooks)
+            if (h->done) h->done(true);
     } catch (...) {
+        for (auto* h : hooks)
+            if (h->done) try {
+                    h->done(false);
+                } catch (...) {
+                }
         // leave no half-propagated gradients behind for the next backward
         for (auto& e : t.entries)
             for (auto& o : e.outputs)
@@ -226,6 +259,14 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
     // state that the model dropped) would hold their inputs until the next prune.
     if (!t.entries.empty()) t.prune();
 }
+
+template <class T>
+std::vector<GradReadyHook<T>*>& grad_ready_hooks() {
+    thread_local std::vector<GradReadyHook<T>*> hooks;
+    return hooks;
+}
+template std::vector<GradReadyHook<float>*>& grad_ready_hooks<float>();
+template std::vector<GradReadyHook<double>*>& grad_ready_hooks<double>();
 
 template struct Tape<float>;
 template struct Tape<double>;

@@ -142,6 +142,9 @@ struct TapeEntry {
     std::function<void(const std::vector<TensorT<T>>& outputs)> backward;
     const char* op = nullptr;
     std::vector<std::shared_ptr<TensorImpl<T>>> inputs;
+    // Leaf inputs that require grad, by identity only: tells grad-ready hooks (see
+    // autograd/grad_hooks.hpp) when no entry left to run can add to a parameter's gradient.
+    std::vector<const TensorImpl<T>*> leaves;
 };
 
 template <class T>
@@ -242,6 +245,8 @@ bool needs_grad(const Range& inputs) {
 namespace detail {
 template <class T, class Range>
 void remember_inputs(TapeEntry<T>& entry, const Range& inputs) {
+    for (const auto& t : inputs)
+        if (t.defined() && t.impl()->is_leaf && t.impl()->requires_grad) entry.leaves.push_back(t.impl());
     if (!is_anomaly_enabled()) return;
     for (const auto& t : inputs) entry.inputs.push_back(t.defined() ? t.impl_ptr() : nullptr);
 }

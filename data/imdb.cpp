@@ -142,6 +142,7 @@ BucketIterator::BucketIterator(EncodedReviews data, BucketIteratorOptions option
     : data_(std::move(data)), options_(options), own_(options.seed().value_or(0)) {
     XG_CHECK(options_.batch_size() > 0, "BucketIterator: batch_size must be positive");
     XG_CHECK(options_.bucket_batches() > 0, "BucketIterator: bucket_batches must be positive");
+    check_shard(options_.shard(), "BucketIterator");
     XG_CHECK(data_.labels.size() == data_.ids.size(),
              "BucketIterator: " << data_.ids.size() << " reviews but " << data_.labels.size() << " labels");
     for (std::size_t i = 0; i < data_.size(); ++i)
@@ -185,8 +186,12 @@ TextBatch BucketIterator::batch(const std::vector<std::size_t>& indices) const {
     b.indices = indices;
     std::stable_sort(b.indices.begin(), b.indices.end(),
                      [this](std::size_t a, std::size_t c) { return data_.length(a) > data_.length(c); });
+    if (options_.shard().world_size > 1) {
+        b.loss_scale = shard_loss_scale(b.indices.size(), options_.shard());
+        b.indices = take_shard(b.indices, options_.shard());
+    }
     const std::size_t B = b.indices.size();
-    const std::size_t T = data_.length(b.indices.front());
+    const std::size_t T = B ? data_.length(b.indices.front()) : 0;
     b.tokens = IndexArray::from_shape({B, T});
     b.labels = IndexArray::from_shape({B});
     b.lengths.resize(B);

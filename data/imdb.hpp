@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "autograd/tensor.hpp"
+#include "data/shard.hpp"
 #include "data/tokenizer.hpp"
 #include "data/vocab.hpp"
 
@@ -81,6 +82,11 @@ struct TextBatch {
     std::vector<std::size_t> lengths;  // (B) true lengths, >= 1, non-increasing (as packing wants)
     IndexArray labels;                 // (B)
     std::vector<std::size_t> indices;  // which reviews of the EncodedReviews, row by row
+    // Sharded: the factor for this rank's mean loss (shard_loss_scale), so that averaged
+    // gradients are those of the whole global batch. 1 otherwise.
+    double loss_scale = 1.0;
+
+    std::size_t size() const { return lengths.size(); }  // 0: this rank has no row this step
 };
 
 struct BucketIteratorOptions {
@@ -97,15 +103,21 @@ struct BucketIteratorOptions {
     BucketIteratorOptions& drop_last(bool v) { drop_last_ = v; return *this; }
     // The iterator's own generator, seeded once; without a seed, xg::generator().
     BucketIteratorOptions& seed(std::uint64_t v) { seed_ = v; return *this; }
+    // Data parallel: plan_epoch() still plans the global batches (the same on every rank,
+    // so every rank needs the same seed, or the same xg::manual_seed); batch() and epoch()
+    // build this rank's rows of each (data/shard.hpp).
+    BucketIteratorOptions& shard(Shard v) { shard_ = v; return *this; }
 
     std::size_t batch_size() const { return batch_size_; }
     bool shuffle() const { return shuffle_; }
     std::size_t bucket_batches() const { return bucket_batches_; }
     bool drop_last() const { return drop_last_; }
     const std::optional<std::uint64_t>& seed() const { return seed_; }
+    const Shard& shard() const { return shard_; }
 
 private:
     std::size_t batch_size_;
+    Shard shard_;
     bool shuffle_ = true;
     std::size_t bucket_batches_ = 50;
     bool drop_last_ = false;
@@ -122,7 +134,8 @@ public:
 
     // The batches of the next epoch, as indices into data(); cheap, nothing is copied.
     std::vector<std::vector<std::size_t>> plan_epoch();
-    // Gathers and pads one planned batch; rows are put longest first.
+    // Gathers and pads one planned batch; rows are put longest first. Sharded, this
+    // rank's rows of it (maybe none: size() 0).
     TextBatch batch(const std::vector<std::size_t>& indices) const;
     // plan_epoch() with every batch built (the whole epoch in memory).
     std::vector<TextBatch> epoch();

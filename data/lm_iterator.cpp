@@ -27,6 +27,13 @@ void fill_row(LMBatch& b, std::size_t r, const std::vector<std::int64_t>& corpus
     std::copy_n(corpus.begin() + std::ptrdiff_t(start + 1), T, b.Y.data() + r * T);
 }
 
+void check_shard_of(const char* who, std::size_t batch_size, const Shard& shard) {
+    check_shard(shard, who);
+    XG_CHECK(batch_size % shard.world_size == 0, who << ": batch_size " << batch_size << " does not split evenly over "
+                                                     << shard.world_size << " ranks; use a multiple of "
+                                                     << shard.world_size);
+}
+
 LMBatch empty_batch(std::size_t B, std::size_t T) {
     return {IndexArray::from_shape({B, T}), IndexArray::from_shape({B, T})};
 }
@@ -46,8 +53,9 @@ std::size_t num_batches_sequential(std::size_t n, std::size_t batch_size, std::s
 }
 
 std::vector<LMBatch> seq_data_iter_random(const std::vector<std::int64_t>& corpus, std::size_t batch_size,
-                                          std::size_t num_steps, std::optional<std::size_t> offset) {
+                                          std::size_t num_steps, std::optional<std::size_t> offset, const Shard& shard) {
     check_sizes("seq_data_iter_random", batch_size, num_steps);
+    check_shard_of("seq_data_iter_random", batch_size, shard);
     const std::size_t T = num_steps, B = batch_size;
     XG_CHECK(!offset || *offset < T, "seq_data_iter_random: offset " << *offset << " must be in [0, " << T - 1 << "]");
     const std::size_t off = offset ? *offset : draw(T - 1);
@@ -63,16 +71,19 @@ std::vector<LMBatch> seq_data_iter_random(const std::vector<std::int64_t>& corpu
     std::vector<LMBatch> batches;
     batches.reserve(nb);
     for (std::size_t i = 0; i < nb; ++i) {
-        LMBatch b = empty_batch(B, T);
-        for (std::size_t r = 0; r < B; ++r) fill_row(b, r, corpus, off + starts[i * B + r], T);
+        LMBatch b = empty_batch(B / shard.world_size, T);
+        for (std::size_t r = shard.rank, row = 0; r < B; r += shard.world_size, ++row)
+            fill_row(b, row, corpus, off + starts[i * B + r], T);
         batches.push_back(std::move(b));
     }
     return batches;
 }
 
 std::vector<LMBatch> seq_data_iter_sequential(const std::vector<std::int64_t>& corpus, std::size_t batch_size,
-                                              std::size_t num_steps, std::optional<std::size_t> offset) {
+                                              std::size_t num_steps, std::optional<std::size_t> offset,
+                                              const Shard& shard) {
     check_sizes("seq_data_iter_sequential", batch_size, num_steps);
+    check_shard_of("seq_data_iter_sequential", batch_size, shard);
     const std::size_t T = num_steps, B = batch_size;
     XG_CHECK(!offset || *offset <= T, "seq_data_iter_sequential: offset " << *offset << " must be in [0, " << T << "]");
     const std::size_t off = offset ? *offset : draw(T);
@@ -85,8 +96,9 @@ std::vector<LMBatch> seq_data_iter_sequential(const std::vector<std::int64_t>& c
     std::vector<LMBatch> batches;
     batches.reserve(nb);
     for (std::size_t i = 0; i < nb; ++i) {
-        LMBatch b = empty_batch(B, T);
-        for (std::size_t r = 0; r < B; ++r) fill_row(b, r, corpus, off + r * row_len + i * T, T);
+        LMBatch b = empty_batch(B / shard.world_size, T);
+        for (std::size_t r = shard.rank, row = 0; r < B; r += shard.world_size, ++row)
+            fill_row(b, row, corpus, off + r * row_len + i * T, T);
         batches.push_back(std::move(b));
     }
     return batches;
@@ -129,8 +141,14 @@ std::size_t SeqDataLoader::num_batches(std::size_t offset) const {
 std::size_t SeqDataLoader::num_batches() const { return num_batches(use_random_iter_ ? num_steps_ - 1 : num_steps_); }
 
 std::vector<LMBatch> SeqDataLoader::epoch(std::optional<std::size_t> offset) const {
-    return use_random_iter_ ? seq_data_iter_random(corpus_, batch_size_, num_steps_, offset)
-                            : seq_data_iter_sequential(corpus_, batch_size_, num_steps_, offset);
+    return use_random_iter_ ? seq_data_iter_random(corpus_, batch_size_, num_steps_, offset, shard_)
+                            : seq_data_iter_sequential(corpus_, batch_size_, num_steps_, offset, shard_);
+}
+
+SeqDataLoader& SeqDataLoader::shard(const Shard& s) {
+    check_shard_of("SeqDataLoader", batch_size_, s);
+    shard_ = s;
+    return *this;
 }
 
 }  // namespace xg::data

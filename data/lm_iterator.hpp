@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "autograd/tensor.hpp"
+#include "data/shard.hpp"
 #include "data/tokenizer.hpp"
 #include "data/vocab.hpp"
 
@@ -30,14 +31,19 @@ struct LMBatch {
 // given), cut the rest into (n - 1) // T subsequences of T tokens, shuffle their starts and
 // take B of them per batch; (n - offset - 1) // T // B batches. Neighbouring batches are not
 // contiguous, so the hidden state must be reset between them.
+// Sharded (data parallel), each batch holds this rank's rows r, r + N, ... of the global
+// batch of batch_size rows; batch_size must be a multiple of N. Every rank must draw the
+// same offset and order: the same xg::manual_seed, or an explicit offset.
 std::vector<LMBatch> seq_data_iter_random(const std::vector<std::int64_t>& corpus, std::size_t batch_size,
-                                          std::size_t num_steps, std::optional<std::size_t> offset = std::nullopt);
+                                          std::size_t num_steps, std::optional<std::size_t> offset = std::nullopt,
+                                          const Shard& shard = {});
 
 // d2l's seq_data_iter_sequential: start at `offset` (drawn from [0, T] when not given), lay
 // the corpus out as B rows of ((n - offset - 1) // B) tokens and walk them T columns at a
 // time, so row r of batch i+1 continues row r of batch i (the hidden state can be carried).
 std::vector<LMBatch> seq_data_iter_sequential(const std::vector<std::int64_t>& corpus, std::size_t batch_size,
-                                              std::size_t num_steps, std::optional<std::size_t> offset = std::nullopt);
+                                              std::size_t num_steps, std::optional<std::size_t> offset = std::nullopt,
+                                              const Shard& shard = {});
 
 // Batches the iterators above yield for a corpus of n tokens at this offset.
 std::size_t num_batches_random(std::size_t n, std::size_t batch_size, std::size_t num_steps, std::size_t offset);
@@ -56,6 +62,10 @@ public:
 
     // One epoch's batches; each call draws a new offset (and order, when random).
     std::vector<LMBatch> epoch(std::optional<std::size_t> offset = std::nullopt) const;
+
+    // Data parallel: epoch() gives this rank's batch_size / N rows of each batch.
+    SeqDataLoader& shard(const Shard& s);
+    const Shard& shard() const { return shard_; }
 
     // Batches in every epoch, whatever the offset; an epoch has this many or one more
     // (num_batches(offset) tells exactly).
@@ -76,6 +86,7 @@ private:
     std::size_t batch_size_;
     std::size_t num_steps_;
     bool use_random_iter_;
+    Shard shard_;
 };
 
 }  // namespace xg::data

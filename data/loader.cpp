@@ -11,6 +11,7 @@ namespace xg::data {
 BatchSampler::BatchSampler(std::size_t n, BatchSamplerOptions options)
     : n_(n), options_(options), own_(options.seed().value_or(0)) {
     XG_CHECK(options_.batch_size() > 0, "BatchSampler: batch_size must be positive");
+    check_shard(options_.shard(), "BatchSampler");
 }
 
 std::size_t BatchSampler::num_batches() const {
@@ -27,7 +28,10 @@ std::vector<std::vector<std::size_t>> BatchSampler::epoch() {
         else
             std::shuffle(order.begin(), order.end(), xg::generator());
     }
-    return split_batches(order, options_.batch_size(), options_.drop_last());
+    auto batches = split_batches(order, options_.batch_size(), options_.drop_last());
+    if (options_.shard().world_size > 1)
+        for (auto& b : batches) b = take_shard(b, options_.shard());
+    return batches;
 }
 
 std::vector<std::vector<std::size_t>> split_batches(const std::vector<std::size_t>& order, std::size_t batch_size,

@@ -11,6 +11,8 @@
 #include <random>
 #include <vector>
 
+#include "data/shard.hpp"
+
 namespace xg::data {
 
 struct BatchSamplerOptions {
@@ -24,14 +26,19 @@ struct BatchSamplerOptions {
     // The sampler's own generator, seeded once; epochs differ but the sequence of epochs
     // is fixed. Without a seed, draws come from xg::generator() (see xg::manual_seed).
     BatchSamplerOptions& seed(std::uint64_t v) { seed_ = v; return *this; }
+    // Data parallel: epoch() gives this rank's rows of each batch (data/shard.hpp); with
+    // shuffle, every rank needs the same seed.
+    BatchSamplerOptions& shard(Shard v) { shard_ = v; return *this; }
 
     std::size_t batch_size() const { return batch_size_; }
     bool shuffle() const { return shuffle_; }
     bool drop_last() const { return drop_last_; }
     const std::optional<std::uint64_t>& seed() const { return seed_; }
+    const Shard& shard() const { return shard_; }
 
 private:
     std::size_t batch_size_;
+    Shard shard_;
     bool shuffle_ = false;
     bool drop_last_ = false;
     std::optional<std::uint64_t> seed_;
@@ -42,7 +49,8 @@ public:
     // n examples; batch_size 0 throws xg::Error.
     BatchSampler(std::size_t n, BatchSamplerOptions options);
 
-    // The batches of one epoch: every index in [0, n) exactly once (but the dropped tail).
+    // The batches of one epoch: every index in [0, n) exactly once (but the dropped tail);
+    // sharded, this rank's part of each batch, and every index once across the ranks.
     std::vector<std::vector<std::size_t>> epoch();
 
     // len(DataLoader): n / B rounded up, or down with drop_last.

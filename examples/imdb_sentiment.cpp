@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <span>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -129,16 +130,30 @@ struct Scores {
     }
 };
 
+// Under mpirun, the sums of every rank's scores.
+void all_reduce(Scores& s) {
+    if (xg::distributed::world_size() == 1) return;
+    std::vector<double> v = {s.loss, double(s.n), double(s.correct), double(s.tokens),
+                             double(s.tp),  double(s.tn), double(s.fp),      double(s.fn)};
+    xg::distributed::all_reduce(std::span<double>(v));
+    s.loss = v[0];
+    std::size_t* counts[] = {&s.n, &s.correct, &s.tokens, &s.tp, &s.tn, &s.fp, &s.fn};
+    for (std::size_t i = 0; i < 7; ++i) *counts[i] = std::size_t(v[i + 1]);
+}
+
+// Each rank scores its share of every batch; the scores are summed over the ranks.
 Scores evaluate(SentimentModel& model, xg::data::BucketIterator& it) {
     xg::NoGradGuard no_grad;
     model.eval();
     Scores s;
     for (const auto& idx : it.plan_epoch()) {
         const auto b = it.batch(idx);
+        if (b.size() == 0) continue;
         Tensor logits = model.forward(b.tokens, b.lengths);
         s.add(logits, b.labels, loss_of(logits, b.labels).item(), b.lengths);
     }
     model.train();
+    all_reduce(s);
     return s;
 }
 
@@ -218,11 +233,13 @@ int train(Options o, const po::variables_map& given) {
             support::die("imdb_sentiment", o.resume + " follows a cosine schedule that ends at epoch " +
                                                std::to_string(schedule_epochs) + "; --epochs cannot go past it");
     }
+    namespace dist = xg::distributed;
+    if (dist::rank() != 0) o.save.clear(), o.metrics.clear(), o.plot.clear();  // rank 0 writes the files
     if (!o.save.empty()) xg::optim::check_checkpoint_target(o.save);  // now, not after the first epoch
     support::check_plot_target("imdb_sentiment", o.plot);
     xg::detect_anomaly(o.detect_anomaly);
     xg::manual_seed(o.seed);
-    xg::set_num_threads(o.threads);
+    support::start_rank(o.threads);
     support::Clock load_clock;
     const auto tokenizer = make_tokenizer(o.tokenizer);
     const auto train_reviews = load_split(o.data, "train", o.limit, o.seed);
@@ -233,10 +250,10 @@ int train(Options o, const po::variables_map& given) {
     const std::int64_t pad = vocab["<pad>"];
     xg::data::BucketIterator train_it(
         xg::data::encode_reviews(train_tokens, xg::data::labels_of(train_reviews), vocab, o.num_steps),
-        xg::data::BucketIteratorOptions(o.batch_size).seed(o.seed));
+        xg::data::BucketIteratorOptions(o.batch_size).seed(o.seed).shard(dist::shard()));
     xg::data::BucketIterator test_it(xg::data::encode_reviews(xg::data::tokenize_reviews(test_reviews, tokenizer),
                                                               xg::data::labels_of(test_reviews), vocab, o.num_steps),
-                                     xg::data::BucketIteratorOptions(o.batch_size).shuffle(false));
+                                     xg::data::BucketIteratorOptions(o.batch_size).shuffle(false).shard(dist::shard()));
     check_split(train_reviews, o.data, "train");
     check_split(test_reviews, o.data, "test");
     std::printf("%zu train and %zu test reviews from %s, vocabulary %zu (read and encoded in %.1f s)\n",
@@ -256,8 +273,12 @@ int train(Options o, const po::variables_map& given) {
         for (std::size_t e = 0; e < first_epoch; ++e) train_it.plan_epoch();  // the batch order the run would have had
         std::printf("resumed %s at epoch %zu\n", o.resume.c_str(), first_epoch);
     }
+    dist::DistributedDataParallel ddp(model);  // under mpirun: gradients averaged in backward()
     std::printf("%s\n%zu parameters, %d threads, %s\n", model.repr().c_str(), model.num_parameters(), xg::get_num_threads(),
                 adam.repr().c_str());
+    if (dist::world_size() > 1)
+        std::printf("data parallel: %d ranks, each about %zu reviews of every batch of %zu, %zu gradient buckets\n",
+                    dist::world_size(), o.batch_size / std::size_t(dist::world_size()), o.batch_size, ddp.buckets().size());
 
     auto save = [&](std::size_t epochs_done) {
         nlohmann::json m = {{"program", "imdb_sentiment"},    {"settings", settings_json(o)}, {"epoch", epochs_done},
@@ -288,16 +309,19 @@ int train(Options o, const po::variables_map& given) {
         support::Progress bar("epoch " + std::to_string(epoch + 1) + " batch", plan.size());
         for (std::size_t k = 0; k < plan.size(); ++k) {
             const auto b = train_it.batch(plan[k]);
-            Tensor logits = model.forward(b.tokens, b.lengths);
-            Tensor loss = loss_of(logits, b.labels);
             adam.zero_grad();
-            loss.backward();
-            if (o.clip > 0) xg::optim::clip_grad_norm(model.parameters(), o.clip);
-            adam.step();
-            {
+            if (b.size() == 0) {  // this rank has no review of a tiny last batch: it still takes part
+                ddp.synchronize();
+            } else {
+                Tensor logits = model.forward(b.tokens, b.lengths);
+                Tensor loss = loss_of(logits, b.labels);
+                // scaled so that the ranks' averaged gradients are those of the whole batch
+                (b.loss_scale == 1.0 ? loss : loss * float(b.loss_scale)).backward();
                 xg::NoGradGuard no_grad;  // the scores' softmax is no part of the graph
                 train_scores.add(logits, b.labels, loss.item(), b.lengths);
             }
+            if (o.clip > 0) xg::optim::clip_grad_norm(model.parameters(), o.clip);
+            adam.step();
             char info[96];
             std::snprintf(info, sizeof info, "loss %.3f  acc %.3f  %.0f reviews/s", train_scores.loss / double(train_scores.n),
                           train_scores.accuracy(), double(train_scores.n) / clock.seconds());
@@ -305,6 +329,7 @@ int train(Options o, const po::variables_map& given) {
         }
         const double epoch_seconds = clock.seconds();
         train_seconds += epoch_seconds;
+        all_reduce(train_scores);  // every rank's reviews
         reviews_seen += train_scores.n;
         tokens_seen += train_scores.tokens;
         bar.clear();
@@ -342,6 +367,8 @@ int train(Options o, const po::variables_map& given) {
                             {"reviews_per_s", train_seconds > 0 ? double(reviews_seen) / train_seconds : 0.0},
                             {"tokens_per_s", train_seconds > 0 ? double(tokens_seen) / train_seconds : 0.0},
                             {"epochs", o.epochs},
+                            {"ranks", dist::world_size()},
+                            {"allreduce_fraction", train_seconds > 0 ? ddp.sync_seconds() / train_seconds : 0.0},
                             {"train_reviews", train_reviews.size()},
                             {"test_reviews", test_reviews.size()},
                             {"seconds", total.seconds()}};
@@ -378,6 +405,7 @@ int predict(const std::string& checkpoint, const std::vector<std::string>& texts
 }
 
 int main(int argc, char** argv) {
+    xg::distributed::Environment env(argc, argv);  // under mpirun: one rank per process
     xg::tune_malloc_for_training();  // big arrays every batch: keep freed ones in the heap
     Options o;
     o.data = std::string(XG_SOURCE_DIR) + "/data/corpora/aclImdb_sample";

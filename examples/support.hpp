@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -14,12 +15,15 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
 #include "autograd/file_io.hpp"
+#include "autograd/parallel.hpp"
+#include "distributed/process_group.hpp"
 
 namespace support {
 
@@ -75,13 +79,14 @@ inline std::string hms(double seconds) {
     return buf;
 }
 
-// A one-line bar on stderr, redrawn in place, only when stderr is a terminal:
+// A one-line bar on stderr, redrawn in place, only when stderr is a terminal (and only
+// by rank 0 of a distributed run):
 //   epoch  37/500 [###.......................]  ppl 5.21  48.1k tok/s  ETA 1:21
 class Progress {
 public:
     // first: what was done before this run (a resumed run's epochs), left out of the ETA
     Progress(std::string label, std::size_t total, std::size_t first = 0)
-        : label_(std::move(label)), total_(total), first_(first), on_(::isatty(2) == 1) {}
+        : label_(std::move(label)), total_(total), first_(first), on_(::isatty(2) == 1 && xg::distributed::rank() == 0) {}
     bool enabled() const { return on_; }
 
     void update(std::size_t done, const std::string& info) {
@@ -114,10 +119,25 @@ private:
     double last_ = -1;
 };
 
-// A one-line error and exit status 2: what bad flags and missing files get.
+// A one-line error and exit status 2: what bad flags and missing files get. Under mpirun
+// the message names the rank and the whole job ends (the other ranks may be waiting for
+// this one in an allreduce).
 [[noreturn]] inline void die(const std::string& program, const std::string& message) {
-    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
-    std::exit(2);
+    const std::string rank = xg::distributed::rank_label();
+    std::fprintf(stderr, "%s: %s%serror: %s\n", program.c_str(), rank.c_str(), rank.empty() ? "" : ": ", message.c_str());
+    xg::distributed::abort(2);
+}
+
+// Data parallel under mpirun: only rank 0 prints to stdout (and writes files); every
+// rank gets an equal share of this machine's cores unless --threads says otherwise.
+inline void start_rank(int threads) {
+    if (xg::distributed::rank() != 0 && !std::freopen("/dev/null", "w", stdout))
+        std::fprintf(stderr, "warning: %s: could not silence stdout\n", xg::distributed::rank_label().c_str());
+    if (threads == 0 && xg::distributed::local_size() > 1) {
+        const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+        threads = std::max(1, cores / xg::distributed::local_size());
+    }
+    xg::set_num_threads(threads);
 }
 
 // A flag was typed on the command line (not left at its default).

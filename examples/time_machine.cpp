@@ -213,8 +213,9 @@ void apply_settings(Options& o, const nlohmann::json& s) {
 void check_spec(const ModelSpec& spec);
 
 int train(Options o, const po::variables_map& given) {
+    namespace dist = xg::distributed;
     xg::manual_seed(o.seed);
-    xg::set_num_threads(o.threads);
+    support::start_rank(o.threads);
     nlohmann::json meta;
     std::size_t first_epoch = 0;
     if (!o.resume.empty()) {
@@ -231,10 +232,15 @@ int train(Options o, const po::variables_map& given) {
             support::die("time_machine", o.resume + " has trained " + std::to_string(first_epoch) +
                                              " epochs already; --epochs is the total, so ask for more");
     }
+    if (dist::rank() != 0) o.save.clear(), o.metrics.clear(), o.plot.clear();  // rank 0 writes the files
     if (!o.save.empty()) xg::optim::check_checkpoint_target(o.save);  // now, not after the training
     support::check_plot_target("time_machine", o.plot);
     xg::detect_anomaly(o.detect_anomaly);
     xg::data::SeqDataLoader loader(o.data, o.batch_size, o.num_steps, o.random_iter, o.max_tokens);
+    if (o.batch_size % std::size_t(dist::world_size()) != 0)
+        support::die("time_machine", "--batch-size " + std::to_string(o.batch_size) + " does not split over " +
+                                         std::to_string(dist::world_size()) + " ranks; use a multiple of it");
+    loader.shard(dist::shard());  // each rank: batch_size / N rows of every batch
     const auto& vocab = loader.vocab();
     if (!o.resume.empty() && xg::data::Vocab::load(o.resume + "/vocab.json").idx_to_token() != vocab.idx_to_token())
         support::die("time_machine", o.data + " gives another vocabulary than the one " + o.resume +
@@ -249,6 +255,7 @@ int train(Options o, const po::variables_map& given) {
         if (support::given(given, "lr")) sgd.set_lr(o.lr);  // else the checkpoint's
         std::printf("resumed %s at epoch %zu\n", o.resume.c_str(), first_epoch);
     }
+    dist::DistributedDataParallel ddp(*net);  // under mpirun: gradients averaged in backward()
 
     auto save = [&](std::size_t epochs_done) {
         nlohmann::json m = {{"program", "time_machine"}, {"settings", settings_json(o)}, {"epoch", epochs_done},
@@ -260,6 +267,9 @@ int train(Options o, const po::variables_map& given) {
     std::printf("%s\n%zu parameters, vocabulary %zu, %zu tokens, %zu batches of %zu x %zu per epoch, %d threads\n",
                 net->repr().c_str(), net->num_parameters(), vocab.size(), loader.corpus().size(), loader.num_batches(),
                 o.batch_size, o.num_steps, xg::get_num_threads());
+    if (dist::world_size() > 1)
+        std::printf("data parallel: %d ranks of %zu x %zu, %d threads each, %zu gradient buckets\n", dist::world_size(),
+                    o.batch_size / std::size_t(dist::world_size()), o.num_steps, xg::get_num_threads(), ddp.buckets().size());
     support::MetricsLog metrics("time_machine", o.metrics, first_epoch);
     auto draw = [&] {
         support::plot("time_machine", o.plot, "time machine, " + o.spec.kind + ": training perplexity", "perplexity",
@@ -292,6 +302,10 @@ int train(Options o, const po::variables_map& given) {
             sgd.step();
             loss_sum += double(loss.item()) * double(y.size());
             tokens += y.size();
+        }
+        if (dist::world_size() > 1) {  // every rank's tokens: the global batch's perplexity
+            loss_sum = dist::all_reduce(loss_sum);
+            tokens = std::size_t(dist::all_reduce(double(tokens)));
         }
         ppl = std::exp(loss_sum / double(tokens));
         history.push_back(ppl);
@@ -328,6 +342,8 @@ int train(Options o, const po::variables_map& given) {
                             {"epochs", o.epochs},
                             {"seconds", total.seconds()},
                             {"threads", xg::get_num_threads()},
+                            {"ranks", dist::world_size()},
+                            {"allreduce_fraction", train_seconds > 0 ? ddp.sync_seconds() / train_seconds : 0.0},
                             {"sample", sample},
                             {"sample_traveller", sample2}};
         std::cout << r.dump() << std::endl;
@@ -353,6 +369,7 @@ int generate(const std::string& checkpoint, const std::string& prefix, std::size
 }
 
 int main(int argc, char** argv) {
+    xg::distributed::Environment env(argc, argv);  // under mpirun: one rank per process
     xg::tune_malloc_for_training();  // big arrays every batch: keep freed ones in the heap
     Options o;
     o.data = std::string(XG_SOURCE_DIR) + "/data/corpora/timemachine.txt";
