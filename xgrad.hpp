@@ -8,6 +8,7 @@
 #pragma once
 
 #include "autograd/gemm.hpp"
+#include "autograd/grad_hooks.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/parallel.hpp"

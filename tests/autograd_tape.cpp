@@ -257,3 +257,38 @@ BOOST_AUTO_TEST_CASE(anomaly_mode_names_the_op_whose_gradient_went_bad) {
     }
     BOOST_TEST(!xg::is_anomaly_enabled());
 }
+
+// Grad-ready hooks report each watched leaf once, as soon as no entry left can add to its
+// gradient: w2 (used last) before w1, a weight used twice only after its earlier use, an
+// unused one at the end; then done(true). The gradients they see are final.
+BOOST_AUTO_TEST_CASE(grad_ready_hooks_fire_once_when_a_gradient_is_final) {
+    xg::Tensor w1 = xg::ones({2}, true), w2 = xg::full({2}, 2.0f, true), tied = xg::full({2}, 3.0f, true);
+    xg::Tensor unused = xg::ones({1}, true);
+    xg::GradReadyHook<float> hook;
+    hook.watched = {w1.impl(), w2.impl(), tied.impl(), unused.impl()};
+    std::vector<std::pair<std::size_t, float>> seen;  // (which, its gradient's first element then)
+    int done = 0;
+    const xg::Tensor* all[] = {&w1, &w2, &tied, &unused};
+    hook.ready = [&](std::size_t i) { seen.emplace_back(i, all[i]->has_grad() ? all[i]->grad()(0) : -1.0f); };
+    hook.done = [&](bool ok) { done += ok ? 1 : 100; };
+    {
+        xg::GradReadyHookGuard<float> on(hook);
+        xg::Tensor a = w1 * tied;       // entry 0: w1, tied
+        xg::Tensor b = (a * w2) * tied; // entries 1 (w2), 2 (tied)
+        xg::sum(b).backward();          // d/dtied = 2 * w1 * w2 * tied = 12
+    }
+    BOOST_REQUIRE(seen.size() == 4u);
+    BOOST_TEST(seen[0].first == 1u);  // w2, after entry 1
+    BOOST_TEST(seen[0].second == 9.0f);  // a * tied
+    BOOST_TEST(seen[1].first == 0u);  // w1 and tied after entry 0, in watched order
+    BOOST_TEST(seen[1].second == 18.0f);
+    BOOST_TEST(seen[2].first == 2u);
+    BOOST_TEST(seen[2].second == 12.0f);
+    BOOST_TEST(seen[3].first == 3u);  // no entry uses it
+    BOOST_TEST(seen[3].second == -1.0f);
+    BOOST_TEST(done == 1);
+    // the guard is gone: a later backward reports nothing
+    seen.clear();
+    xg::sum(w1 * w2).backward();
+    BOOST_TEST(seen.empty());
+}

@@ -365,3 +365,41 @@ BOOST_AUTO_TEST_CASE(on_the_bundled_sample) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Data parallel: 3 ranks with the same seed plan the same global batches; each builds its
+// rows r, r + 3, ...; together they are the single process's batch, and the loss scales
+// make the mean of the ranks' mean losses the global mean.
+BOOST_AUTO_TEST_CASE(bucket_iterator_shards_partition_every_batch) {
+    std::vector<std::size_t> lengths;
+    for (std::size_t i = 0; i < 67; ++i) lengths.push_back(1 + (i * 37) % 23);
+    BucketIterator whole(make_encoded(lengths), BucketIteratorOptions(8).bucket_batches(3).seed(4));
+    const auto plan = whole.plan_epoch();
+    std::vector<std::vector<TextBatch>> ranks(3);
+    for (std::size_t r = 0; r < 3; ++r) {
+        BucketIterator it(make_encoded(lengths), BucketIteratorOptions(8).bucket_batches(3).seed(4).shard({r, 3}));
+        BOOST_CHECK(it.plan_epoch() == plan);
+        for (const auto& idx : plan) ranks[r].push_back(it.batch(idx));
+    }
+    for (std::size_t k = 0; k < plan.size(); ++k) {
+        const TextBatch all = whole.batch(plan[k]);
+        std::vector<std::size_t> joined(all.size());
+        for (std::size_t r = 0; r < 3; ++r) {
+            const TextBatch& b = ranks[r][k];
+            BOOST_TEST(b.size() == shard_rows(all.size(), {r, 3}));
+            for (std::size_t i = 0; i < b.size(); ++i) {
+                joined[r + 3 * i] = b.indices[i];
+                BOOST_TEST(b.lengths[i] == all.lengths[r + 3 * i]);  // still longest first
+            }
+            if (b.size()) BOOST_TEST(b.tokens.shape(1) == b.lengths.front());
+            // scale / rows = N / n: the ranks' scaled mean losses average to the global mean
+            BOOST_TEST(b.loss_scale * double(all.size()) == 3.0 * double(b.size()), boost::test_tools::tolerance(1e-12));
+        }
+        BOOST_CHECK(joined == all.indices);
+    }
+    // the last batch has 67 - 64 = 3 rows: one each; a batch of 1 leaves two ranks empty
+    BucketIterator one(make_encoded({4}), BucketIteratorOptions(8).shard({2, 3}));
+    BOOST_TEST(one.batch({0}).size() == 0u);
+    BOOST_TEST(one.batch({0}).loss_scale == 0.0);
+    BOOST_CHECK_EXCEPTION(BucketIterator(make_encoded({4}), BucketIteratorOptions(8).shard({3, 3})), xg::Error,
+                          test::message_has("shard rank 3 of world size 3"));
+}

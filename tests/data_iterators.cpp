@@ -227,4 +227,51 @@ BOOST_AUTO_TEST_CASE(shuffle_covers_every_index_once_and_is_seeded) {
     BOOST_TEST(std::set<std::size_t>(kept.begin(), kept.end()).size() == 100u);
 }
 
+// Data parallel: each rank's sampler yields its rows of the same batches; together, every
+// index once per epoch.
+BOOST_AUTO_TEST_CASE(batch_sampler_shards_are_disjoint_and_cover) {
+    BatchSampler whole(103, BatchSamplerOptions(10).shuffle(true).seed(42));
+    const auto all = whole.epoch();
+    std::vector<std::size_t> seen;
+    for (std::size_t r = 0; r < 4; ++r) {
+        BatchSampler s(103, BatchSamplerOptions(10).shuffle(true).seed(42).shard({r, 4}));
+        const auto mine = s.epoch();
+        BOOST_REQUIRE(mine.size() == all.size());
+        for (std::size_t k = 0; k < all.size(); ++k) {
+            BOOST_TEST(mine[k].size() == shard_rows(all[k].size(), {r, 4}));
+            for (std::size_t i = 0; i < mine[k].size(); ++i) BOOST_TEST(mine[k][i] == all[k][r + 4 * i]);
+            seen.insert(seen.end(), mine[k].begin(), mine[k].end());
+        }
+    }
+    std::sort(seen.begin(), seen.end());
+    std::vector<std::size_t> every(103);
+    std::iota(every.begin(), every.end(), std::size_t(0));
+    BOOST_CHECK(seen == every);
+    BOOST_CHECK_EXCEPTION(BatchSampler(5, BatchSamplerOptions(2).shard({1, 1})), xg::Error,
+                          test::message_has("shard rank 1 of world size 1"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
+
+// Sharded language-model batches: rank r holds rows r, r + N, ... of the global batch.
+BOOST_AUTO_TEST_CASE(lm_iterator_shards_take_every_nth_row) {
+    const Ids corpus = range(200);
+    for (const bool random : {false, true}) {
+        xg::manual_seed(5);
+        const auto whole = random ? seq_data_iter_random(corpus, 4, 5) : seq_data_iter_sequential(corpus, 4, 5);
+        for (std::size_t r = 0; r < 2; ++r) {
+            xg::manual_seed(5);  // the same draws on every rank
+            const auto mine = random ? seq_data_iter_random(corpus, 4, 5, std::nullopt, {r, 2})
+                                     : seq_data_iter_sequential(corpus, 4, 5, std::nullopt, {r, 2});
+            BOOST_REQUIRE(mine.size() == whole.size());
+            for (std::size_t k = 0; k < whole.size(); ++k) {
+                const Rows w = rows(whole[k].X), m = rows(mine[k].X);
+                BOOST_REQUIRE(m.size() == 2u);
+                BOOST_CHECK(m[0] == w[r] && m[1] == w[r + 2]);
+                check_shifted(mine[k]);
+            }
+        }
+    }
+    BOOST_CHECK_EXCEPTION(seq_data_iter_sequential(corpus, 4, 5, 0, {0, 3}), xg::Error,
+                          test::message_has("batch_size 4 does not split evenly over 3 ranks"));
+}
