@@ -49,7 +49,7 @@ Tensor one_hot_inputs(const xg::IndexArray& X, std::size_t vocab_size) {
 
 // d2l's RNNModel: a recurrent layer from xg::nn, then a Linear to the vocabulary.
 struct RNNModel : LanguageModel {
-    std::shared_ptr<xg::nn::RNNBaseT<float>> rnn;
+    std::shared_ptr<xg::nn::RNNBase> rnn;  // LSTM, GRU or RNN: one forward for all
     std::shared_ptr<xg::nn::Linear> linear;
     std::size_t vocab_size, state_rows, hidden, hidden_out;
     bool lstm;
@@ -68,23 +68,9 @@ struct RNNModel : LanguageModel {
     }
 
     std::pair<Tensor, State> forward(const xg::IndexArray& X, const State& state) override {
-        Tensor x = one_hot_inputs(X, vocab_size);
-        Tensor y;
-        State next;
-        if (lstm) {
-            auto [out, st] = static_cast<xg::nn::LSTM&>(*rnn).forward(x, {state[0], state[1]});
-            y = out;
-            next = {st.h, st.c};
-        } else if (auto* gru = dynamic_cast<xg::nn::GRU*>(rnn.get())) {
-            auto [out, h] = gru->forward(x, state[0]);
-            y = out;
-            next = {h};
-        } else {
-            auto [out, h] = static_cast<xg::nn::RNN&>(*rnn).forward(x, state[0]);
-            y = out;
-            next = {h};
-        }
-        return {linear->forward(xg::reshape(y, {-1L, long(hidden_out)})), next};  // (T * B, V)
+        auto [Y, next] = rnn->forward(one_hot_inputs(X, vocab_size), {state[0], lstm ? state[1] : Tensor()});
+        const State carried = lstm ? State{next.h, next.c} : State{next.h};
+        return {linear->forward(xg::reshape(Y, {-1L, long(hidden_out)})), carried};  // (T * B, V)
     }
 
     State begin_state(std::size_t B) const override {

@@ -79,11 +79,14 @@ std::string RNNBaseT<T>::extra_repr() const {
 }
 
 template <class T>
-std::vector<TensorT<T>> RNNBaseT<T>::run(const TensorT<T>& x_in, const TensorT<T>& h0_in, const TensorT<T>& c0_in,
-                                         const Lengths& lengths) {
+RecurrentResultT<T> RNNBaseT<T>::forward(const TensorT<T>& x_in, const RecurrentStateT<T>& state, const Lengths& lengths) {
     const Config& c = config_;
     const char* name = mode_name(c.mode);
     const bool lstm = c.mode == RNNMode::LSTM;
+    if (lstm) XG_CHECK(state.h.defined() == state.c.defined(), "LSTM: pass both h0 and c0, or neither");
+    else XG_CHECK(!state.c.defined(), name << ": has no cell state; pass state.c empty (only an LSTM takes c0)");
+    const TensorT<T>& h0_in = state.h;
+    const TensorT<T>& c0_in = state.c;
     const std::size_t D = c.bidirectional ? 2 : 1, L = std::size_t(c.num_layers), H = std::size_t(c.hidden_size);
     const std::size_t Hout = c.proj_size > 0 ? std::size_t(c.proj_size) : H;
 
@@ -136,7 +139,7 @@ std::vector<TensorT<T>> RNNBaseT<T>::run(const TensorT<T>& x_in, const TensorT<T
         h_n = squeeze(h_n, 1);
         if (lstm) c_n = squeeze(c_n, 1);
     }
-    return {out, h_n, c_n};
+    return {out, {h_n, c_n}};
 }
 
 // ---- RNN, GRU, LSTM ----------------------------------------------------------------
@@ -144,41 +147,66 @@ std::vector<TensorT<T>> RNNBaseT<T>::run(const TensorT<T>& x_in, const TensorT<T
 template <class T>
 RNNT<T>::RNNT(const RNNOptions& o)
     : RNNBaseT<T>({o.nonlinearity() == "relu" ? RNNMode::RNN_RELU : RNNMode::RNN_TANH, o.input_size(), o.hidden_size(),
-                   o.num_layers(), 0, o.bias(), o.batch_first(), o.bidirectional(), o.dropout()}),
-      options_(o) {
+                   o.num_layers(), 0, o.bias(), o.batch_first(), o.bidirectional(), o.dropout()}) {
     XG_CHECK(o.nonlinearity() == "tanh" || o.nonlinearity() == "relu",
              "RNN: unknown nonlinearity '" << o.nonlinearity() << "', expected 'tanh' or 'relu'");
 }
 
 template <class T>
 RNNResultT<T> RNNT<T>::forward(const TensorT<T>& x, const TensorT<T>& h0, const Lengths& lengths) {
-    auto r = this->run(x, h0, {}, lengths);
-    return {r[0], r[1]};
+    auto r = RNNBaseT<T>::forward(x, {h0, {}}, lengths);
+    return {r.output, r.state.h};
+}
+
+template <class T>
+RNNOptions RNNT<T>::options() const {
+    const auto& c = this->config();
+    return RNNOptions(c.input_size, c.hidden_size)
+        .num_layers(c.num_layers)
+        .nonlinearity(c.mode == RNNMode::RNN_RELU ? "relu" : "tanh")
+        .bias(c.bias)
+        .batch_first(c.batch_first)
+        .dropout(c.dropout)
+        .bidirectional(c.bidirectional);
 }
 
 template <class T>
 GRUT<T>::GRUT(const GRUOptions& o)
     : RNNBaseT<T>({RNNMode::GRU, o.input_size(), o.hidden_size(), o.num_layers(), 0, o.bias(), o.batch_first(),
-                   o.bidirectional(), o.dropout()}),
-      options_(o) {}
+                   o.bidirectional(), o.dropout()}) {}
 
 template <class T>
 RNNResultT<T> GRUT<T>::forward(const TensorT<T>& x, const TensorT<T>& h0, const Lengths& lengths) {
-    auto r = this->run(x, h0, {}, lengths);
-    return {r[0], r[1]};
+    auto r = RNNBaseT<T>::forward(x, {h0, {}}, lengths);
+    return {r.output, r.state.h};
+}
+
+template <class T>
+GRUOptions GRUT<T>::options() const {
+    const auto& c = this->config();
+    return GRUOptions(c.input_size, c.hidden_size)
+        .num_layers(c.num_layers)
+        .bias(c.bias)
+        .batch_first(c.batch_first)
+        .dropout(c.dropout)
+        .bidirectional(c.bidirectional);
 }
 
 template <class T>
 LSTMT<T>::LSTMT(const LSTMOptions& o)
     : RNNBaseT<T>({RNNMode::LSTM, o.input_size(), o.hidden_size(), o.num_layers(), o.proj_size(), o.bias(),
-                   o.batch_first(), o.bidirectional(), o.dropout()}),
-      options_(o) {}
+                   o.batch_first(), o.bidirectional(), o.dropout()}) {}
 
 template <class T>
-LSTMResultT<T> LSTMT<T>::forward(const TensorT<T>& x, const LSTMStateT<T>& state, const Lengths& lengths) {
-    XG_CHECK(state.h.defined() == state.c.defined(), "LSTM: pass both h0 and c0, or neither");
-    auto r = this->run(x, state.h, state.c, lengths);
-    return {r[0], {r[1], r[2]}};
+LSTMOptions LSTMT<T>::options() const {
+    const auto& c = this->config();
+    return LSTMOptions(c.input_size, c.hidden_size)
+        .num_layers(c.num_layers)
+        .bias(c.bias)
+        .batch_first(c.batch_first)
+        .dropout(c.dropout)
+        .bidirectional(c.bidirectional)
+        .proj_size(c.proj_size);
 }
 
 template class RNNBaseT<float>;

@@ -4,6 +4,12 @@
 //   xg::nn::LSTM lstm(xg::nn::LSTMOptions(I, H).num_layers(2).bidirectional(true));
 //   auto [out, state] = lstm.forward(x);             // zero initial state
 //   auto [out, state] = lstm.forward(x, {h0, c0});   // state.h, state.c
+//   auto [out, h] = gru.forward(x, h0);              // GRU and RNN: PyTorch's (out, h_n)
+//
+// Any of the three, behind their common base (PyTorch's RNNBase), as d2l writes
+// `Y, state = self.rnn(X, state)`:
+//   std::shared_ptr<xg::nn::RNNBase> rnn = std::make_shared<xg::nn::GRU>(...);
+//   auto [Y, next] = rnn->forward(X, state);         // state.c only for an LSTM
 //
 // Shapes (D = 2 if bidirectional else 1, L = num_layers, Hout = proj_size or H):
 //   x   (S, B, I), or (B, S, I) with batch_first, or (S, I) unbatched
@@ -76,21 +82,28 @@ struct LSTMOptions {
     XG_ARG(std::int64_t, proj_size) = 0;
 };
 
+// A recurrent layer's state: h, and c for an LSTM (empty for RNN and GRU). An empty h
+// means zeros.
 template <class T>
-struct LSTMStateT {
+struct RecurrentStateT {
     TensorT<T> h;  // (D*L, B, Hout)
     TensorT<T> c;  // (D*L, B, H)
 
     // Both halves cut from the graph: carry the state into the next batch (truncated BPTT).
     // An empty state (no initial state yet) stays empty.
-    LSTMStateT detach() const { return {h.defined() ? h.detach() : h, c.defined() ? c.detach() : c}; }
+    RecurrentStateT detach() const { return {h.defined() ? h.detach() : h, c.defined() ? c.detach() : c}; }
 };
 
 template <class T>
-struct LSTMResultT {
+struct RecurrentResultT {
     TensorT<T> output;
-    LSTMStateT<T> state;
+    RecurrentStateT<T> state;
 };
+
+template <class T>
+using LSTMStateT = RecurrentStateT<T>;
+template <class T>
+using LSTMResultT = RecurrentResultT<T>;
 
 template <class T>
 struct RNNResultT {
@@ -98,16 +111,22 @@ struct RNNResultT {
     TensorT<T> h;  // (D*L, B, H)
 };
 
-// What RNN, GRU and LSTM share: parameters, checks and the layer loop (PyTorch's RNNBase).
+// What RNN, GRU and LSTM share: parameters, settings, checks and the layer loop
+// (PyTorch's RNNBase). Its forward serves all three with one state type.
 template <class T>
 class RNNBaseT : public ModuleT<T> {
 public:
+    // The settings, stored once; options() of each layer is made from them.
     struct Config {
         detail::RNNMode mode;
         std::int64_t input_size, hidden_size, num_layers, proj_size;
         bool bias, batch_first, bidirectional;
         double dropout;
     };
+
+    // out and the final state; state.c (in and out) only for an LSTM, where h and c are
+    // given together or not at all.
+    RecurrentResultT<T> forward(const TensorT<T>& x, const RecurrentStateT<T>& state, const Lengths& lengths = {});
 
     const Config& config() const { return config_; }
     std::string extra_repr() const override;
@@ -116,8 +135,6 @@ public:
 
 protected:
     explicit RNNBaseT(const Config& config);
-    // out, h_n, c_n (c_n empty unless LSTM)
-    std::vector<TensorT<T>> run(const TensorT<T>& x, const TensorT<T>& h0, const TensorT<T>& c0, const Lengths& lengths);
 
 private:
     Config config_;
@@ -128,38 +145,36 @@ template <class T>
 class RNNT : public RNNBaseT<T> {
 public:
     explicit RNNT(const RNNOptions& options);
+    using RNNBaseT<T>::forward;  // (x, RecurrentState, lengths)
     RNNResultT<T> forward(const TensorT<T>& x, const TensorT<T>& h0 = {}, const Lengths& lengths = {});
-    const RNNOptions& options() const { return options_; }
+    RNNOptions options() const;
     std::string type_name() const override { return "RNN"; }
-
-private:
-    RNNOptions options_;
 };
 
 template <class T>
 class GRUT : public RNNBaseT<T> {
 public:
     explicit GRUT(const GRUOptions& options);
+    using RNNBaseT<T>::forward;  // (x, RecurrentState, lengths)
     RNNResultT<T> forward(const TensorT<T>& x, const TensorT<T>& h0 = {}, const Lengths& lengths = {});
-    const GRUOptions& options() const { return options_; }
+    GRUOptions options() const;
     std::string type_name() const override { return "GRU"; }
-
-private:
-    GRUOptions options_;
 };
 
 template <class T>
 class LSTMT : public RNNBaseT<T> {
 public:
     explicit LSTMT(const LSTMOptions& options);
-    LSTMResultT<T> forward(const TensorT<T>& x, const LSTMStateT<T>& state = {}, const Lengths& lengths = {});
-    const LSTMOptions& options() const { return options_; }
+    LSTMResultT<T> forward(const TensorT<T>& x, const LSTMStateT<T>& state = {}, const Lengths& lengths = {}) {
+        return RNNBaseT<T>::forward(x, state, lengths);
+    }
+    LSTMOptions options() const;
     std::string type_name() const override { return "LSTM"; }
-
-private:
-    LSTMOptions options_;
 };
 
+using RNNBase = RNNBaseT<float>;
+using RecurrentState = RecurrentStateT<float>;
+using RecurrentResult = RecurrentResultT<float>;
 using LSTMState = LSTMStateT<float>;
 using LSTMResult = LSTMResultT<float>;
 using RNNResult = RNNResultT<float>;

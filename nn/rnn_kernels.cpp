@@ -442,10 +442,7 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
     d.H = dirs[0].w_ih.shape()[0] / d.G;
     d.P = dirs[0].w_hr.defined() ? dirs[0].w_hr.shape()[0] : 0;
     d.Hout = d.P > 0 ? d.P : d.H;
-    XG_CHECK(lengths.empty() || lengths.size() == B, "rnn_layer: " << lengths.size() << " lengths for a batch of " << B);
-    for (std::size_t b = 0; b < lengths.size(); ++b)
-        XG_CHECK(lengths[b] >= 1 && lengths[b] <= S, "rnn_layer: length " << lengths[b] << " of sequence " << b
-                                                                          << " is outside [1, " << S << "]");
+    // lengths: checked against B and S by the caller, RNNBaseT::forward
     // Work units: each direction, times chunks of the batch when threads are left over
     // (at least 8 rows a chunk). Units share nothing while they run.
     const std::size_t threads = std::size_t(get_num_threads());

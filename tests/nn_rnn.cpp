@@ -32,49 +32,33 @@ std::string describe(const Config& c) {
     return os.str();
 }
 
-// A recurrent module of any kind behind one interface: (x, h0, c0, lengths) -> {out, h_n, c_n}.
+// A recurrent module of any kind, through the common base: (x, h0, c0, lengths) -> {out, h_n, c_n}.
 struct AnyRNN {
-    std::shared_ptr<xg::nn::ModuleT<double>> module;
-    std::function<V(const TensorD&, const TensorD&, const TensorD&, const Lengths&)> forward;
+    std::shared_ptr<xg::nn::RNNBaseT<double>> module;
+    V forward(const TensorD& x, const TensorD& h0, const TensorD& c0, const Lengths& len) const {
+        auto [out, st] = module->forward(x, {h0, c0}, len);
+        return st.c.defined() ? V{out, st.h, st.c} : V{out, st.h};
+    }
 };
 
 AnyRNN make_module(const Config& c) {
-    AnyRNN r;
     const long I = long(c.I), H = long(c.H), L = long(c.layers);
-    if (c.mode == RNNMode::LSTM) {
-        auto m = std::make_shared<xg::nn::LSTMT<double>>(xg::nn::LSTMOptions(I, H)
-                                                             .num_layers(L)
-                                                             .bidirectional(c.bidirectional)
-                                                             .bias(c.bias)
-                                                             .batch_first(c.batch_first)
-                                                             .proj_size(long(c.proj)));
-        r.module = m;
-        r.forward = [m](const TensorD& x, const TensorD& h0, const TensorD& c0, const Lengths& len) {
-            auto [out, st] = m->forward(x, {h0, c0}, len);
-            return V{out, st.h, st.c};
-        };
-    } else if (c.mode == RNNMode::GRU) {
-        auto m = std::make_shared<xg::nn::GRUT<double>>(
-            xg::nn::GRUOptions(I, H).num_layers(L).bidirectional(c.bidirectional).bias(c.bias).batch_first(c.batch_first));
-        r.module = m;
-        r.forward = [m](const TensorD& x, const TensorD& h0, const TensorD&, const Lengths& len) {
-            auto [out, h] = m->forward(x, h0, len);
-            return V{out, h};
-        };
-    } else {
-        auto m = std::make_shared<xg::nn::RNNT<double>>(xg::nn::RNNOptions(I, H)
+    if (c.mode == RNNMode::LSTM)
+        return {std::make_shared<xg::nn::LSTMT<double>>(xg::nn::LSTMOptions(I, H)
                                                             .num_layers(L)
                                                             .bidirectional(c.bidirectional)
                                                             .bias(c.bias)
                                                             .batch_first(c.batch_first)
-                                                            .nonlinearity(c.mode == RNNMode::RNN_RELU ? "relu" : "tanh"));
-        r.module = m;
-        r.forward = [m](const TensorD& x, const TensorD& h0, const TensorD&, const Lengths& len) {
-            auto [out, h] = m->forward(x, h0, len);
-            return V{out, h};
-        };
-    }
-    return r;
+                                                            .proj_size(long(c.proj)))};
+    if (c.mode == RNNMode::GRU)
+        return {std::make_shared<xg::nn::GRUT<double>>(
+            xg::nn::GRUOptions(I, H).num_layers(L).bidirectional(c.bidirectional).bias(c.bias).batch_first(c.batch_first))};
+    return {std::make_shared<xg::nn::RNNT<double>>(xg::nn::RNNOptions(I, H)
+                                                       .num_layers(L)
+                                                       .bidirectional(c.bidirectional)
+                                                       .bias(c.bias)
+                                                       .batch_first(c.batch_first)
+                                                       .nonlinearity(c.mode == RNNMode::RNN_RELU ? "relu" : "tanh"))};
 }
 
 // The reference: the same network from primitive-op cells, one sequence at a time,
@@ -354,6 +338,12 @@ BOOST_AUTO_TEST_CASE(input_errors) {
                       "LSTM: expected hidden state h0 of shape (2, 2, 5), got (1, 2, 5)");
     CHECK_THROWS_WITH(lstm.forward(xg::zeros({3, 2, 4}), {}, {3}), "LSTM: 1 lengths given for a batch of 2 sequences");
     CHECK_THROWS_WITH(lstm.forward(xg::zeros({3, 2, 4}), {}, {3, 4}), "LSTM: length 4 of sequence 1 is outside [1, 3]");
+    xg::nn::GRU gru(xg::nn::GRUOptions(4, 5));
+    xg::nn::RNNBase& any = gru;  // the common interface: a GRU has no cell state
+    CHECK_THROWS_WITH(any.forward(xg::zeros({3, 2, 4}), {xg::zeros({1, 2, 5}), xg::zeros({1, 2, 5})}),
+                      "GRU: has no cell state; pass state.c empty");
+    CHECK_THROWS_WITH(static_cast<xg::nn::RNNBase&>(lstm).forward(xg::zeros({3, 2, 4}), {xg::zeros({1, 2, 5}), {}}),
+                      "LSTM: pass both h0 and c0, or neither");
     CHECK_THROWS_WITH(xg::nn::LSTM(xg::nn::LSTMOptions(4, 5).proj_size(5)), "proj_size 5 has to be smaller than hidden_size 5");
     CHECK_THROWS_WITH(xg::nn::RNN(xg::nn::RNNOptions(4, 5).nonlinearity("sigmoid")), "RNN: unknown nonlinearity 'sigmoid'");
     xg::nn::GRUCell cell(xg::nn::GRUCellOptions(3, 4));

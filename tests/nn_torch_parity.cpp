@@ -141,34 +141,26 @@ void check_recurrent_file(const std::string& path, const std::string& kind, std:
                 for (auto n : r.get<std::int64_t>(name + ".lengths")) lengths.push_back(std::size_t(n));
             const Tensor& x = leaves[0].second;
 
-            std::unique_ptr<xg::nn::Module> m;
-            Named outputs;
-            if (kind == "LSTM") {
-                auto lstm = std::make_unique<xg::nn::LSTM>(
+            std::unique_ptr<xg::nn::RNNBase> m;
+            if (kind == "LSTM")
+                m = std::make_unique<xg::nn::LSTM>(
                     xg::nn::LSTMOptions(I, H).num_layers(L).bidirectional(bi).batch_first(bf).bias(bias).proj_size(P));
-                load_weights(r, cfg, *lstm);
-                auto [out, state] = lstm->forward(x, {h0, c0}, lengths);
-                outputs = {{"out", out}, {"h_n", state.h}, {"c_n", state.c}};
-                m = std::move(lstm);
-            } else if (kind == "GRU") {
-                auto gru = std::make_unique<xg::nn::GRU>(
+            else if (kind == "GRU")
+                m = std::make_unique<xg::nn::GRU>(
                     xg::nn::GRUOptions(I, H).num_layers(L).bidirectional(bi).batch_first(bf).bias(bias));
-                load_weights(r, cfg, *gru);
-                auto [out, h] = gru->forward(x, h0, lengths);
-                outputs = {{"out", out}, {"h_n", h}};
-                m = std::move(gru);
-            } else {
-                auto rnn = std::make_unique<xg::nn::RNN>(xg::nn::RNNOptions(I, H)
-                                                             .num_layers(L)
-                                                             .bidirectional(bi)
-                                                             .batch_first(bf)
-                                                             .bias(bias)
-                                                             .nonlinearity(cfg["nonlinearity"]));
-                load_weights(r, cfg, *rnn);
-                auto [out, h] = rnn->forward(x, h0, lengths);
-                outputs = {{"out", out}, {"h_n", h}};
-                m = std::move(rnn);
-            }
+            else
+                m = std::make_unique<xg::nn::RNN>(xg::nn::RNNOptions(I, H)
+                                                      .num_layers(L)
+                                                      .bidirectional(bi)
+                                                      .batch_first(bf)
+                                                      .bias(bias)
+                                                      .nonlinearity(cfg["nonlinearity"]));
+            load_weights(r, cfg, *m);
+            auto [out, state] = m->forward(x, {h0, kind == "LSTM" ? c0 : Tensor()}, lengths);
+            Named outputs;
+            outputs.emplace_back("out", out);
+            outputs.emplace_back("h_n", state.h);
+            if (kind == "LSTM") outputs.emplace_back("c_n", state.c);
             if (!lengths.empty()) {
                 check_padding(r.get<float>(name + ".out"), lengths, bf, "PyTorch");
                 check_padding(outputs[0].second.value(), lengths, bf, "xgrad");
