@@ -4,7 +4,7 @@
 // uses them to start averaging a bucket of gradients while the rest of the backward runs.
 //
 //   xg::GradReadyHook<float> hook;
-//   hook.watched = {w.impl(), b.impl()};
+//   hook.watched = {w, b};
 //   hook.ready = [&](std::size_t i) { ... watched[i]'s grad() is complete ... };
 //   hook.done = [&](bool ok) { ... the backward ended (ok: without an exception) ... };
 //   xg::GradReadyHookGuard<float> on(hook);   // registered for this thread until `on` dies
@@ -24,7 +24,7 @@ namespace xg {
 
 template <class T>
 struct GradReadyHook {
-    std::vector<const detail::TensorImpl<T>*> watched;  // leaves, by identity (Tensor::impl())
+    std::vector<TensorT<T>> watched;  // leaves
     std::function<void(std::size_t index)> ready;
     std::function<void(bool ok)> done;
 };

@@ -126,7 +126,7 @@ void check_entry(const TapeEntry<T>& e, const std::vector<bool>& bad_before) {
 
 template <class T>
 void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain_graph) {
-    auto* im = root.impl();
+    auto* im = TensorAccess::impl(root);
     XG_CHECK(im->requires_grad, "backward: the tensor does not require grad and has no history "
                                 "(did you forget requires_grad, or compute it under NoGradGuard?)");
     XG_CHECK(!im->freed, "backward: trying to backward through the graph a second time (its tape entries were "
@@ -185,7 +185,7 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
         ready_after.resize(t.entries.size());
         for (auto* h : hooks)
             for (std::size_t i = 0; i < h->watched.size(); ++i) {
-                auto it = first_use.find(h->watched[i]);
+                auto it = first_use.find(TensorAccess::impl(h->watched[i]));
                 (it == first_use.end() ? unused : ready_after[it->second]).push_back({h, i});
             }
     }
@@ -200,7 +200,7 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
             for (const auto& o : e.outputs) any = any || o->has_grad;
             if (!any || !e.backward) continue;  // not on a path from the root
             outs.clear();
-            for (const auto& o : e.outputs) outs.push_back(TensorT<T>::from_impl(o));
+            for (const auto& o : e.outputs) outs.push_back(TensorAccess::wrap(o));
             if (e.inputs.empty()) {
                 e.backward(outs);
             } else {  // anomaly mode recorded this entry's inputs

@@ -150,6 +150,20 @@ struct TapeEntry {
 template <class T>
 void tape_push(TapeEntry<T>&& entry);
 
+// The tape's access to a tensor's internals; nothing outside autograd/ uses it.
+struct TensorAccess {
+    template <class T>
+    static TensorImpl<T>* impl(const TensorT<T>& t) { return t.impl_.get(); }
+    template <class T>
+    static const std::shared_ptr<TensorImpl<T>>& shared(const TensorT<T>& t) { return t.impl_; }
+    template <class T>
+    static TensorT<T> wrap(std::shared_ptr<TensorImpl<T>> impl) {
+        TensorT<T> t;
+        t.impl_ = std::move(impl);
+        return t;
+    }
+};
+
 }  // namespace detail
 
 template <class T>
@@ -208,16 +222,13 @@ public:
     void add_grad(E&& e) const;
     array_type& grad_buffer() const;
 
-    static TensorT from_impl(std::shared_ptr<detail::TensorImpl<T>> impl) {
-        TensorT t;
-        t.impl_ = std::move(impl);
-        return t;
-    }
-    detail::TensorImpl<T>* impl() const { return impl_.get(); }
-    const std::shared_ptr<detail::TensorImpl<T>>& impl_ptr() const { return impl_; }
+    // Handles to the same value and gradient (copies share them).
     bool is_same(const TensorT& other) const { return impl_ == other.impl_; }
+    // Which shared value this handle refers to: a key for maps and sets of tensors.
+    const void* id() const { return impl_.get(); }
 
 private:
+    friend struct detail::TensorAccess;  // the tape's own code, in autograd/
     std::shared_ptr<detail::TensorImpl<T>> impl_;
     void check_defined(const char* what) const;
 };
@@ -246,19 +257,20 @@ namespace detail {
 template <class T, class Range>
 void remember_inputs(TapeEntry<T>& entry, const Range& inputs) {
     for (const auto& t : inputs)
-        if (t.defined() && t.impl()->is_leaf && t.impl()->requires_grad) entry.leaves.push_back(t.impl());
+        if (const auto* im = TensorAccess::impl(t); im && im->is_leaf && im->requires_grad) entry.leaves.push_back(im);
     if (!is_anomaly_enabled()) return;
-    for (const auto& t : inputs) entry.inputs.push_back(t.defined() ? t.impl_ptr() : nullptr);
+    for (const auto& t : inputs) entry.inputs.push_back(TensorAccess::shared(t));
 }
 
 template <class T, class F, class Range>
 TensorT<T> record_single(TensorT<T> out, F&& backward, const Range& inputs, const char* op) {
-    out.impl()->requires_grad = true;
-    out.impl()->is_leaf = false;
+    TensorAccess::impl(out)->requires_grad = true;
+    TensorAccess::impl(out)->is_leaf = false;
     TapeEntry<T> entry;
-    entry.outputs.push_back(out.impl_ptr());
+    entry.outputs.push_back(TensorAccess::shared(out));
     entry.backward = [fn = std::forward<F>(backward)](const std::vector<TensorT<T>>& outs) {
-        fn(outs[0].impl()->grad, outs[0].impl()->value);
+        auto* o = TensorAccess::impl(outs[0]);
+        fn(o->grad, o->value);
     };
     entry.op = op;
     remember_inputs(entry, inputs);
@@ -293,9 +305,10 @@ void record_multi(const std::vector<TensorT<T>>& outputs, F&& backward, const ch
                   const std::vector<TensorT<T>>& inputs = {}) {
     detail::TapeEntry<T> entry;
     for (const auto& o : outputs) {
-        o.impl()->requires_grad = true;
-        o.impl()->is_leaf = false;
-        entry.outputs.push_back(o.impl_ptr());
+        auto* im = detail::TensorAccess::impl(o);
+        im->requires_grad = true;
+        im->is_leaf = false;
+        entry.outputs.push_back(detail::TensorAccess::shared(o));
     }
     entry.backward = std::forward<F>(backward);
     entry.op = op;

@@ -56,7 +56,7 @@ DistributedDataParallel::DistributedDataParallel(nn::Module& module, DDPOptions 
         s.waiting.push_back(b.size());
     }
     if (world_size() == 1) return;  // nothing to average: no hook, no cost
-    for (const auto& p : s.params) s.hook.watched.push_back(p.impl());
+    s.hook.watched = s.params;
     s.hook.ready = [this](std::size_t i) { on_ready(i); };
     s.hook.done = [this](bool ok) { on_done(ok); };
     s.guard.emplace(s.hook);

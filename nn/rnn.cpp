@@ -1,4 +1,5 @@
 #include "nn/rnn.hpp"
+#include "nn/rnn_kernels.hpp"
 
 #include <cmath>
 #include <sstream>

@@ -41,7 +41,7 @@
 
 #include "nn/module.hpp"
 #include "nn/options.hpp"
-#include "nn/rnn_kernels.hpp"
+#include "nn/rnn_weights.hpp"
 
 namespace xg::nn {
 

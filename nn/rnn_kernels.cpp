@@ -477,9 +477,9 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
     std::vector<TensorT<T>> outputs = {res.y, res.h_n};
     if (mode == RNNMode::LSTM) outputs.push_back(res.c_n);
     record_multi<T>(outputs, [d, packs, chunks, units, saved, x, h0, c0, dirs](const std::vector<TensorT<T>>& outs) {
-        const T* dy = outs[0].has_grad() ? outs[0].impl()->grad.data() : nullptr;
-        const T* dhn = outs[1].has_grad() ? outs[1].impl()->grad.data() : nullptr;
-        const T* dcn = outs.size() > 2 && outs[2].has_grad() ? outs[2].impl()->grad.data() : nullptr;
+        const T* dy = outs[0].has_grad() ? outs[0].grad().data() : nullptr;
+        const T* dhn = outs[1].has_grad() ? outs[1].grad().data() : nullptr;
+        const T* dcn = outs.size() > 2 && outs[2].has_grad() ? outs[2].grad().data() : nullptr;
         auto wants = [](const TensorT<T>& t) { return t.defined() && t.requires_grad(); };
         // gradient buffers are allocated here, before the units run
         T* dh0 = wants(h0) ? h0.grad_buffer().data() : nullptr;

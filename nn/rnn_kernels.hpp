@@ -1,3 +1,4 @@
+// Internal (not installed): the kernels behind nn/rnn.hpp.
 // Fused recurrent layers: one layer (one or both directions) over a whole sequence
 // is ONE tape entry. Used by nn::RNN, nn::GRU and nn::LSTM; tested against the same
 // cells written with primitive ops (tests/nn_rnn.cpp) and gradient-checked in double.
@@ -22,24 +23,9 @@
 #include <vector>
 
 #include "autograd/tensor.hpp"
+#include "nn/rnn_weights.hpp"
 
 namespace xg::nn::detail {
-
-enum class RNNMode { RNN_TANH, RNN_RELU, LSTM, GRU };
-
-inline std::size_t gate_count(RNNMode m) {
-    return m == RNNMode::LSTM ? 4 : m == RNNMode::GRU ? 3 : 1;
-}
-
-// One direction's parameters; biases and w_hr may be empty handles.
-template <class T>
-struct DirectionWeights {
-    TensorT<T> w_ih;  // (G*H, I)
-    TensorT<T> w_hh;  // (G*H, Hout)
-    TensorT<T> b_ih;  // (G*H)
-    TensorT<T> b_hh;  // (G*H)
-    TensorT<T> w_hr;  // (P, H), LSTM with projection only
-};
 
 template <class T>
 struct LayerResult {

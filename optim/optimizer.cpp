@@ -55,7 +55,7 @@ void Optimizer::check_parameters() {
                                                       : "parameter " + std::to_string(k) + " of group " + std::to_string(g);
         XG_CHECK(params_[i].defined(), "optimizer: " << which << " is an empty tensor handle");
         XG_CHECK(params_[i].is_leaf(), "optimizer: can't optimize a non-leaf tensor (" << which << ")");
-        const auto [it, fresh] = seen.emplace(params_[i].impl(), i);
+        const auto [it, fresh] = seen.emplace(params_[i].id(), i);
         if (fresh) continue;
         const std::size_t first_group = group_of(it->second);
         XG_CHECK(first_group == g, "optimizer: some parameters appear in more than one parameter group ("

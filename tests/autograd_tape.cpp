@@ -265,7 +265,7 @@ BOOST_AUTO_TEST_CASE(grad_ready_hooks_fire_once_when_a_gradient_is_final) {
     xg::Tensor w1 = xg::ones({2}, true), w2 = xg::full({2}, 2.0f, true), tied = xg::full({2}, 3.0f, true);
     xg::Tensor unused = xg::ones({1}, true);
     xg::GradReadyHook<float> hook;
-    hook.watched = {w1.impl(), w2.impl(), tied.impl(), unused.impl()};
+    hook.watched = {w1, w2, tied, unused};
     std::vector<std::pair<std::size_t, float>> seen;  // (which, its gradient's first element then)
     int done = 0;
     const xg::Tensor* all[] = {&w1, &w2, &tied, &unused};

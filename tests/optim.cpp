@@ -197,7 +197,7 @@ BOOST_AUTO_TEST_CASE(groups_read_back) {
                    optim::SGDOptions(0.1).momentum(0.9));
     BOOST_TEST(sgd.num_param_groups() == 2u);
     BOOST_TEST(sgd.parameters().size() == 2u);
-    BOOST_TEST(sgd.parameters(1)[0].impl() == ps[1].impl());
+    BOOST_TEST(sgd.parameters(1)[0].is_same(ps[1]));
     BOOST_TEST(sgd.group_of(1) == 1u);
     BOOST_TEST(sgd.lr() == 0.1);  // group 0's
     BOOST_TEST(sgd.lr(1) == 0.01);

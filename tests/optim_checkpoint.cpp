@@ -635,8 +635,7 @@ BOOST_AUTO_TEST_CASE(parameters_without_gradient_are_skipped) {
             const xt::xarray<float> before = ps[1].value();
             auto opt = make_optimizer(ps);
             set_grads(ps, 0);
-            ps[1].impl()->grad = xt::xarray<float>();
-            ps[1].impl()->has_grad = false;
+            ps[1].clear_grad();
             opt->step();
             BOOST_TEST(ps[1].value() == before);  // untouched, bit for bit
             BOOST_TEST(!ps[1].has_grad());        // and no gradient made up for it
