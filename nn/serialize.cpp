@@ -94,8 +94,9 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
         }
         Entry e;
         // whole non-negative numbers only: nlohmann would read 28.5 as 28 and -1 as 2^64 - 1
+        const nlohmann::json& spec = v;  // clang 14 cannot capture a structured binding
         auto sizes = [&](const char* key) {
-            const auto& list = v.at(key);
+            const auto& list = spec.at(key);
             if (!list.is_array()) throw std::runtime_error(std::string(key) + " is not a list");
             std::vector<std::size_t> out;
             for (const auto& x : list) {
