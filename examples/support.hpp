@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,13 @@ private:
     double last_ = -1;
 };
 
+// A flag, or a combination of flags, that cannot work. Thrown by each example's
+// parse_flags (a header of its own, so tests/fuzz can feed it any command line); main()
+// prints it through die().
+struct FlagError : std::invalid_argument {
+    using std::invalid_argument::invalid_argument;
+};
+
 // A one-line error and exit status 2: what bad flags and missing files get.
 [[noreturn]] inline void die(const std::string& program, const std::string& message) {
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
@@ -126,11 +134,11 @@ inline bool given(const boost::program_options::variables_map& vm, const char* f
 }
 
 // A real number flag: finite and at least `low` (NaN fails every comparison, so say it).
-inline void check_finite(const std::string& program, const char* flag, double value, int low, bool low_allowed) {
+inline void check_finite(const char* flag, double value, int low, bool low_allowed) {
     if (!std::isfinite(value) || value < low || (!low_allowed && value == low)) {
         char buf[160];
         std::snprintf(buf, sizeof buf, "--%s must be a finite number %s %d, not %g", flag, low_allowed ? ">=" : ">", low, value);
-        die(program, buf);
+        throw FlagError(buf);
     }
 }
 
