@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -117,9 +118,13 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
         }
         const std::size_t es = dtype_size(e.dtype);
         if (es == 0) fail(path, "tensor \"" + name + "\" has unsupported dtype " + e.dtype);
+        // The byte count; and the same product with the empty dimensions left out, because
+        // xtensor keeps strides as signed products of the dimensions: an empty tensor of
+        // shape (0, 2^62, 4) holds no byte, but its strides would overflow.
         std::size_t count = es;  // bytes
+        std::int64_t span = std::int64_t(es);
         for (auto d : e.shape)
-            if (__builtin_mul_overflow(count, d, &count))
+            if (__builtin_mul_overflow(count, d, &count) || __builtin_mul_overflow(span, std::max<std::size_t>(d, 1), &span))
                 fail(path, "corrupt: tensor \"" + name + "\" of shape " + shape_str(e.shape) + " is too large");
         count /= es;
         if (e.begin > e.end || e.end > data_.size())

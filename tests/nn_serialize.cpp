@@ -333,6 +333,9 @@ BOOST_AUTO_TEST_CASE(corrupt_headers) {
           "data_offsets holds -16, not a size");
     check("overflow", raw_file(R"({"weight":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,16]}})", data),
           "tensor \"weight\" of shape (4611686018427387904, 4) is too large");
+    // an empty tensor whose other dimensions overflow xtensor's signed strides (found by tests/fuzz)
+    check("empty_overflow", raw_file(R"({"weight":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}})", ""),
+          "tensor \"weight\" of shape (0, 4611686018427387904, 4) is too large");
     // the tensors tile the data exactly: no overlap, gap or trailing bytes
     check("overlap", raw_file(R"({"weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
                               R"("other":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", data),
