@@ -72,7 +72,19 @@ void convert(const char* src, std::size_t n, T* dst) {
 SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) fail(path, std::filesystem::exists(path) ? "cannot open the file" : "no such file");
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (std::filesystem::is_directory(path)) fail(path, "a folder, not a safetensors file");  // opens, reads nothing
+    parse(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+}
+
+SafetensorsReader SafetensorsReader::from_bytes(std::string bytes, const std::string& name) {
+    SafetensorsReader r;
+    r.path_ = name;
+    r.parse(std::move(bytes));
+    return r;
+}
+
+void SafetensorsReader::parse(std::string bytes) {
+    const std::string& path = path_;
     if (bytes.size() < 8) fail(path, "not a safetensors file: " + std::to_string(bytes.size()) + " bytes, too short for a header");
     std::uint64_t n = 0;
     std::memcpy(&n, bytes.data(), 8);
@@ -222,7 +234,7 @@ void SafetensorsWriter::add(const std::string& name, const xt::xarray<std::int64
     add_raw(name, "I64", Shape(a.shape().begin(), a.shape().end()), a.data(), a.size() * sizeof(std::int64_t));
 }
 
-void SafetensorsWriter::write(const std::string& path) const {
+std::string SafetensorsWriter::bytes() const {
     nlohmann::json header = nlohmann::json::object();
     if (!metadata_.empty()) header["__metadata__"] = metadata_;
     std::size_t offset = 0;
@@ -238,8 +250,10 @@ void SafetensorsWriter::write(const std::string& path) const {
     out += h;
     out.reserve(out.size() + offset);
     for (const auto& it : items_) out += it.bytes;
-    write_file_atomic(path, out);
+    return out;
 }
+
+void SafetensorsWriter::write(const std::string& path) const { write_file_atomic(path, bytes()); }
 
 // ---- modules -----------------------------------------------------------------------
 
@@ -252,8 +266,8 @@ void save(const ModuleT<T>& module, const std::string& path) {
 }
 
 template <class T>
-void load(ModuleT<T>& module, const std::string& path, bool strict) {
-    SafetensorsReader r(path);
+StagedLoad<T> stage_load(ModuleT<T>& module, const SafetensorsReader& r, bool strict) {
+    const std::string& path = r.path();
     const auto params = module.named_parameters();
     std::vector<std::string> missing, unexpected;
     for (const auto& [name, p] : params)
@@ -276,7 +290,7 @@ void load(ModuleT<T>& module, const std::string& path, bool strict) {
         fail(path, msg);
     }
     // convert and check everything first, then copy: a bad file leaves the module unchanged
-    std::vector<std::pair<TensorT<T>, xt::xarray<T>>> staged;
+    StagedLoad<T> staged;
     for (const auto& [name, p] : params) {
         if (!r.contains(name)) continue;
         const Shape s = r.shape(name);
@@ -286,15 +300,30 @@ void load(ModuleT<T>& module, const std::string& path, bool strict) {
         const std::string& d = r.dtype(name);
         if (d != "F32" && d != "F64" && d != "F16" && d != "BF16")
             fail(path, "tensor \"" + name + "\" has dtype " + d + ", expected a floating-point type");
-        staged.emplace_back(p, r.get<T>(name));
+        staged.values.emplace_back(p, r.get<T>(name));
     }
+    return staged;
+}
+
+template <class T>
+void StagedLoad<T>::commit() {
     NoGradGuard no_grad;
-    for (auto& [p, v] : staged) p.value() = std::move(v);
+    for (auto& [p, v] : values) p.value() = std::move(v);
+    values.clear();
+}
+
+template <class T>
+void load(ModuleT<T>& module, const std::string& path, bool strict) {
+    stage_load(module, SafetensorsReader(path), strict).commit();
 }
 
 template void save<float>(const ModuleT<float>&, const std::string&);
 template void save<double>(const ModuleT<double>&, const std::string&);
 template void load<float>(ModuleT<float>&, const std::string&, bool);
 template void load<double>(ModuleT<double>&, const std::string&, bool);
+template struct StagedLoad<float>;
+template struct StagedLoad<double>;
+template StagedLoad<float> stage_load<float>(ModuleT<float>&, const SafetensorsReader&, bool);
+template StagedLoad<double> stage_load<double>(ModuleT<double>&, const SafetensorsReader&, bool);
 
 }  // namespace xg::nn
