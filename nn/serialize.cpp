@@ -5,13 +5,17 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -56,13 +60,30 @@ float half_to_float(std::uint16_t h) {
     return std::bit_cast<float>(bits);
 }
 
+// v as T; false when T is an integer type that cannot hold v: a float out of range (the
+// cast would be undefined behaviour), not whole, or an integer that would wrap.
+template <class T, class S>
+bool convert_one(S v, T& out) {
+    if constexpr (std::is_integral_v<T> && std::is_floating_point_v<S>) {
+        static_assert(std::is_signed_v<T>, "the range below is a signed type's");
+        constexpr S low = S(std::numeric_limits<T>::min());  // -2^(bits-1), exact in S
+        if (!(v == std::trunc(v) && v >= low && v < -low)) return false;  // NaN fails too
+    } else if constexpr (std::is_integral_v<T> && std::is_integral_v<S>) {
+        if (!std::in_range<T>(v)) return false;
+    }
+    out = static_cast<T>(v);
+    return true;
+}
+
+// n values of type S at src into dst; the index of the first that T cannot hold, or n.
 template <class S, class T>
-void convert(const char* src, std::size_t n, T* dst) {
+std::size_t convert(const char* src, std::size_t n, T* dst) {
     for (std::size_t i = 0; i < n; ++i) {
         S v;
         std::memcpy(&v, src + i * sizeof(S), sizeof(S));
-        dst[i] = static_cast<T>(v);
+        if (!convert_one(v, dst[i])) return i;
     }
+    return n;
 }
 
 }  // namespace
@@ -189,25 +210,29 @@ xt::xarray<T> SafetensorsReader::get(const std::string& name) const {
     const std::size_t n = out.size();
     T* dst = out.data();
     const std::string& d = e.dtype;
-    if (d == "F32") convert<float>(src, n, dst);
-    else if (d == "F64") convert<double>(src, n, dst);
-    else if (d == "I64") convert<std::int64_t>(src, n, dst);
-    else if (d == "I32") convert<std::int32_t>(src, n, dst);
-    else if (d == "I16") convert<std::int16_t>(src, n, dst);
-    else if (d == "I8") convert<std::int8_t>(src, n, dst);
-    else if (d == "U64") convert<std::uint64_t>(src, n, dst);
-    else if (d == "U32") convert<std::uint32_t>(src, n, dst);
-    else if (d == "U16") convert<std::uint16_t>(src, n, dst);
-    else if (d == "U8" || d == "BOOL") convert<std::uint8_t>(src, n, dst);
+    std::size_t bad = n;  // the first value T cannot hold
+    if (d == "F32") bad = convert<float>(src, n, dst);
+    else if (d == "F64") bad = convert<double>(src, n, dst);
+    else if (d == "I64") bad = convert<std::int64_t>(src, n, dst);
+    else if (d == "I32") bad = convert<std::int32_t>(src, n, dst);
+    else if (d == "I16") bad = convert<std::int16_t>(src, n, dst);
+    else if (d == "I8") bad = convert<std::int8_t>(src, n, dst);
+    else if (d == "U64") bad = convert<std::uint64_t>(src, n, dst);
+    else if (d == "U32") bad = convert<std::uint32_t>(src, n, dst);
+    else if (d == "U16") bad = convert<std::uint16_t>(src, n, dst);
+    else if (d == "U8" || d == "BOOL") bad = convert<std::uint8_t>(src, n, dst);
     else if (d == "F16" || d == "BF16") {
-        for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t i = 0; i < n && bad == n; ++i) {
             std::uint16_t h;
             std::memcpy(&h, src + 2 * i, 2);
-            dst[i] = static_cast<T>(d == "F16" ? half_to_float(h) : std::bit_cast<float>(std::uint32_t(h) << 16));
+            if (!convert_one(d == "F16" ? half_to_float(h) : std::bit_cast<float>(std::uint32_t(h) << 16), dst[i])) bad = i;
         }
     } else {
         fail(path_, "tensor \"" + name + "\" has unsupported dtype " + d);
     }
+    if (bad != n)
+        fail(path_, "tensor \"" + name + "\" of dtype " + d + " cannot be read as integers: value " + std::to_string(bad) +
+                        " is not a whole number in the range of a 64-bit integer");
     return out;
 }
 

@@ -36,7 +36,8 @@ public:
     bool contains(const std::string& name) const { return entries_.count(name) != 0; }
     const std::string& dtype(const std::string& name) const;  // "F32", "F64", "I64", ...
     Shape shape(const std::string& name) const;
-    // The tensor converted to T (F16, BF16, F32, F64 and the integer types convert).
+    // The tensor converted to T (F16, BF16, F32, F64 and the integer types convert). For an
+    // integer T, a value that is not a whole number in T's range throws std::runtime_error.
     template <class T>
     xt::xarray<T> get(const std::string& name) const;
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
