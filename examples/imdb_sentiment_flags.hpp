@@ -94,6 +94,7 @@ inline Flags parse_flags(int argc, const char* const argv[]) {
     pos.add("command", 1).add("text", -1);
     po::options_description all;
     all.add(train_opts).add(pred_opts).add(hidden_opts);
+    support::check_no_placeholders(argc, argv);
     try {
         po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), f.vm);
         po::notify(f.vm);

@@ -122,6 +122,21 @@ struct FlagError : std::invalid_argument {
     using std::invalid_argument::invalid_argument;
 };
 
+// Boost.Program_options (1.74) builds an error message by replacing each placeholder such
+// as %value% with its text until none is left, so an argument that holds its own
+// placeholder ("--epochs %value%") makes the message loop forever. Such arguments are
+// refused before Boost sees them (found by tests/fuzz/flags_*.cpp).
+inline void check_no_placeholders(int argc, const char* const argv[]) {
+    static const char* const names[] = {"canonical_option", "option", "original_token", "prefix", "value"};
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        for (const char* name : names)
+            if (arg.find('%' + std::string(name)) != std::string::npos || arg.find(name + std::string("%")) != std::string::npos)
+                throw FlagError("argument " + std::to_string(i) + " ('" + arg + "') holds a '%" + name +
+                                "' the flag parser cannot report errors about; leave the % out");
+    }
+}
+
 // A one-line error and exit status 2: what bad flags and missing files get.
 [[noreturn]] inline void die(const std::string& program, const std::string& message) {
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
