@@ -164,6 +164,19 @@ struct TensorAccess {
     }
 };
 
+// std::source_location needs __builtin_source_location, which clang has from version 15
+// on; with Debian 12's clang 14 (the sanitizer and fuzz build) libstdc++ leaves it out.
+// Anomaly mode needs only the function's name, which __builtin_FUNCTION gives everywhere.
+#ifdef __cpp_lib_source_location
+using SourceLocation = std::source_location;
+#else
+struct SourceLocation {
+    static constexpr SourceLocation current(const char* function = __builtin_FUNCTION()) noexcept { return {function}; }
+    constexpr const char* function_name() const noexcept { return function; }
+    const char* function = "";
+};
+#endif
+
 }  // namespace detail
 
 template <class T>
@@ -284,14 +297,14 @@ TensorT<T> record_single(TensorT<T> out, F&& backward, const Range& inputs, cons
 // `where` names the op in anomaly mode's messages: the calling function, by default.
 template <class T, class F>
 TensorT<T> make_op(xt::xarray<T>&& value, std::initializer_list<TensorT<T>> inputs, F&& backward,
-                   std::source_location where = std::source_location::current()) {
+                   detail::SourceLocation where = detail::SourceLocation::current()) {
     TensorT<T> out(std::move(value));
     if (!needs_grad(inputs)) return out;
     return detail::record_single(std::move(out), std::forward<F>(backward), inputs, where.function_name());
 }
 template <class T, class F>
 TensorT<T> make_op(xt::xarray<T>&& value, const std::vector<TensorT<T>>& inputs, F&& backward,
-                   std::source_location where = std::source_location::current()) {
+                   detail::SourceLocation where = detail::SourceLocation::current()) {
     TensorT<T> out(std::move(value));
     if (!needs_grad(inputs)) return out;
     return detail::record_single(std::move(out), std::forward<F>(backward), inputs, where.function_name());

@@ -157,7 +157,7 @@ Vocab Vocab::load(const std::string& path) {
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
         throw bad(std::string("not valid JSON (") + e.what() + ")");
     }
     Vocab v;

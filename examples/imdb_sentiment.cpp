@@ -24,22 +24,13 @@
 
 #include <xgrad.hpp>
 
+#include "imdb_sentiment_flags.hpp"
 #include "support.hpp"
 
 namespace po = boost::program_options;
 using xg::Tensor;
 
-#ifndef XG_SOURCE_DIR
-#define XG_SOURCE_DIR "."
-#endif
-
 // ---- the models ----------------------------------------------------------------------
-
-struct ModelSpec {
-    std::string kind = "birnn";  // birnn | last
-    std::size_t embed = 100, hidden = 100, layers = 2;
-    double dropout = 0.0;
-};
 
 // Token ids (B, T) and true lengths in; logits out: (B, 2) for birnn, (B, 1) for last.
 struct SentimentModel : xg::nn::Module {
@@ -159,16 +150,6 @@ Scores evaluate(SentimentModel& model, xg::data::BucketIterator& it) {
 
 // ---- training ---------------------------------------------------------------------------
 
-struct Options {
-    ModelSpec spec;
-    std::string data, tokenizer = "d2l", save, resume, schedule = "constant", metrics, plot;
-    std::size_t epochs = 5, batch_size = 64, num_steps = 500, limit = 0, min_freq = 5;
-    double lr = 0.01, clip = 0.0, weight_decay = 0.0;
-    int threads = 0;
-    std::uint64_t seed = 0;
-    bool json = false, detect_anomaly = false;
-};
-
 // Per epoch, for the plot and the checkpoint: train loss and accuracy, test loss and accuracy.
 struct EpochScores {
     double loss, train_accuracy, test_loss, test_accuracy;
@@ -196,8 +177,6 @@ void apply_settings(Options& o, const nlohmann::json& s) {
     o.limit = s.at("limit"), o.seed = s.at("seed"), o.schedule = s.at("schedule");
     o.clip = s.at("clip"), o.weight_decay = s.at("weight-decay"), o.lr = s.at("lr");
 }
-void check_settings(const Options& o);
-
 // Both labels, or a classifier learns nothing and its accuracy means nothing.
 void check_split(const std::vector<xg::data::Review>& reviews, const std::string& dir, const char* split) {
     std::size_t positive = 0;
@@ -407,90 +386,22 @@ int predict(const std::string& checkpoint, const std::vector<std::string>& texts
 int main(int argc, char** argv) {
     xg::distributed::Environment env(argc, argv);  // under mpirun: one rank per process
     xg::tune_malloc_for_training();  // big arrays every batch: keep freed ones in the heap
-    Options o;
-    o.data = std::string(XG_SOURCE_DIR) + "/data/corpora/aclImdb_sample";
-    std::string command = "train", checkpoint;
-    std::vector<std::string> texts;
-    po::options_description train_opts("Training (d2l's defaults)"), pred_opts("predict"), hidden_opts;
-    train_opts.add_options()
-        ("help,h", "show this help")
-        ("data", po::value(&o.data), "aclImdb folder with train/ and test/ (default: the bundled sample)")
-        ("model", po::value(&o.spec.kind)->default_value("birnn"), "birnn | last")
-        ("epochs", po::value(&o.epochs)->default_value(5), "epochs (the total, also when resuming)")
-        ("batch-size", po::value(&o.batch_size)->default_value(64), "reviews per batch")
-        ("num-steps", po::value(&o.num_steps)->default_value(500), "words kept per review")
-        ("embed", po::value(&o.spec.embed)->default_value(100), "embedding size")
-        ("hidden", po::value(&o.spec.hidden)->default_value(100), "LSTM hidden size")
-        ("layers", po::value(&o.spec.layers)->default_value(2), "LSTM layers")
-        ("dropout", po::value(&o.spec.dropout)->default_value(0.0), "dropout on embeddings, between layers and before the decoder")
-        ("lr", po::value(&o.lr)->default_value(0.01), "Adam learning rate")
-        ("schedule", po::value(&o.schedule)->default_value("constant"), "constant | cosine (lr falls to 0 over the epochs)")
-        ("weight-decay", po::value(&o.weight_decay)->default_value(0.0), "Adam weight decay")
-        ("clip", po::value(&o.clip)->default_value(0.0), "gradient norm clipping (0: none)")
-        ("min-freq", po::value(&o.min_freq)->default_value(5), "vocabulary: words seen at least this often in training")
-        ("tokenizer", po::value(&o.tokenizer)->default_value("d2l"), "d2l (lower case, whitespace) | clean (also punctuation, drops <br />)")
-        ("limit", po::value(&o.limit)->default_value(0), "use N reviews of each split, balanced and seeded (0: all)")
-        ("threads", po::value(&o.threads)->default_value(0), "threads (0: all cores)")
-        ("seed", po::value(&o.seed)->default_value(0), "random seed")
-        ("save", po::value(&o.save), "checkpoint folder to write after every epoch, atomically")
-        ("resume", po::value(&o.resume), "checkpoint folder to continue from")
-        ("json", po::bool_switch(&o.json), "end with one JSON line: test_accuracy, train_accuracy, loss, tokens_per_s, seconds")
-        ("metrics", po::value(&o.metrics), "append one JSON line per epoch to this file (epoch, lr, loss, accuracy, test_accuracy, tokens_per_s, seconds)")
-        ("plot", po::value(&o.plot), "draw train/test loss and accuracy into this .svg or .png file (needs gnuplot)")
-        ("detect-anomaly", po::bool_switch(&o.detect_anomaly), "stop at the first NaN or inf gradient, naming the op");
-    pred_opts.add_options()("checkpoint", po::value(&checkpoint), "checkpoint folder written by --save");
-    hidden_opts.add_options()("command", po::value(&command), "train | predict")("text", po::value(&texts), "review text");
-    po::positional_options_description pos;
-    pos.add("command", 1).add("text", -1);
-    po::options_description all;
-    all.add(train_opts).add(pred_opts).add(hidden_opts);
-    po::variables_map vm;
+    Flags f;
     try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        support::die("imdb_sentiment", std::string(e.what()) + " (see --help)");
+        f = parse_flags(argc, argv);
+    } catch (const support::FlagError& e) {
+        support::die("imdb_sentiment", e.what());
     }
-    if (vm.count("help")) {
-        std::cout << "usage: imdb_sentiment [train] [options]\n"
-                     "       imdb_sentiment predict --checkpoint PATH \"review text\" [\"more text\" ...]\n\n"
-                     "Trains a sentiment classifier on IMDB movie reviews and reports loss, accuracy,\n"
-                     "throughput and a confusion matrix. The full data: aclImdb_v1.tar.gz from\n"
-                     "https://ai.stanford.edu/~amaas/data/sentiment/ (unpack it and pass --data aclImdb).\n\n"
-                  << train_opts << "\n" << pred_opts;
+    if (!f.help.empty()) {
+        std::cout << f.help;
         return 0;
     }
     try {
-        if (command == "predict") {
-            if (checkpoint.empty()) support::die("imdb_sentiment", "predict needs --checkpoint PATH");
-            if (texts.empty()) support::die("imdb_sentiment", "predict needs review text to classify");
-            return predict(checkpoint, texts);
-        }
-        if (command != "train") support::die("imdb_sentiment", "unknown command '" + command + "' (train or predict)");
-        if (!texts.empty()) support::die("imdb_sentiment", "unexpected argument '" + texts[0] + "'");
-        check_settings(o);
-        if (o.epochs == 0) support::die("imdb_sentiment", "--epochs must be positive");
-        support::check_finite("imdb_sentiment", "lr", o.lr, 0, false);
-        support::check_finite("imdb_sentiment", "clip", o.clip, 0, true);
-        support::check_finite("imdb_sentiment", "weight-decay", o.weight_decay, 0, true);
-        if (o.threads < 0 || o.threads > 256) support::die("imdb_sentiment", "--threads must be between 0 (all cores) and 256");
-        return train(o, vm);
+        if (f.command == "predict") return predict(f.checkpoint, f.texts);
+        return train(f.o, f.vm);
     } catch (const std::bad_alloc&) {
         support::die("imdb_sentiment", "out of memory: the model or the batches are too large (--embed, --hidden, --batch-size)");
     } catch (const std::exception& e) {
         support::die("imdb_sentiment", e.what());
     }
-}
-
-// Settings the flags (or a checkpoint) give, or one line saying what is wrong.
-void check_settings(const Options& o) {
-    if (o.spec.kind != "birnn" && o.spec.kind != "last")
-        support::die("imdb_sentiment", "unknown --model '" + o.spec.kind + "' (birnn or last)");
-    if (o.batch_size == 0 || o.num_steps == 0 || o.spec.embed == 0 || o.spec.hidden == 0 || o.spec.layers == 0)
-        support::die("imdb_sentiment", "--batch-size, --num-steps, --embed, --hidden and --layers must be positive");
-    if (!(o.spec.dropout >= 0 && o.spec.dropout < 1)) support::die("imdb_sentiment", "--dropout must be in [0, 1)");
-    if (o.schedule != "constant" && o.schedule != "cosine")
-        support::die("imdb_sentiment", "unknown --schedule '" + o.schedule + "' (constant or cosine)");
-    if (o.tokenizer != "d2l" && o.tokenizer != "clean")
-        support::die("imdb_sentiment", "unknown --tokenizer '" + o.tokenizer + "' (d2l or clean)");
 }

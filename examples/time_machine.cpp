@@ -24,14 +24,11 @@
 #include <xgrad.hpp>
 
 #include "support.hpp"
+#include "time_machine_flags.hpp"
 
 namespace po = boost::program_options;
 using xg::Tensor;
 using State = std::vector<Tensor>;  // (h) or (h, c), each (layers * directions, B, H)
-
-#ifndef XG_SOURCE_DIR
-#define XG_SOURCE_DIR "."
-#endif
 
 // ---- the models --------------------------------------------------------------------
 
@@ -115,12 +112,6 @@ struct ScratchLSTM : LanguageModel {
     State begin_state(std::size_t B) const override { return {xg::zeros({B, hidden}), xg::zeros({B, hidden})}; }
 };
 
-// The options that define a model's shape: saved with checkpoints.
-struct ModelSpec {
-    std::string kind;
-    std::size_t hidden, layers, proj;
-};
-
 std::unique_ptr<LanguageModel> make_model(const ModelSpec& s, std::size_t V) {
     if (s.kind == "scratch") return std::make_unique<ScratchLSTM>(V, s.hidden);
     return std::make_unique<RNNModel>(s.kind, V, s.hidden, s.layers, s.proj);
@@ -173,16 +164,6 @@ std::string predict(const std::string& prefix, std::size_t num_preds, LanguageMo
 
 // ---- training ----------------------------------------------------------------------
 
-struct Options {
-    ModelSpec spec{"lstm", 256, 1, 0};
-    std::size_t epochs = 500, batch_size = 32, num_steps = 35, max_tokens = 10000, sample_every = 50;
-    double lr = 1.0, clip = 1.0;
-    int threads = 0;
-    std::uint64_t seed = 0;
-    bool random_iter = false, json = false, detect_anomaly = false;
-    std::string data, save, resume, metrics, plot;
-};
-
 // What a checkpoint fixes, keyed by flag name: the model's shape, the batches, clipping.
 // (--lr may change when resuming; the optimizer's state keeps it otherwise.)
 nlohmann::json settings_json(const Options& o) {
@@ -196,8 +177,6 @@ void apply_settings(Options& o, const nlohmann::json& s) {
     o.batch_size = s.at("batch-size"), o.num_steps = s.at("num-steps"), o.max_tokens = s.at("max-tokens");
     o.random_iter = s.at("random-iter"), o.clip = s.at("clip"), o.seed = s.at("seed");
 }
-void check_spec(const ModelSpec& spec);
-
 int train(Options o, const po::variables_map& given) {
     namespace dist = xg::distributed;
     xg::manual_seed(o.seed);
@@ -357,92 +336,22 @@ int generate(const std::string& checkpoint, const std::string& prefix, std::size
 int main(int argc, char** argv) {
     xg::distributed::Environment env(argc, argv);  // under mpirun: one rank per process
     xg::tune_malloc_for_training();  // big arrays every batch: keep freed ones in the heap
-    Options o;
-    o.data = std::string(XG_SOURCE_DIR) + "/data/corpora/timemachine.txt";
-    std::string command = "train", checkpoint, prefix = "time traveller";
-    std::size_t length = 50;
-    double temperature = 0;
-    po::options_description train_opts("Training (d2l's defaults)"), gen_opts("generate"), hidden_opts;
-    train_opts.add_options()
-        ("help,h", "show this help")
-        ("model", po::value(&o.spec.kind)->default_value("lstm"), "scratch | lstm | lstmp | gru | rnn  (scratch: d2l's LSTM from scratch)")
-        ("hidden", po::value(&o.spec.hidden)->default_value(256), "hidden units")
-        ("layers", po::value(&o.spec.layers)->default_value(1), "recurrent layers (not for scratch)")
-        ("proj", po::value(&o.spec.proj)->default_value(0), "projection size for lstmp (0: hidden / 2)")
-        ("epochs", po::value(&o.epochs)->default_value(500), "epochs (the total, also when resuming)")
-        ("lr", po::value(&o.lr)->default_value(1.0), "SGD learning rate")
-        ("clip", po::value(&o.clip)->default_value(1.0), "gradient norm clipping threshold")
-        ("batch-size", po::value(&o.batch_size)->default_value(32), "sequences per batch")
-        ("num-steps", po::value(&o.num_steps)->default_value(35), "time steps per batch")
-        ("max-tokens", po::value(&o.max_tokens)->default_value(10000), "characters of the book to use (0: all)")
-        ("random-iter", po::bool_switch(&o.random_iter), "random batches (state reset each batch) instead of sequential")
-        ("threads", po::value(&o.threads)->default_value(0), "threads (0: all cores)")
-        ("seed", po::value(&o.seed)->default_value(0), "random seed")
-        ("data", po::value(&o.data), "the corpus (default: the bundled data/corpora/timemachine.txt)")
-        ("sample-every", po::value(&o.sample_every)->default_value(50), "print samples (and save) every N epochs")
-        ("save", po::value(&o.save), "checkpoint folder to write (model, optimizer, vocab, epoch), atomically")
-        ("resume", po::value(&o.resume), "checkpoint folder to continue from")
-        ("json", po::bool_switch(&o.json), "end with one JSON line: perplexity, tokens_per_s, epochs, seconds, sample")
-        ("metrics", po::value(&o.metrics), "append one JSON line per epoch to this file (epoch, lr, loss, perplexity, tokens_per_s, seconds)")
-        ("plot", po::value(&o.plot), "draw the perplexity curve into this .svg or .png file (needs gnuplot)")
-        ("detect-anomaly", po::bool_switch(&o.detect_anomaly), "stop at the first NaN or inf gradient, naming the op");
-    gen_opts.add_options()
-        ("checkpoint", po::value(&checkpoint), "checkpoint folder written by --save")
-        ("prefix", po::value(&prefix)->default_value("time traveller"), "text to continue")
-        ("length", po::value(&length)->default_value(50), "characters to generate")
-        ("temperature", po::value(&temperature)->default_value(0.0), "0: most likely character; > 0: sample from softmax(logits / T)");
-    hidden_opts.add_options()("command", po::value(&command), "train | generate");
-    po::positional_options_description pos;
-    pos.add("command", 1);
-    po::options_description all;
-    all.add(train_opts).add(gen_opts).add(hidden_opts);
-    po::variables_map vm;
+    Flags f;
     try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const std::exception& e) {
-        support::die("time_machine", std::string(e.what()) + " (see --help)");
+        f = parse_flags(argc, argv);
+    } catch (const support::FlagError& e) {
+        support::die("time_machine", e.what());
     }
-    if (vm.count("help")) {
-        std::cout << "usage: time_machine [train] [options]\n"
-                     "       time_machine generate --checkpoint PATH [--prefix TEXT] [--length N] [--temperature T]\n\n"
-                     "Trains d2l's character language model on H. G. Wells' The Time Machine and prints\n"
-                     "perplexity, speed and what the model writes after \"time traveller\".\n\n"
-                  << train_opts << "\n" << gen_opts;
+    if (!f.help.empty()) {
+        std::cout << f.help;
         return 0;
     }
     try {
-        if (command == "generate") {
-            if (checkpoint.empty()) support::die("time_machine", "generate needs --checkpoint PATH");
-            support::check_finite("time_machine", "temperature", temperature, 0, true);
-            return generate(checkpoint, prefix, length, temperature, o.seed);
-        }
-        if (command != "train") support::die("time_machine", "unknown command '" + command + "' (train or generate)");
-        if (o.resume.empty()) {  // a resumed run takes the model from the checkpoint, checked there
-            if (o.spec.kind == "lstmp" && o.spec.proj == 0) o.spec.proj = o.spec.hidden / 2;
-            check_spec(o.spec);
-        }
-        if (o.epochs == 0 || o.batch_size == 0 || o.num_steps == 0 || o.sample_every == 0)
-            support::die("time_machine", "--epochs, --batch-size, --num-steps and --sample-every must be positive");
-        support::check_finite("time_machine", "lr", o.lr, 0, false);
-        support::check_finite("time_machine", "clip", o.clip, 0, false);
-        if (o.threads < 0 || o.threads > 256) support::die("time_machine", "--threads must be between 0 (all cores) and 256");
-        return train(o, vm);
+        if (f.command == "generate") return generate(f.checkpoint, f.prefix, f.length, f.temperature, f.o.seed);
+        return train(f.o, f.vm);
     } catch (const std::bad_alloc&) {
         support::die("time_machine", "out of memory: the model or the batches are too large (--hidden, --layers, --batch-size)");
     } catch (const std::exception& e) {
         support::die("time_machine", e.what());
     }
-}
-
-// A model the flags (or a checkpoint's settings) describe, or one line saying what is wrong.
-void check_spec(const ModelSpec& spec) {
-    const auto& k = spec.kind;
-    if (k != "scratch" && k != "lstm" && k != "lstmp" && k != "gru" && k != "rnn")
-        support::die("time_machine", "unknown --model '" + k + "' (scratch, lstm, lstmp, gru or rnn)");
-    if (spec.hidden == 0 || spec.layers == 0) support::die("time_machine", "--hidden and --layers must be positive");
-    if (k == "scratch" && spec.layers != 1) support::die("time_machine", "--model scratch has one layer");
-    if (k == "lstmp" && spec.proj == 0) support::die("time_machine", "--model lstmp needs --proj >= 1 (or --hidden >= 2)");
-    if (k != "lstmp" && spec.proj != 0) support::die("time_machine", "--proj is for --model lstmp");
-    if (spec.proj >= spec.hidden) support::die("time_machine", "--proj must be smaller than --hidden");
 }

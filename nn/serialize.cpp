@@ -2,15 +2,20 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -55,13 +60,30 @@ float half_to_float(std::uint16_t h) {
     return std::bit_cast<float>(bits);
 }
 
+// v as T; false when T is an integer type that cannot hold v: a float out of range (the
+// cast would be undefined behaviour), not whole, or an integer that would wrap.
+template <class T, class S>
+bool convert_one(S v, T& out) {
+    if constexpr (std::is_integral_v<T> && std::is_floating_point_v<S>) {
+        static_assert(std::is_signed_v<T>, "the range below is a signed type's");
+        constexpr S low = S(std::numeric_limits<T>::min());  // -2^(bits-1), exact in S
+        if (!(v == std::trunc(v) && v >= low && v < -low)) return false;  // NaN fails too
+    } else if constexpr (std::is_integral_v<T> && std::is_integral_v<S>) {
+        if (!std::in_range<T>(v)) return false;
+    }
+    out = static_cast<T>(v);
+    return true;
+}
+
+// n values of type S at src into dst; the index of the first that T cannot hold, or n.
 template <class S, class T>
-void convert(const char* src, std::size_t n, T* dst) {
+std::size_t convert(const char* src, std::size_t n, T* dst) {
     for (std::size_t i = 0; i < n; ++i) {
         S v;
         std::memcpy(&v, src + i * sizeof(S), sizeof(S));
-        dst[i] = static_cast<T>(v);
+        if (!convert_one(v, dst[i])) return i;
     }
+    return n;
 }
 
 }  // namespace
@@ -71,7 +93,19 @@ void convert(const char* src, std::size_t n, T* dst) {
 SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) fail(path, std::filesystem::exists(path) ? "cannot open the file" : "no such file");
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (std::filesystem::is_directory(path)) fail(path, "a folder, not a safetensors file");  // opens, reads nothing
+    parse(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+}
+
+SafetensorsReader SafetensorsReader::from_bytes(std::string bytes, const std::string& name) {
+    SafetensorsReader r;
+    r.path_ = name;
+    r.parse(std::move(bytes));
+    return r;
+}
+
+void SafetensorsReader::parse(std::string bytes) {
+    const std::string& path = path_;
     if (bytes.size() < 8) fail(path, "not a safetensors file: " + std::to_string(bytes.size()) + " bytes, too short for a header");
     std::uint64_t n = 0;
     std::memcpy(&n, bytes.data(), 8);
@@ -94,8 +128,9 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
         }
         Entry e;
         // whole non-negative numbers only: nlohmann would read 28.5 as 28 and -1 as 2^64 - 1
+        const nlohmann::json& spec = v;  // clang 14 cannot capture a structured binding
         auto sizes = [&](const char* key) {
-            const auto& list = v.at(key);
+            const auto& list = spec.at(key);
             if (!list.is_array()) throw std::runtime_error(std::string(key) + " is not a list");
             std::vector<std::size_t> out;
             for (const auto& x : list) {
@@ -116,9 +151,13 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
         }
         const std::size_t es = dtype_size(e.dtype);
         if (es == 0) fail(path, "tensor \"" + name + "\" has unsupported dtype " + e.dtype);
+        // The byte count; and the same product with the empty dimensions left out, because
+        // xtensor keeps strides as signed products of the dimensions: an empty tensor of
+        // shape (0, 2^62, 4) holds no byte, but its strides would overflow.
         std::size_t count = es;  // bytes
+        std::int64_t span = std::int64_t(es);
         for (auto d : e.shape)
-            if (__builtin_mul_overflow(count, d, &count))
+            if (__builtin_mul_overflow(count, d, &count) || __builtin_mul_overflow(span, std::max<std::size_t>(d, 1), &span))
                 fail(path, "corrupt: tensor \"" + name + "\" of shape " + shape_str(e.shape) + " is too large");
         count /= es;
         if (e.begin > e.end || e.end > data_.size())
@@ -171,25 +210,29 @@ xt::xarray<T> SafetensorsReader::get(const std::string& name) const {
     const std::size_t n = out.size();
     T* dst = out.data();
     const std::string& d = e.dtype;
-    if (d == "F32") convert<float>(src, n, dst);
-    else if (d == "F64") convert<double>(src, n, dst);
-    else if (d == "I64") convert<std::int64_t>(src, n, dst);
-    else if (d == "I32") convert<std::int32_t>(src, n, dst);
-    else if (d == "I16") convert<std::int16_t>(src, n, dst);
-    else if (d == "I8") convert<std::int8_t>(src, n, dst);
-    else if (d == "U64") convert<std::uint64_t>(src, n, dst);
-    else if (d == "U32") convert<std::uint32_t>(src, n, dst);
-    else if (d == "U16") convert<std::uint16_t>(src, n, dst);
-    else if (d == "U8" || d == "BOOL") convert<std::uint8_t>(src, n, dst);
+    std::size_t bad = n;  // the first value T cannot hold
+    if (d == "F32") bad = convert<float>(src, n, dst);
+    else if (d == "F64") bad = convert<double>(src, n, dst);
+    else if (d == "I64") bad = convert<std::int64_t>(src, n, dst);
+    else if (d == "I32") bad = convert<std::int32_t>(src, n, dst);
+    else if (d == "I16") bad = convert<std::int16_t>(src, n, dst);
+    else if (d == "I8") bad = convert<std::int8_t>(src, n, dst);
+    else if (d == "U64") bad = convert<std::uint64_t>(src, n, dst);
+    else if (d == "U32") bad = convert<std::uint32_t>(src, n, dst);
+    else if (d == "U16") bad = convert<std::uint16_t>(src, n, dst);
+    else if (d == "U8" || d == "BOOL") bad = convert<std::uint8_t>(src, n, dst);
     else if (d == "F16" || d == "BF16") {
-        for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t i = 0; i < n && bad == n; ++i) {
             std::uint16_t h;
             std::memcpy(&h, src + 2 * i, 2);
-            dst[i] = static_cast<T>(d == "F16" ? half_to_float(h) : std::bit_cast<float>(std::uint32_t(h) << 16));
+            if (!convert_one(d == "F16" ? half_to_float(h) : std::bit_cast<float>(std::uint32_t(h) << 16), dst[i])) bad = i;
         }
     } else {
         fail(path_, "tensor \"" + name + "\" has unsupported dtype " + d);
     }
+    if (bad != n)
+        fail(path_, "tensor \"" + name + "\" of dtype " + d + " cannot be read as integers: value " + std::to_string(bad) +
+                        " is not a whole number in the range of a 64-bit integer");
     return out;
 }
 
@@ -216,7 +259,7 @@ void SafetensorsWriter::add(const std::string& name, const xt::xarray<std::int64
     add_raw(name, "I64", Shape(a.shape().begin(), a.shape().end()), a.data(), a.size() * sizeof(std::int64_t));
 }
 
-void SafetensorsWriter::write(const std::string& path) const {
+std::string SafetensorsWriter::bytes() const {
     nlohmann::json header = nlohmann::json::object();
     if (!metadata_.empty()) header["__metadata__"] = metadata_;
     std::size_t offset = 0;
@@ -232,8 +275,10 @@ void SafetensorsWriter::write(const std::string& path) const {
     out += h;
     out.reserve(out.size() + offset);
     for (const auto& it : items_) out += it.bytes;
-    write_file_atomic(path, out);
+    return out;
 }
+
+void SafetensorsWriter::write(const std::string& path) const { write_file_atomic(path, bytes()); }
 
 // ---- modules -----------------------------------------------------------------------
 
@@ -246,8 +291,8 @@ void save(const ModuleT<T>& module, const std::string& path) {
 }
 
 template <class T>
-void load(ModuleT<T>& module, const std::string& path, bool strict) {
-    SafetensorsReader r(path);
+StagedLoad<T> stage_load(ModuleT<T>& module, const SafetensorsReader& r, bool strict) {
+    const std::string& path = r.path();
     const auto params = module.named_parameters();
     std::vector<std::string> missing, unexpected;
     for (const auto& [name, p] : params)
@@ -270,7 +315,7 @@ void load(ModuleT<T>& module, const std::string& path, bool strict) {
         fail(path, msg);
     }
     // convert and check everything first, then copy: a bad file leaves the module unchanged
-    std::vector<std::pair<TensorT<T>, xt::xarray<T>>> staged;
+    StagedLoad<T> staged;
     for (const auto& [name, p] : params) {
         if (!r.contains(name)) continue;
         const Shape s = r.shape(name);
@@ -280,15 +325,30 @@ void load(ModuleT<T>& module, const std::string& path, bool strict) {
         const std::string& d = r.dtype(name);
         if (d != "F32" && d != "F64" && d != "F16" && d != "BF16")
             fail(path, "tensor \"" + name + "\" has dtype " + d + ", expected a floating-point type");
-        staged.emplace_back(p, r.get<T>(name));
+        staged.values.emplace_back(p, r.get<T>(name));
     }
+    return staged;
+}
+
+template <class T>
+void StagedLoad<T>::commit() {
     NoGradGuard no_grad;
-    for (auto& [p, v] : staged) p.value() = std::move(v);
+    for (auto& [p, v] : values) p.value() = std::move(v);
+    values.clear();
+}
+
+template <class T>
+void load(ModuleT<T>& module, const std::string& path, bool strict) {
+    stage_load(module, SafetensorsReader(path), strict).commit();
 }
 
 template void save<float>(const ModuleT<float>&, const std::string&);
 template void save<double>(const ModuleT<double>&, const std::string&);
 template void load<float>(ModuleT<float>&, const std::string&, bool);
 template void load<double>(ModuleT<double>&, const std::string&, bool);
+template struct StagedLoad<float>;
+template struct StagedLoad<double>;
+template StagedLoad<float> stage_load<float>(ModuleT<float>&, const SafetensorsReader&, bool);
+template StagedLoad<double> stage_load<double>(ModuleT<double>&, const SafetensorsReader&, bool);
 
 }  // namespace xg::nn

@@ -28,13 +28,16 @@ namespace xg::nn {
 class SafetensorsReader {
 public:
     explicit SafetensorsReader(const std::string& path);
+    // A safetensors file already in memory; name stands for the path in messages.
+    static SafetensorsReader from_bytes(std::string bytes, const std::string& name);
 
     const std::string& path() const { return path_; }
     std::vector<std::string> names() const;  // in file order of their data
     bool contains(const std::string& name) const { return entries_.count(name) != 0; }
     const std::string& dtype(const std::string& name) const;  // "F32", "F64", "I64", ...
     Shape shape(const std::string& name) const;
-    // The tensor converted to T (F16, BF16, F32, F64 and the integer types convert).
+    // The tensor converted to T (F16, BF16, F32, F64 and the integer types convert). For an
+    // integer T, a value that is not a whole number in T's range throws std::runtime_error.
     template <class T>
     xt::xarray<T> get(const std::string& name) const;
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
@@ -45,6 +48,8 @@ private:
         Shape shape;
         std::size_t begin = 0, end = 0;
     };
+    SafetensorsReader() = default;
+    void parse(std::string bytes);  // checks everything; fills data_, entries_, metadata_
     const Entry& entry(const std::string& name) const;
     std::string path_;
     std::string data_;  // the byte buffer after the header
@@ -59,6 +64,7 @@ public:
     void add(const std::string& name, const xt::xarray<double>& a);
     void add(const std::string& name, const xt::xarray<std::int64_t>& a);
     void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
+    std::string bytes() const;  // the whole file
     void write(const std::string& path) const;
 
 private:
@@ -82,5 +88,16 @@ void save(const ModuleT<T>& module, const std::string& path);
 // unexpected names (as load_state_dict(strict=False)) but still checks shapes.
 template <class T>
 void load(ModuleT<T>& module, const std::string& path, bool strict = true);
+
+// load() in two halves, for a caller that changes several things all or nothing
+// (optim::load_checkpoint): stage_load reads and checks every tensor, as load() does, and
+// changes nothing; commit() then puts the values into the module and cannot fail.
+template <class T>
+struct StagedLoad {
+    std::vector<std::pair<TensorT<T>, xt::xarray<T>>> values;  // parameter, its new value
+    void commit();
+};
+template <class T>
+StagedLoad<T> stage_load(ModuleT<T>& module, const SafetensorsReader& reader, bool strict = true);
 
 }  // namespace xg::nn

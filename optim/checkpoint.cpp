@@ -117,12 +117,31 @@ nlohmann::json read_checkpoint_meta(const std::string& dir) {
 
 void load_checkpoint(const std::string& dir, nn::Module& model, Optimizer* optimizer, ScheduleState* scheduler) {
     read_checkpoint_meta(dir);  // is it a checkpoint at all
+    // All or nothing. Both files are read and the weights checked before anything changes;
+    // the schedule and the optimizer each check their state before they change, and the
+    // schedule (a few numbers) is put back if the optimizer's state then fails; the weights
+    // go in last.
     const fs::path opt_path = fs::path(dir) / "optimizer.safetensors";
     std::unique_ptr<nn::SafetensorsReader> state;
-    if (optimizer || scheduler) state = std::make_unique<nn::SafetensorsReader>(opt_path.string());  // read before changing anything
-    nn::load(model, (fs::path(dir) / "model.safetensors").string());
-    if (optimizer) optimizer->load_state(*state);
-    if (scheduler) scheduler->load_state(*state);
+    if (optimizer || scheduler) state = std::make_unique<nn::SafetensorsReader>(opt_path.string());
+    auto weights = nn::stage_load(model, nn::SafetensorsReader((fs::path(dir) / "model.safetensors").string()));
+    if (scheduler) {
+        nn::SafetensorsWriter before;
+        scheduler->save_state(before);
+        const auto undo = nn::SafetensorsReader::from_bytes(before.bytes(), "the schedule's state before loading " + dir);
+        scheduler->load_state(*state);
+        if (optimizer) {
+            try {
+                optimizer->load_state(*state);
+            } catch (...) {
+                scheduler->load_state(undo);
+                throw;
+            }
+        }
+    } else if (optimizer) {
+        optimizer->load_state(*state);
+    }
+    weights.commit();
 }
 
 }  // namespace xg::optim

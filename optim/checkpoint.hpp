@@ -36,7 +36,8 @@ void save_checkpoint(const std::string& dir, const nn::Module& model, const Opti
 nlohmann::json read_checkpoint_meta(const std::string& dir);
 
 // Loads the weights (every name and shape checked first) and, when given, the optimizer's
-// and the schedule's state.
+// and the schedule's state, all or nothing: an error (std::runtime_error naming the file)
+// leaves the model, the optimizer and the schedule as they were.
 void load_checkpoint(const std::string& dir, nn::Module& model, Optimizer* optimizer = nullptr,
                      ScheduleState* scheduler = nullptr);
 

@@ -179,6 +179,7 @@ BOOST_AUTO_TEST_CASE(load_errors_name_the_file) {
     const std::vector<std::pair<std::string, std::string>> bad = {
         {"{\"format\": \"xgrad.vocab\", \"version\": 1, \"idx_to", "not valid JSON"},
         {"[1, 2]", "not an xgrad vocabulary"},
+        {"[1e999]", "not valid JSON"},  // a number out of range: nlohmann's out_of_range (found by tests/fuzz)
         {R"({"format": "xgrad.vocab", "version": 2, "idx_to_token": [], "token_freqs": []})", "unsupported version 2"},
         {R"({"format": "xgrad.vocab", "version": 1, "token_freqs": []})", "\"idx_to_token\" missing"},
         {R"({"format": "xgrad.vocab", "version": 1, "idx_to_token": ["a"], "token_freqs": []})", "must start with '<unk>'"},

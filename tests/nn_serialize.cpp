@@ -333,6 +333,9 @@ BOOST_AUTO_TEST_CASE(corrupt_headers) {
           "data_offsets holds -16, not a size");
     check("overflow", raw_file(R"({"weight":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,16]}})", data),
           "tensor \"weight\" of shape (4611686018427387904, 4) is too large");
+    // an empty tensor whose other dimensions overflow xtensor's signed strides (found by tests/fuzz)
+    check("empty_overflow", raw_file(R"({"weight":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}})", ""),
+          "tensor \"weight\" of shape (0, 4611686018427387904, 4) is too large");
     // the tensors tile the data exactly: no overlap, gap or trailing bytes
     check("overlap", raw_file(R"({"weight":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
                               R"("other":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", data),
@@ -341,6 +344,19 @@ BOOST_AUTO_TEST_CASE(corrupt_headers) {
           "tensor \"weight\" starts at byte 4 of the data, expected 0");
     check("trailing", raw_file(good, data + "abcd"), "corrupt: 4 bytes after the last tensor");
     check("empty", "", "too short for a header");
+}
+
+// Floats read as integers only when whole and in range (a cast out of range is undefined
+// behaviour; found by tests/fuzz).
+BOOST_AUTO_TEST_CASE(floats_as_integers) {
+    const std::string header = R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})";
+    auto reader = [&](std::initializer_list<float> v) { return nn::SafetensorsReader::from_bytes(raw_file(header, bytes_of<float>(v)), "mem"); };
+    BOOST_TEST(reader({-3, 0, 1e18f}).get<std::int64_t>("w") == (xt::xarray<std::int64_t>{-3, 0, 999999984306749440}));
+    CHECK_THROWS_WITH(reader({1, 2, 1.6e19f}).get<std::int64_t>("w"),
+                      "mem: tensor \"w\" of dtype F32 cannot be read as integers: value 2 is not a whole number");
+    CHECK_THROWS_WITH(reader({std::nanf(""), 2, 3}).get<std::int64_t>("w"), "value 0 is not a whole number");
+    CHECK_THROWS_WITH(reader({1, 2.5f, 3}).get<std::int64_t>("w"), "value 1 is not a whole number");
+    BOOST_TEST(reader({1, 2.5f, 3}).get<double>("w")(1) == 2.5);
 }
 
 BOOST_AUTO_TEST_CASE(missing_file) {

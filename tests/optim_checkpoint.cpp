@@ -339,6 +339,45 @@ BOOST_AUTO_TEST_CASE(reduce_lr_on_plateau_in_a_checkpoint_folder) {
     fs::remove_all(dir);
 }
 
+// A checkpoint that fails to load changes nothing: not the model, not the optimizer, not
+// the schedule (found by tests/fuzz: the model used to be loaded before the optimizer's
+// state was checked, and the optimizer's before the schedule's).
+BOOST_AUTO_TEST_CASE(a_failed_load_changes_nothing) {
+    const fs::path dir = fs::temp_directory_path() / ("xg_all_or_nothing_" + std::to_string(::getpid()));
+    xg::manual_seed(3);
+    xg::nn::Linear saved(xg::nn::LinearOptions(2, 2));
+    optim::Adam adam(saved.parameters(), optim::AdamOptions(0.1));
+    optim::StepLR adam_steps(adam, 2);
+    set_grads(saved.parameters(), 0);
+    adam.step();
+    adam_steps.step();
+    optim::save_checkpoint(dir.string(), saved, adam, {{"epoch", 1}}, {}, &adam_steps);
+
+    xg::nn::Linear lin(xg::nn::LinearOptions(2, 2));
+    const xt::xarray<float> weight = lin.weight.value();
+    // another optimizer: the weights would fit, the optimizer's state does not
+    optim::SGD sgd(lin.parameters(), optim::SGDOptions(0.5).momentum(0.9));
+    optim::StepLR sgd_steps(sgd, 2);
+    CHECK_THROWS_WITH(optim::load_checkpoint(dir.string(), lin, &sgd, &sgd_steps), "cannot load the SGD state");
+    BOOST_TEST(lin.weight.value() == weight);
+    BOOST_TEST(sgd_steps.last_epoch() == 0);  // the schedule's state loaded first, then put back
+    BOOST_TEST(sgd.lr() == 0.5);
+    // the right optimizer, another schedule: the optimizer and the weights stay as they were
+    optim::Adam adam2(lin.parameters(), optim::AdamOptions(0.3));
+    optim::ReduceLROnPlateau plateau(adam2);
+    BOOST_CHECK_THROW(optim::load_checkpoint(dir.string(), lin, &adam2, &plateau), std::runtime_error);
+    BOOST_TEST(lin.weight.value() == weight);
+    BOOST_TEST(adam2.lr() == 0.3);
+    BOOST_TEST(!adam2.state(0).initialized);
+    // and it all loads where it fits
+    optim::Adam adam3(lin.parameters(), optim::AdamOptions(0.3));
+    optim::StepLR adam3_steps(adam3, 2);
+    optim::load_checkpoint(dir.string(), lin, &adam3, &adam3_steps);
+    BOOST_TEST(lin.weight.value() == saved.weight.value());
+    BOOST_TEST(adam3_steps.last_epoch() == 1);
+    fs::remove_all(dir);
+}
+
 // ---- parameter groups in checkpoints ----------------------------------------------
 
 namespace {

@@ -1,0 +1,129 @@
+// imdb_sentiment's command line: its flags, their defaults and their checks, apart from
+// main() so that a test (tests/fuzz/flags_imdb_sentiment.cpp) can feed it any argv.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "support.hpp"
+
+#ifndef XG_SOURCE_DIR
+#define XG_SOURCE_DIR "."
+#endif
+
+struct ModelSpec {
+    std::string kind = "birnn";  // birnn | last
+    std::size_t embed = 100, hidden = 100, layers = 2;
+    double dropout = 0.0;
+};
+
+struct Options {
+    ModelSpec spec;
+    std::string data, tokenizer = "d2l", save, resume, schedule = "constant", metrics, plot;
+    std::size_t epochs = 5, batch_size = 64, num_steps = 500, limit = 0, min_freq = 5;
+    double lr = 0.01, clip = 0.0, weight_decay = 0.0;
+    int threads = 0;
+    std::uint64_t seed = 0;
+    bool json = false, detect_anomaly = false;
+};
+
+// Settings the flags (or a checkpoint) give; else support::FlagError saying what is wrong.
+inline void check_settings(const Options& o) {
+    if (o.spec.kind != "birnn" && o.spec.kind != "last")
+        throw support::FlagError("unknown --model '" + o.spec.kind + "' (birnn or last)");
+    if (o.batch_size == 0 || o.num_steps == 0 || o.spec.embed == 0 || o.spec.hidden == 0 || o.spec.layers == 0)
+        throw support::FlagError("--batch-size, --num-steps, --embed, --hidden and --layers must be positive");
+    if (!(o.spec.dropout >= 0 && o.spec.dropout < 1)) throw support::FlagError("--dropout must be in [0, 1)");
+    if (o.schedule != "constant" && o.schedule != "cosine")
+        throw support::FlagError("unknown --schedule '" + o.schedule + "' (constant or cosine)");
+    if (o.tokenizer != "d2l" && o.tokenizer != "clean")
+        throw support::FlagError("unknown --tokenizer '" + o.tokenizer + "' (d2l or clean)");
+}
+
+// What the command line asks for.
+struct Flags {
+    std::string command = "train";  // train | predict
+    Options o;
+    std::string checkpoint;          // predict's
+    std::vector<std::string> texts;  // predict's reviews
+    boost::program_options::variables_map vm;  // which flags were typed (support::given)
+    std::string help;                          // --help: the text to print, and nothing else to do
+};
+
+// Parses and checks argv; a bad flag throws support::FlagError with the line to print.
+inline Flags parse_flags(int argc, const char* const argv[]) {
+    namespace po = boost::program_options;
+    Flags f;
+    Options& o = f.o;
+    o.data = std::string(XG_SOURCE_DIR) + "/data/corpora/aclImdb_sample";
+    po::options_description train_opts("Training (d2l's defaults)"), pred_opts("predict"), hidden_opts;
+    train_opts.add_options()
+        ("help,h", "show this help")
+        ("data", po::value(&o.data), "aclImdb folder with train/ and test/ (default: the bundled sample)")
+        ("model", po::value(&o.spec.kind)->default_value("birnn"), "birnn | last")
+        ("epochs", po::value(&o.epochs)->default_value(5), "epochs (the total, also when resuming)")
+        ("batch-size", po::value(&o.batch_size)->default_value(64), "reviews per batch")
+        ("num-steps", po::value(&o.num_steps)->default_value(500), "words kept per review")
+        ("embed", po::value(&o.spec.embed)->default_value(100), "embedding size")
+        ("hidden", po::value(&o.spec.hidden)->default_value(100), "LSTM hidden size")
+        ("layers", po::value(&o.spec.layers)->default_value(2), "LSTM layers")
+        ("dropout", po::value(&o.spec.dropout)->default_value(0.0), "dropout on embeddings, between layers and before the decoder")
+        ("lr", po::value(&o.lr)->default_value(0.01), "Adam learning rate")
+        ("schedule", po::value(&o.schedule)->default_value("constant"), "constant | cosine (lr falls to 0 over the epochs)")
+        ("weight-decay", po::value(&o.weight_decay)->default_value(0.0), "Adam weight decay")
+        ("clip", po::value(&o.clip)->default_value(0.0), "gradient norm clipping (0: none)")
+        ("min-freq", po::value(&o.min_freq)->default_value(5), "vocabulary: words seen at least this often in training")
+        ("tokenizer", po::value(&o.tokenizer)->default_value("d2l"), "d2l (lower case, whitespace) | clean (also punctuation, drops <br />)")
+        ("limit", po::value(&o.limit)->default_value(0), "use N reviews of each split, balanced and seeded (0: all)")
+        ("threads", po::value(&o.threads)->default_value(0), "threads (0: all cores)")
+        ("seed", po::value(&o.seed)->default_value(0), "random seed")
+        ("save", po::value(&o.save), "checkpoint folder to write after every epoch, atomically")
+        ("resume", po::value(&o.resume), "checkpoint folder to continue from")
+        ("json", po::bool_switch(&o.json), "end with one JSON line: test_accuracy, train_accuracy, loss, tokens_per_s, seconds")
+        ("metrics", po::value(&o.metrics), "append one JSON line per epoch to this file (epoch, lr, loss, accuracy, test_accuracy, tokens_per_s, seconds)")
+        ("plot", po::value(&o.plot), "draw train/test loss and accuracy into this .svg or .png file (needs gnuplot)")
+        ("detect-anomaly", po::bool_switch(&o.detect_anomaly), "stop at the first NaN or inf gradient, naming the op");
+    pred_opts.add_options()("checkpoint", po::value(&f.checkpoint), "checkpoint folder written by --save");
+    hidden_opts.add_options()("command", po::value(&f.command), "train | predict")("text", po::value(&f.texts), "review text");
+    po::positional_options_description pos;
+    pos.add("command", 1).add("text", -1);
+    po::options_description all;
+    all.add(train_opts).add(pred_opts).add(hidden_opts);
+    support::check_no_placeholders(argc, argv);
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), f.vm);
+        po::notify(f.vm);
+    } catch (const std::exception& e) {
+        throw support::FlagError(std::string(e.what()) + " (see --help)");
+    }
+    if (f.vm.count("help")) {
+        std::ostringstream help;
+        help << "usage: imdb_sentiment [train] [options]\n"
+                "       imdb_sentiment predict --checkpoint PATH \"review text\" [\"more text\" ...]\n\n"
+                "Trains a sentiment classifier on IMDB movie reviews and reports loss, accuracy,\n"
+                "throughput and a confusion matrix. The full data: aclImdb_v1.tar.gz from\n"
+                "https://ai.stanford.edu/~amaas/data/sentiment/ (unpack it and pass --data aclImdb).\n\n"
+             << train_opts << "\n" << pred_opts;
+        f.help = help.str();
+        return f;
+    }
+    if (f.command == "predict") {
+        if (f.checkpoint.empty()) throw support::FlagError("predict needs --checkpoint PATH");
+        if (f.texts.empty()) throw support::FlagError("predict needs review text to classify");
+        return f;
+    }
+    if (f.command != "train") throw support::FlagError("unknown command '" + f.command + "' (train or predict)");
+    if (!f.texts.empty()) throw support::FlagError("unexpected argument '" + f.texts[0] + "'");
+    check_settings(o);
+    if (o.epochs == 0) throw support::FlagError("--epochs must be positive");
+    support::check_finite("lr", o.lr, 0, false);
+    support::check_finite("clip", o.clip, 0, true);
+    support::check_finite("weight-decay", o.weight_decay, 0, true);
+    if (o.threads < 0 || o.threads > 256) throw support::FlagError("--threads must be between 0 (all cores) and 256");
+    return f;
+}

@@ -1,0 +1,131 @@
+// time_machine's command line: its flags, their defaults and their checks, apart from
+// main() so that a test (tests/fuzz/flags_time_machine.cpp) can feed it any argv.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <sstream>
+#include <string>
+
+#include <boost/program_options.hpp>
+
+#include "support.hpp"
+
+#ifndef XG_SOURCE_DIR
+#define XG_SOURCE_DIR "."
+#endif
+
+// The options that define a model's shape: saved with checkpoints.
+struct ModelSpec {
+    std::string kind;
+    std::size_t hidden, layers, proj;
+};
+
+struct Options {
+    ModelSpec spec{"lstm", 256, 1, 0};
+    std::size_t epochs = 500, batch_size = 32, num_steps = 35, max_tokens = 10000, sample_every = 50;
+    double lr = 1.0, clip = 1.0;
+    int threads = 0;
+    std::uint64_t seed = 0;
+    bool random_iter = false, json = false, detect_anomaly = false;
+    std::string data, save, resume, metrics, plot;
+};
+
+// A model the flags (or a checkpoint's settings) describe; else support::FlagError saying
+// what is wrong.
+inline void check_spec(const ModelSpec& spec) {
+    const auto& k = spec.kind;
+    if (k != "scratch" && k != "lstm" && k != "lstmp" && k != "gru" && k != "rnn")
+        throw support::FlagError("unknown --model '" + k + "' (scratch, lstm, lstmp, gru or rnn)");
+    if (spec.hidden == 0 || spec.layers == 0) throw support::FlagError("--hidden and --layers must be positive");
+    if (k == "scratch" && spec.layers != 1) throw support::FlagError("--model scratch has one layer");
+    if (k == "lstmp" && spec.proj == 0) throw support::FlagError("--model lstmp needs --proj >= 1 (or --hidden >= 2)");
+    if (k != "lstmp" && spec.proj != 0) throw support::FlagError("--proj is for --model lstmp");
+    if (spec.proj >= spec.hidden) throw support::FlagError("--proj must be smaller than --hidden");
+}
+
+// What the command line asks for.
+struct Flags {
+    std::string command = "train";  // train | generate
+    Options o;
+    std::string checkpoint, prefix = "time traveller";  // generate's
+    std::size_t length = 50;
+    double temperature = 0;
+    boost::program_options::variables_map vm;  // which flags were typed (support::given)
+    std::string help;                          // --help: the text to print, and nothing else to do
+};
+
+// Parses and checks argv; a bad flag throws support::FlagError with the line to print.
+inline Flags parse_flags(int argc, const char* const argv[]) {
+    namespace po = boost::program_options;
+    Flags f;
+    Options& o = f.o;
+    o.data = std::string(XG_SOURCE_DIR) + "/data/corpora/timemachine.txt";
+    po::options_description train_opts("Training (d2l's defaults)"), gen_opts("generate"), hidden_opts;
+    train_opts.add_options()
+        ("help,h", "show this help")
+        ("model", po::value(&o.spec.kind)->default_value("lstm"), "scratch | lstm | lstmp | gru | rnn  (scratch: d2l's LSTM from scratch)")
+        ("hidden", po::value(&o.spec.hidden)->default_value(256), "hidden units")
+        ("layers", po::value(&o.spec.layers)->default_value(1), "recurrent layers (not for scratch)")
+        ("proj", po::value(&o.spec.proj)->default_value(0), "projection size for lstmp (0: hidden / 2)")
+        ("epochs", po::value(&o.epochs)->default_value(500), "epochs (the total, also when resuming)")
+        ("lr", po::value(&o.lr)->default_value(1.0), "SGD learning rate")
+        ("clip", po::value(&o.clip)->default_value(1.0), "gradient norm clipping threshold")
+        ("batch-size", po::value(&o.batch_size)->default_value(32), "sequences per batch")
+        ("num-steps", po::value(&o.num_steps)->default_value(35), "time steps per batch")
+        ("max-tokens", po::value(&o.max_tokens)->default_value(10000), "characters of the book to use (0: all)")
+        ("random-iter", po::bool_switch(&o.random_iter), "random batches (state reset each batch) instead of sequential")
+        ("threads", po::value(&o.threads)->default_value(0), "threads (0: all cores)")
+        ("seed", po::value(&o.seed)->default_value(0), "random seed")
+        ("data", po::value(&o.data), "the corpus (default: the bundled data/corpora/timemachine.txt)")
+        ("sample-every", po::value(&o.sample_every)->default_value(50), "print samples (and save) every N epochs")
+        ("save", po::value(&o.save), "checkpoint folder to write (model, optimizer, vocab, epoch), atomically")
+        ("resume", po::value(&o.resume), "checkpoint folder to continue from")
+        ("json", po::bool_switch(&o.json), "end with one JSON line: perplexity, tokens_per_s, epochs, seconds, sample")
+        ("metrics", po::value(&o.metrics), "append one JSON line per epoch to this file (epoch, lr, loss, perplexity, tokens_per_s, seconds)")
+        ("plot", po::value(&o.plot), "draw the perplexity curve into this .svg or .png file (needs gnuplot)")
+        ("detect-anomaly", po::bool_switch(&o.detect_anomaly), "stop at the first NaN or inf gradient, naming the op");
+    gen_opts.add_options()
+        ("checkpoint", po::value(&f.checkpoint), "checkpoint folder written by --save")
+        ("prefix", po::value(&f.prefix)->default_value("time traveller"), "text to continue")
+        ("length", po::value(&f.length)->default_value(50), "characters to generate")
+        ("temperature", po::value(&f.temperature)->default_value(0.0), "0: most likely character; > 0: sample from softmax(logits / T)");
+    hidden_opts.add_options()("command", po::value(&f.command), "train | generate");
+    po::positional_options_description pos;
+    pos.add("command", 1);
+    po::options_description all;
+    all.add(train_opts).add(gen_opts).add(hidden_opts);
+    support::check_no_placeholders(argc, argv);
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), f.vm);
+        po::notify(f.vm);
+    } catch (const std::exception& e) {
+        throw support::FlagError(std::string(e.what()) + " (see --help)");
+    }
+    if (f.vm.count("help")) {
+        std::ostringstream help;
+        help << "usage: time_machine [train] [options]\n"
+                "       time_machine generate --checkpoint PATH [--prefix TEXT] [--length N] [--temperature T]\n\n"
+                "Trains d2l's character language model on H. G. Wells' The Time Machine and prints\n"
+                "perplexity, speed and what the model writes after \"time traveller\".\n\n"
+             << train_opts << "\n" << gen_opts;
+        f.help = help.str();
+        return f;
+    }
+    if (f.command == "generate") {
+        if (f.checkpoint.empty()) throw support::FlagError("generate needs --checkpoint PATH");
+        support::check_finite("temperature", f.temperature, 0, true);
+        return f;
+    }
+    if (f.command != "train") throw support::FlagError("unknown command '" + f.command + "' (train or generate)");
+    if (o.resume.empty()) {  // a resumed run takes the model from the checkpoint, checked there
+        if (o.spec.kind == "lstmp" && o.spec.proj == 0) o.spec.proj = o.spec.hidden / 2;
+        check_spec(o.spec);
+    }
+    if (o.epochs == 0 || o.batch_size == 0 || o.num_steps == 0 || o.sample_every == 0)
+        throw support::FlagError("--epochs, --batch-size, --num-steps and --sample-every must be positive");
+    support::check_finite("lr", o.lr, 0, false);
+    support::check_finite("clip", o.clip, 0, false);
+    if (o.threads < 0 || o.threads > 256) throw support::FlagError("--threads must be between 0 (all cores) and 256");
+    return f;
+}
