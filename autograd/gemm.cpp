@@ -4,7 +4,7 @@
 #include <atomic>
 #include <cstring>
 
-#include "autograd/error.hpp"
+#include "core/error.hpp"
 #include "autograd/gemm_isa.hpp"
 #include "autograd/parallel.hpp"
 

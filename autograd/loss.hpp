@@ -2,7 +2,7 @@
 #pragma once
 
 #include "autograd/tensor.hpp"
-#include "nn/options.hpp"  // XG_ARG (a macro only: no dependency on the nn library)
+#include "core/options.hpp"  // XG_ARG (a macro only: no dependency on the nn library)
 
 namespace xg {
 

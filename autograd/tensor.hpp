@@ -26,7 +26,7 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "autograd/error.hpp"
+#include "core/error.hpp"
 
 // xtensor's array type depends on the build flags: its allocator's alignment follows -march
 // and XTENSOR_USE_XSIMD. A program compiled with other flags than libxgrad would link to

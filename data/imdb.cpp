@@ -7,9 +7,9 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "autograd/error.hpp"
+#include "core/error.hpp"
 #include "autograd/factory.hpp"
-#include "autograd/file_io.hpp"
+#include "core/file_io.hpp"
 #include "data/loader.hpp"
 
 namespace xg::data {

@@ -4,7 +4,7 @@
 #include <numeric>
 #include <random>
 
-#include "autograd/error.hpp"
+#include "core/error.hpp"
 #include "autograd/factory.hpp"
 #include "data/time_machine.hpp"
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "autograd/error.hpp"
+#include "core/error.hpp"
 #include "autograd/factory.hpp"
 
 namespace xg::data {

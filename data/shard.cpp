@@ -1,6 +1,6 @@
 #include "data/shard.hpp"
 
-#include "autograd/error.hpp"
+#include "core/error.hpp"
 
 namespace xg::data {
 

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "autograd/file_io.hpp"
+#include "core/file_io.hpp"
 
 namespace xg::data {
 

@@ -2,7 +2,7 @@
 
 #include <cstddef>
 
-#include "autograd/error.hpp"
+#include "core/error.hpp"
 
 namespace xg::data {
 

@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "autograd/error.hpp"
-#include "autograd/file_io.hpp"
+#include "core/error.hpp"
+#include "core/file_io.hpp"
 
 namespace xg::data {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <optional>
 
-#include "autograd/error.hpp"
+#include "core/error.hpp"
 #include "autograd/grad_hooks.hpp"
 #include "distributed/collectives.hpp"
 #include "distributed/detail.hpp"

@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "autograd/error.hpp"
+#include "core/error.hpp"
 #include "distributed/collectives.hpp"
 #include "distributed/detail.hpp"
 #include "distributed/process_group.hpp"

@@ -22,7 +22,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
-#include "autograd/file_io.hpp"
+#include "core/file_io.hpp"
 #include "autograd/parallel.hpp"
 #include "distributed/process_group.hpp"
 

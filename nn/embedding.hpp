@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "nn/module.hpp"
-#include "nn/options.hpp"
+#include "core/options.hpp"
 
 namespace xg::nn {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "nn/module.hpp"
-#include "nn/options.hpp"
+#include "core/options.hpp"
 
 namespace xg::nn {
 

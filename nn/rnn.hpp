@@ -40,7 +40,7 @@
 #include <vector>
 
 #include "nn/module.hpp"
-#include "nn/options.hpp"
+#include "core/options.hpp"
 #include "nn/rnn_weights.hpp"
 
 namespace xg::nn {

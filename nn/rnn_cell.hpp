@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "nn/module.hpp"
-#include "nn/options.hpp"
+#include "core/options.hpp"
 
 namespace xg::nn {
 

@@ -6,7 +6,7 @@
 
 #include "autograd/gemm.hpp"
 #include "autograd/parallel.hpp"
-#include "autograd/simd.hpp"
+#include "core/simd.hpp"
 #include "autograd/workspace.hpp"
 
 namespace xg::nn::detail {

@@ -18,7 +18,7 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "autograd/file_io.hpp"
+#include "core/file_io.hpp"
 #include "nn/module.hpp"
 
 namespace xg::nn {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "optim/kernel.hpp"
+#include "core/simd.hpp"
 
 namespace xg::optim {
 
@@ -60,14 +60,14 @@ void Adagrad::update(xt::xarray<float>& value, const xt::xarray<float>& grad, Pa
     float* s = state.buffers[0].data();
     detail::with_flags(
         [&](auto decay) {
-            using namespace kernel;
-            for_each(n, [&](std::size_t i, auto like) {
+            using namespace simd;
+            for_each<float>(n, [&](std::size_t i, auto like) {
                 using V = decltype(like);
-                V gi = sign * load<V>(g + i);
-                if constexpr (decay) gi = gi + wd * load<V>(p + i);
-                const V si = load<V>(s + i) + gi * gi;
-                store(s + i, si);
-                store(p + i, load<V>(p + i) - clr * (gi / (sqrt(si) + eps)));
+                V gi = sign * loadu<V>(g + i);
+                if constexpr (decay) gi = gi + wd * loadu<V>(p + i);
+                const V si = loadu<V>(s + i) + gi * gi;
+                storeu(s + i, si);
+                storeu(p + i, loadu<V>(p + i) - clr * (gi / (sqrt(si) + eps)));
             });
         },
         wd != 0);

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "optim/kernel.hpp"
+#include "core/simd.hpp"
 
 namespace xg::optim {
 
@@ -75,21 +75,21 @@ void Adam::update(xt::xarray<float>& value, const xt::xarray<float>& grad, Param
     float* vmax = o.amsgrad() ? state.buffers[2].data() : nullptr;
     detail::with_flags(
         [&](auto amsgrad, auto decay) {
-            using namespace kernel;
-            for_each(n, [&](std::size_t i, auto like) {
+            using namespace simd;
+            for_each<float>(n, [&](std::size_t i, auto like) {
                 using V = decltype(like);
-                V gi = sign * load<V>(g + i);
-                if constexpr (decay) gi = gi + wd * load<V>(p + i);
-                const V mi = load<V>(m + i) * b1 + one_b1 * gi;
-                V vi = load<V>(v + i) * b2 + one_b2 * (gi * gi);
-                store(m + i, mi);
-                store(v + i, vi);
+                V gi = sign * loadu<V>(g + i);
+                if constexpr (decay) gi = gi + wd * loadu<V>(p + i);
+                const V mi = loadu<V>(m + i) * b1 + one_b1 * gi;
+                V vi = loadu<V>(v + i) * b2 + one_b2 * (gi * gi);
+                storeu(m + i, mi);
+                storeu(v + i, vi);
                 if constexpr (amsgrad) {
-                    vi = max(load<V>(vmax + i), vi);
-                    store(vmax + i, vi);
+                    vi = max(loadu<V>(vmax + i), vi);
+                    storeu(vmax + i, vi);
                 }
                 const V denom = sqrt(vi) / bc2_sqrt + eps;
-                store(p + i, load<V>(p + i) - step_size * (mi / denom));
+                storeu(p + i, loadu<V>(p + i) - step_size * (mi / denom));
             });
         },
         o.amsgrad(), wd != 0);

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "optim/kernel.hpp"
+#include "core/simd.hpp"
 
 namespace xg::optim {
 
@@ -52,21 +52,21 @@ void AdamW::update(xt::xarray<float>& value, const xt::xarray<float>& grad, Para
     float* vmax = o.amsgrad() ? state.buffers[2].data() : nullptr;
     detail::with_flags(
         [&](auto amsgrad) {
-            using namespace kernel;
-            for_each(n, [&](std::size_t i, auto like) {
+            using namespace simd;
+            for_each<float>(n, [&](std::size_t i, auto like) {
                 using V = decltype(like);
-                const V gi = sign * load<V>(g + i);
-                const V decayed = load<V>(p + i) * shrink;
-                const V mi = load<V>(m + i) * b1 + one_b1 * gi;
-                V vi = load<V>(v + i) * b2 + one_b2 * (gi * gi);
-                store(m + i, mi);
-                store(v + i, vi);
+                const V gi = sign * loadu<V>(g + i);
+                const V decayed = loadu<V>(p + i) * shrink;
+                const V mi = loadu<V>(m + i) * b1 + one_b1 * gi;
+                V vi = loadu<V>(v + i) * b2 + one_b2 * (gi * gi);
+                storeu(m + i, mi);
+                storeu(v + i, vi);
                 if constexpr (amsgrad) {
-                    vi = max(load<V>(vmax + i), vi);
-                    store(vmax + i, vi);
+                    vi = max(loadu<V>(vmax + i), vi);
+                    storeu(vmax + i, vi);
                 }
                 const V denom = sqrt(vi) / bc2_sqrt + eps;
-                store(p + i, decayed - step_size * (mi / denom));
+                storeu(p + i, decayed - step_size * (mi / denom));
             });
         },
         o.amsgrad());

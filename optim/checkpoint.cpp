@@ -11,7 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "autograd/file_io.hpp"
+#include "core/file_io.hpp"
 #include "nn/serialize.hpp"
 
 namespace xg::optim {

@@ -4,48 +4,52 @@
 #include <cmath>
 #include <limits>
 
+#include "core/simd.hpp"
+
 namespace xg::optim {
 
 namespace {
 
-// Reductions in 8 independent lanes: one running sum is a serial chain that the compiler
-// may not reorder (no -ffast-math), 8 lanes vectorise. Sums in double: the squares of
-// millions of floats lose digits in a float sum.
-constexpr std::size_t lanes = 8;
+// Sums in SIMD lanes (one running sum is a serial chain the compiler may not reorder),
+// in float within chunks of 1024 elements and in double across chunks: the squares of
+// millions of floats lose digits in one float sum.
+constexpr std::size_t chunk = 1024;
 
+// sum of f(g[i]); f takes and returns a float or a batch of floats
 template <class F>
 double sum_of(const float* g, std::size_t n, F&& f) {
-    double acc[lanes] = {};
-    std::size_t i = 0;
-    for (; i + lanes <= n; i += lanes)
-        for (std::size_t j = 0; j < lanes; ++j) acc[j] += f(double(g[i + j]));
-    double s = 0;
-    for (; i < n; ++i) s += f(double(g[i]));
-    for (double a : acc) s += a;
-    return s;
+    double total = 0;
+    for (std::size_t c = 0; c < n; c += chunk) {
+        simd::Lane<float> acc(0.f);
+        float rest = 0;
+        simd::for_each<float>(std::min(chunk, n - c), [&](std::size_t i, auto like) {
+            using V = decltype(like);
+            if constexpr (simd::is_batch<V>)
+                acc = acc + f(simd::loadu<V>(g + c + i));
+            else
+                rest += f(g[c + i]);
+        });
+        total += double(simd::reduce_add(acc)) + rest;
+    }
+    return total;
 }
 
 // max |g|, or nan if any g is nan (as torch's max does)
 float max_abs(const float* g, std::size_t n) {
-    float acc[lanes] = {}, nan[lanes] = {};
-    std::size_t i = 0;
-    for (; i + lanes <= n; i += lanes)
-        for (std::size_t j = 0; j < lanes; ++j) {
-            const float a = std::abs(g[i + j]);
-            acc[j] = a > acc[j] ? a : acc[j];
-            nan[j] += a - a;  // 0, or nan once a was nan
+    simd::Lane<float> acc(0.f), poison(0.f);
+    float m = 0, rest = 0;
+    simd::for_each<float>(n, [&](std::size_t i, auto like) {
+        using V = decltype(like);
+        const V a = simd::abs(simd::loadu<V>(g + i));
+        if constexpr (simd::is_batch<V>) {
+            acc = simd::max(acc, a);
+            poison = poison + (a - a);  // 0, or nan once a was nan
+        } else {
+            m = simd::max(m, a);
+            rest += a - a;
         }
-    float m = 0, poison = 0;
-    for (; i < n; ++i) {
-        const float a = std::abs(g[i]);
-        m = a > m ? a : m;
-        poison += a - a;
-    }
-    for (std::size_t j = 0; j < lanes; ++j) {
-        m = acc[j] > m ? acc[j] : m;
-        poison += nan[j];
-    }
-    return m + poison;
+    });
+    return simd::max(m, float(simd::reduce_max(acc))) + rest + float(simd::reduce_add(poison));
 }
 
 }  // namespace
@@ -64,11 +68,11 @@ float clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double 
             const double m = max_abs(g, n);
             total = std::isnan(m) || std::isnan(total) ? std::numeric_limits<double>::quiet_NaN() : std::max(total, m);
         } else if (norm_type == 2) {
-            total += sum_of(g, n, [](double x) { return x * x; });
+            total += sum_of(g, n, [](const auto& x) { return x * x; });
         } else if (norm_type == 1) {
-            total += sum_of(g, n, [](double x) { return std::abs(x); });
-        } else {
-            total += sum_of(g, n, [norm_type](double x) { return std::pow(std::abs(x), norm_type); });
+            total += sum_of(g, n, [](const auto& x) { return simd::abs(x); });
+        } else {  // rare: a plain loop in double
+            for (std::size_t i = 0; i < n; ++i) total += std::pow(std::abs(double(g[i])), norm_type);
         }
     }
     if (!is_inf && norm_type != 1) total = norm_type == 2 ? std::sqrt(total) : std::pow(total, 1.0 / norm_type);

@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/options.hpp"
+#include "core/options.hpp"
 #include "optim/optimizer.hpp"
 
 namespace xg::optim {

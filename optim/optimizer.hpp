@@ -36,7 +36,7 @@
 #include <xtensor/xarray.hpp>
 
 #include "autograd/tensor.hpp"
-#include "nn/options.hpp"
+#include "core/options.hpp"
 #include "nn/serialize.hpp"
 
 namespace xg::optim {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "optim/kernel.hpp"
+#include "core/simd.hpp"
 
 namespace xg::optim {
 
@@ -58,27 +58,27 @@ void RMSprop::update(xt::xarray<float>& value, const xt::xarray<float>& grad, Pa
     float* a = centered ? state.buffers.back().data() : nullptr;
     detail::with_flags(
         [&](auto is_centered, auto has_momentum, auto decay) {
-            using namespace kernel;
-            for_each(n, [&](std::size_t i, auto like) {
+            using namespace simd;
+            for_each<float>(n, [&](std::size_t i, auto like) {
                 using V = decltype(like);
-                V gi = sign * load<V>(g + i);
-                if constexpr (decay) gi = gi + wd * load<V>(p + i);
-                const V si = load<V>(s + i) * alpha + one_alpha * (gi * gi);
-                store(s + i, si);
+                V gi = sign * loadu<V>(g + i);
+                if constexpr (decay) gi = gi + wd * loadu<V>(p + i);
+                const V si = loadu<V>(s + i) * alpha + one_alpha * (gi * gi);
+                storeu(s + i, si);
                 V d;
                 if constexpr (is_centered) {
-                    const V ai = load<V>(a + i) * alpha + one_alpha * gi;
-                    store(a + i, ai);
+                    const V ai = loadu<V>(a + i) * alpha + one_alpha * gi;
+                    storeu(a + i, ai);
                     d = sqrt(si - ai * ai) + eps;
                 } else {
                     d = sqrt(si) + eps;
                 }
                 if constexpr (has_momentum) {
-                    const V bi = load<V>(b + i) * momentum + gi / d;
-                    store(b + i, bi);
-                    store(p + i, load<V>(p + i) - lr * bi);
+                    const V bi = loadu<V>(b + i) * momentum + gi / d;
+                    storeu(b + i, bi);
+                    storeu(p + i, loadu<V>(p + i) - lr * bi);
                 } else {
-                    store(p + i, load<V>(p + i) - lr * (gi / d));
+                    storeu(p + i, loadu<V>(p + i) - lr * (gi / d));
                 }
             });
         },

@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "autograd/error.hpp"
+#include "core/error.hpp"
 #include "autograd/gemm.hpp"
 #include "autograd/parallel.hpp"
 
