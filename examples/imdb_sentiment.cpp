@@ -151,6 +151,38 @@ Scores evaluate(SentimentModel& model, xg::data::BucketIterator& it) {
 // ---- training ---------------------------------------------------------------------------
 
 // Per epoch, for the plot and the checkpoint: train loss and accuracy, test loss and accuracy.
+// One epoch over the shuffled batches (d2l's train_ch13 inner loop), with a progress bar.
+// Returns the scores of this rank's reviews.
+Scores train_epoch(SentimentModel& model, xg::data::BucketIterator& it, xg::optim::Adam& adam, double clip,
+                   xg::distributed::DistributedDataParallel& ddp, const std::string& label) {
+    support::Clock clock;
+    Scores scores;
+    const auto plan = it.plan_epoch();
+    support::Progress bar(label, plan.size());
+    for (std::size_t k = 0; k < plan.size(); ++k) {
+        const auto b = it.batch(plan[k]);
+        adam.zero_grad();
+        if (b.size() == 0) {  // this rank has no review of a tiny last batch: it still takes part
+            ddp.synchronize();
+        } else {
+            Tensor logits = model.forward(b.tokens, b.lengths);
+            Tensor loss = loss_of(logits, b.labels);
+            // scaled so that the ranks' averaged gradients are those of the whole batch
+            (b.loss_scale == 1.0 ? loss : loss * float(b.loss_scale)).backward();
+            xg::NoGradGuard no_grad;  // the scores' softmax is no part of the graph
+            scores.add(logits, b.labels, loss.item(), b.lengths);
+        }
+        if (clip > 0) xg::optim::clip_grad_norm(model.parameters(), clip);
+        adam.step();
+        char info[96];
+        std::snprintf(info, sizeof info, "loss %.3f  acc %.3f  %.0f reviews/s", scores.loss / double(scores.n),
+                      scores.accuracy(), double(scores.n) / clock.seconds());
+        bar.update(k + 1, info);
+    }
+    bar.clear();
+    return scores;
+}
+
 struct EpochScores {
     double loss, train_accuracy, test_loss, test_accuracy;
 };
@@ -283,35 +315,12 @@ int train(Options o, const po::variables_map& given) {
     Scores train_scores, test_scores;
     for (std::size_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
         support::Clock clock;
-        train_scores = Scores();
-        const auto plan = train_it.plan_epoch();
-        support::Progress bar("epoch " + std::to_string(epoch + 1) + " batch", plan.size());
-        for (std::size_t k = 0; k < plan.size(); ++k) {
-            const auto b = train_it.batch(plan[k]);
-            adam.zero_grad();
-            if (b.size() == 0) {  // this rank has no review of a tiny last batch: it still takes part
-                ddp.synchronize();
-            } else {
-                Tensor logits = model.forward(b.tokens, b.lengths);
-                Tensor loss = loss_of(logits, b.labels);
-                // scaled so that the ranks' averaged gradients are those of the whole batch
-                (b.loss_scale == 1.0 ? loss : loss * float(b.loss_scale)).backward();
-                xg::NoGradGuard no_grad;  // the scores' softmax is no part of the graph
-                train_scores.add(logits, b.labels, loss.item(), b.lengths);
-            }
-            if (o.clip > 0) xg::optim::clip_grad_norm(model.parameters(), o.clip);
-            adam.step();
-            char info[96];
-            std::snprintf(info, sizeof info, "loss %.3f  acc %.3f  %.0f reviews/s", train_scores.loss / double(train_scores.n),
-                          train_scores.accuracy(), double(train_scores.n) / clock.seconds());
-            bar.update(k + 1, info);
-        }
+        train_scores = train_epoch(model, train_it, adam, o.clip, ddp, "epoch " + std::to_string(epoch + 1) + " batch");
         const double epoch_seconds = clock.seconds();
         train_seconds += epoch_seconds;
         all_reduce(train_scores);  // every rank's reviews
         reviews_seen += train_scores.n;
         tokens_seen += train_scores.tokens;
-        bar.clear();
         support::Clock eval_clock;
         test_scores = evaluate(model, test_it);
         std::printf("epoch %zu: lr %.3g, loss %.4f, train acc %.4f, test acc %.4f; training %.1f reviews/s, %.0f tokens/s "

@@ -164,6 +164,35 @@ std::string predict(const std::string& prefix, std::size_t num_preds, LanguageMo
 
 // ---- training ----------------------------------------------------------------------
 
+// d2l's train_epoch_ch8: one pass over the corpus. The state is carried from batch to
+// batch (detached: truncated BPTT), or started afresh for random batches. Returns the
+// summed loss and the number of tokens it covers.
+std::pair<double, std::size_t> train_epoch(LanguageModel& net, xg::data::SeqDataLoader& loader, xg::optim::SGD& sgd,
+                                           double clip, bool random_iter) {
+    double loss_sum = 0;
+    std::size_t tokens = 0;
+    State state;
+    for (const auto& [X, Y] : loader.epoch()) {
+        if (state.empty() || random_iter) {
+            state = net.begin_state(X.shape()[0]);
+        } else {
+            for (auto& s : state) s = s.detach();  // keep the values, cut the history
+        }
+        auto [logits, next] = net.forward(X, state);
+        state = next;
+        xg::IndexArray y = xt::transpose(Y);  // time-major, as the logits
+        y.reshape({y.size()});
+        Tensor loss = xg::cross_entropy(logits, y);
+        sgd.zero_grad();
+        loss.backward();
+        xg::optim::clip_grad_norm(net.parameters(), clip);
+        sgd.step();
+        loss_sum += double(loss.item()) * double(y.size());
+        tokens += y.size();
+    }
+    return {loss_sum, tokens};
+}
+
 // What a checkpoint fixes, keyed by flag name: the model's shape, the batches, clipping.
 // (--lr may change when resuming; the optimizer's state keeps it otherwise.)
 nlohmann::json settings_json(const Options& o) {
@@ -247,27 +276,7 @@ int train(Options o, const po::variables_map& given) {
     std::string sample, sample2;  // the last epoch's, for --json
     for (std::size_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
         support::Clock clock;
-        double loss_sum = 0;
-        std::size_t tokens = 0;
-        State state;
-        for (const auto& [X, Y] : loader.epoch()) {
-            if (state.empty() || o.random_iter) {
-                state = net->begin_state(X.shape()[0]);
-            } else {
-                for (auto& s : state) s = s.detach();  // truncated BPTT: keep the values, cut the history
-            }
-            auto [logits, next] = net->forward(X, state);
-            state = next;
-            xg::IndexArray y = xt::transpose(Y);  // time-major, as the logits
-            y.reshape({y.size()});
-            Tensor loss = xg::cross_entropy(logits, y);
-            sgd.zero_grad();
-            loss.backward();
-            xg::optim::clip_grad_norm(net->parameters(), o.clip);
-            sgd.step();
-            loss_sum += double(loss.item()) * double(y.size());
-            tokens += y.size();
-        }
+        auto [loss_sum, tokens] = train_epoch(*net, loader, sgd, o.clip, o.random_iter);
         if (dist::world_size() > 1) {  // every rank's tokens: the global batch's perplexity
             loss_sum = dist::all_reduce(loss_sum);
             tokens = std::size_t(dist::all_reduce(double(tokens)));
