@@ -29,7 +29,12 @@ double sum_of(const float* g, std::size_t n, F&& f) {
             else
                 rest += f(g[c + i]);
         });
-        total += double(simd::reduce_add(acc)) + rest;
+        const double s = double(simd::reduce_add(acc)) + rest;
+        if (std::isfinite(s)) {
+            total += s;
+        } else {  // a square past float's range (|g| > 1.8e19), or a nan: this chunk again in double
+            for (std::size_t i = c; i < std::min(c + chunk, n); ++i) total += f(double(g[i]));
+        }
     }
     return total;
 }

@@ -267,6 +267,19 @@ BOOST_AUTO_TEST_CASE(clip_grad_norm_matches_torch) {
     }
 }
 
+// Squares past float's range: PyTorch sums them in double on the CPU, so the norm is finite
+// and the gradients are scaled, not zeroed.
+BOOST_AUTO_TEST_CASE(clip_grad_norm_of_huge_gradients_is_finite) {
+    for (const std::size_t n : {std::size_t(3), std::size_t(3000)}) BOOST_TEST_CONTEXT(n << " elements") {
+            Tensor p = xg::from_array(xt::xarray<float>(xt::ones<float>({n})), true);
+            xg::sum(p * 4e19f).backward();
+            const float total = optim::clip_grad_norm({p}, 1.0);
+            const double expected = 4e19 * std::sqrt(double(n));
+            BOOST_TEST(std::abs(total - expected) <= 1e-5 * expected);
+            BOOST_TEST(std::abs(p.grad()(0) - 1 / std::sqrt(double(n))) < 1e-5);
+        }
+}
+
 BOOST_AUTO_TEST_CASE(clip_grad_value_matches_torch) {
     auto ps = fresh_params();
     set_grads(ps, 0);
