@@ -142,6 +142,20 @@ inline void check_no_placeholders(int argc, const char* const argv[]) {
     }
 }
 
+// argv into vm by Boost.Program_options, every failure a FlagError naming the flag.
+inline void parse_command_line(int argc, const char* const argv[], const boost::program_options::options_description& all,
+                               const boost::program_options::positional_options_description& positional,
+                               boost::program_options::variables_map& vm) {
+    namespace po = boost::program_options;
+    check_no_placeholders(argc, argv);
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+        po::notify(vm);
+    } catch (const std::exception& e) {
+        throw FlagError(std::string(e.what()) + " (see --help)");
+    }
+}
+
 // A one-line error and exit status 2: what bad flags and missing files get. Under mpirun
 // the message names the rank and the whole job ends (the other ranks may be waiting for
 // this one in an allreduce).

@@ -95,13 +95,7 @@ inline Flags parse_flags(int argc, const char* const argv[]) {
     pos.add("command", 1);
     po::options_description all;
     all.add(train_opts).add(gen_opts).add(hidden_opts);
-    support::check_no_placeholders(argc, argv);
-    try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), f.vm);
-        po::notify(f.vm);
-    } catch (const std::exception& e) {
-        throw support::FlagError(std::string(e.what()) + " (see --help)");
-    }
+    support::parse_command_line(argc, argv, all, pos, f.vm);
     if (f.vm.count("help")) {
         std::ostringstream help;
         help << "usage: time_machine [train] [options]\n"
