@@ -6,6 +6,8 @@
 //
 //   model birnn (default, d2l's BiRNN): Embedding(V, 100) -> 2-layer bidirectional
 //       LSTM(100) -> [output at the first step, output at the last step] -> Linear(400, 2)
+//   model pool: the same encoder -> [mean, max] of the outputs over each review's words
+//       -> Linear(400, 2); every word reaches the decoder directly, not through two states
 //   model last (the LSTM-classifier tutorials): Embedding -> 2-layer LSTM -> the last
 //       step's output -> Linear(H, 1) -> sigmoid
 //
@@ -45,9 +47,9 @@ struct SentimentModel : xg::nn::Module {
           embedding(xg::nn::EmbeddingOptions(long(vocab_size), long(s.embed)).padding_idx(pad)),
           encoder(xg::nn::LSTMOptions(long(s.embed), long(s.hidden))
                       .num_layers(long(s.layers))
-                      .bidirectional(s.kind == "birnn")
+                      .bidirectional(s.kind != "last")
                       .dropout(s.dropout)),
-          decoder(xg::nn::LinearOptions(s.kind == "birnn" ? 4 * long(s.hidden) : long(s.hidden), s.kind == "birnn" ? 2 : 1)),
+          decoder(xg::nn::LinearOptions(s.kind == "last" ? long(s.hidden) : 4 * long(s.hidden), s.kind == "last" ? 1 : 2)),
           drop(s.dropout) {
         register_module("embedding", embedding);
         register_module("encoder", encoder);
@@ -60,6 +62,7 @@ struct SentimentModel : xg::nn::Module {
         xg::IndexArray time_major = xt::transpose(tokens);
         Tensor x = drop.forward(embedding.forward(time_major));  // (T, B, E)
         auto [out, state] = encoder.forward(x, {}, lengths);    // (T, B, D*H), zeros after each review's end
+        if (spec.kind == "pool") return decoder.forward(drop.forward(pool(out, lengths)));
         const long width = long(out.size(2));
         Tensor rows = xg::reshape(out, {long(T * B), width});
         // each review's last true step: row (len - 1) * B + b of the time-major outputs
@@ -68,6 +71,20 @@ struct SentimentModel : xg::nn::Module {
         Tensor at_end = xg::index_select(rows, 0, last);  // (B, D*H)
         Tensor encoding = spec.kind == "birnn" ? xg::cat(std::vector<Tensor>{xg::select(out, 0, 0), at_end}, 1) : at_end;
         return decoder.forward(drop.forward(encoding));
+    }
+
+    // (T, B, D*H) outputs, zero after each review's end -> (B, 2*D*H): [mean, max] over its words.
+    static Tensor pool(const Tensor& out, const std::vector<std::size_t>& lengths) {
+        const std::size_t T = out.size(0), B = out.size(1);
+        Tensor inv_length = xg::zeros({B, 1}), pad = xg::zeros({T, B, 1});
+        for (std::size_t b = 0; b < B; ++b) {
+            inv_length.value()(b, 0) = 1.0f / float(lengths[b]);
+            // outputs lie in (-1, 1): -2 after the end keeps the max inside the review
+            for (std::size_t t = lengths[b]; t < T; ++t) pad.value()(t, b, 0) = -2.0f;
+        }
+        Tensor mean = xg::sum(out, 0) * inv_length;
+        Tensor max = xg::max(out + pad, 0);
+        return xg::cat(std::vector<Tensor>{mean, max}, 1);
     }
 };
 

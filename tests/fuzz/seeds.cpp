@@ -176,6 +176,7 @@ void flag_seeds() {
         args({"--model", "last", "--embed", "4", "--dropout", "0.2", "--schedule", "cosine", "--tokenizer", "clean"}));
     put("flags_imdb_sentiment", "predict.txt", args({"predict", "--checkpoint", "c", "a fine film", "another"}));
     put("flags_imdb_sentiment", "help.txt", args({"-h"}));
+    put("flags_imdb_sentiment", "recipe.txt", args({"--recipe", "d2l", "--model", "pool", "--lr", "0.02", "--epochs", "2"}));
     put("flags_imdb_sentiment", "bad.txt", args({"--dropout", "1", "--weight-decay", "-1", "--limit", "1e3", "stray"}));
 }
 
