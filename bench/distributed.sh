@@ -42,7 +42,7 @@ run_tm "1 process x $ranks threads" "${tm[@]}" --threads "$ranks"
 run_tm "$ranks ranks x 1 thread" mpirun -np "$ranks" --bind-to core "${tm[@]}" --threads 1
 
 echo "IMDB BiRNN (d2l), $data, limit $limit, $epochs epoch(s) (global batch 64)"
-im=(build/examples/imdb_sentiment --data "$data" --limit "$limit" --epochs "$epochs" --json)
+im=(build/examples/imdb_sentiment --recipe d2l --data "$data" --limit "$limit" --epochs "$epochs" --json)
 run_im() {
     local label=$1; shift
     "$@" --metrics "$log/metrics" > "$log/im" 2>&1 || { cat "$log/im"; exit 1; }

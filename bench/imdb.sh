@@ -33,7 +33,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "config: $limit training reviews of $data, $epochs epoch(s), d2l's BiRNN"
 rows=()
 for t in $(thread_counts "$threads" "$sweep"); do
-    build/examples/imdb_sentiment --data "$data" --limit "$limit" --epochs "$epochs" --threads "$t" --json > "$log/xg$t" 2>&1
+    build/examples/imdb_sentiment --recipe d2l --data "$data" --limit "$limit" --epochs "$epochs" --threads "$t" --json > "$log/xg$t" 2>&1
     xg=$(field "$log/xg$t" reviews_per_s) pt=-
     printf "xgrad    %2d threads: %7.1f reviews/s\n" "$t" "$xg"
     if [ "$have_torch" = 1 ]; then

@@ -60,7 +60,7 @@ close "$r1" "$p2" 1e-4 || fail "resumed under 1 process: $r1, uninterrupted $p2"
 echo "ok - a checkpoint saved by 2 ranks resumes under 2 ($r2) and under 1 ($r1) as the uninterrupted run ($p2)"
 
 # 4. IMDB on the bundled sample: 2 ranks = 1 process (loss; accuracy may flip a borderline review)
-im=("$build/examples/imdb_sentiment" --epochs 1 --limit 200 --hidden 16 --embed 16 --layers 1 --threads 1 --json)
+im=("$build/examples/imdb_sentiment" --recipe d2l --epochs 1 --limit 200 --hidden 16 --embed 16 --layers 1 --threads 1 --json)
 "${im[@]}" > "$work/im1.out"
 run2 "${im[@]}" --metrics "$work/metrics.jsonl" > "$work/im2.out"
 l1=$(json "$work/im1.out" loss); l2=$(json "$work/im2.out" loss)
