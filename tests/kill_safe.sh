@@ -60,23 +60,13 @@ for ((i = 1; i <= kills || (in_save < wanted && i <= 4 * kills); i++)); do
     else
         # aimed at a save: on a tmpfs a save takes well under a millisecond, and random
         # moments seldom hit one. Wait (builtins only, microseconds a turn) for this run's
-        # temporary folder of its first or second save, then a few more turns at random.
-        saves=$((1 + RANDOM % 2)) seen=0 was=0 turns=$((RANDOM % 64))
-        deadline=$((SECONDS + 10))
-        while kill -0 $pid 2> /dev/null && [ $SECONDS -lt $deadline ]; do
-            if [ -e "$work/k/.ckpt.tmp-$pid" ]; then
-                [ $was -eq 0 ] && seen=$((seen + 1))
-                was=1
-                [ $seen -ge $saves ] && break
-            else
-                was=0
-            fi
-        done
+        # first save's temporary folder, then a few more turns at random.
+        turns=$((RANDOM % 64)) deadline=$((SECONDS + 10))
+        until [ -e "$work/k/.ckpt.tmp-$pid" ] || ! kill -0 $pid 2> /dev/null || [ $SECONDS -ge $deadline ]; do :; done
         for ((t = 0; t < turns; t++)); do :; done
     fi
     kill -KILL $pid 2> /dev/null
     wait $pid 2> /dev/null
-    leftovers=$(ls -A "$work/k" | grep -c -v '^ckpt$')
     # a temporary of this run's pid: the kill landed between the start and the end of a save
     ls -A "$work/k" | grep -q "^\.ckpt\.\(tmp\|old\)-$pid$" && in_save=$((in_save + 1))
     if [ ! -e "$ck" ]; then
