@@ -91,7 +91,10 @@ void save_checkpoint(const std::string& dir, const nn::Module& model, const Opti
     if (!fs::exists(target)) {
         fs::rename(tmp, target);
     } else if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
-        fs::remove_all(tmp);  // now holds the previous checkpoint
+        // tmp now holds the previous checkpoint. The save has succeeded: a failed removal
+        // (the folder turned read-only just now) leaves it for the next save to remove.
+        std::error_code ec;
+        fs::remove_all(tmp, ec);
     } else {
         // no atomic exchange on this file system: move the old one aside first
         const fs::path old = parent / hidden_sibling_name(target, ".old-");
