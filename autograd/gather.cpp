@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "autograd/detail.hpp"
+#include "core/sizes.hpp"
 
 namespace xg {
 
@@ -39,6 +40,7 @@ template <class T>
 TensorT<T> one_hot(const IndexArray& ids, std::size_t num_classes) {
     Shape ys(ids.shape().begin(), ids.shape().end());
     ys.push_back(num_classes);
+    checked_numel(ys, sizeof(T), "one_hot");
     xt::xarray<T> y = xt::zeros<T>(ys);
     for (std::size_t k = 0; k < ids.size(); ++k) {
         const auto i = ids.data()[k];

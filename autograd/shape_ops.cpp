@@ -9,6 +9,7 @@
 #include <xtensor/xstrided_view.hpp>
 
 #include "autograd/detail.hpp"
+#include "core/sizes.hpp"
 
 namespace xg {
 
@@ -18,7 +19,7 @@ using detail::prod;
 template <class T>
 TensorT<T> reshape(const TensorT<T>& x, const Shape& shape) {
     const Shape xs = x.shape();
-    XG_CHECK(prod(shape, 0, shape.size()) == x.numel(), "reshape: cannot reshape a tensor of shape "
+    XG_CHECK(checked_numel(shape, sizeof(T), "reshape") == x.numel(), "reshape: cannot reshape a tensor of shape "
                                                             << shape_str(xs) << " (" << x.numel() << " elements) into "
                                                             << shape_str(shape));
     xt::xarray<T> v = x.value();
@@ -40,7 +41,7 @@ TensorT<T> reshape(const TensorT<T>& x, const std::vector<long>& shape) {
         } else {
             XG_CHECK(shape[i] >= 0, "reshape: invalid size " << shape[i]);
             s[i] = static_cast<std::size_t>(shape[i]);
-            known *= s[i];
+            known = checked_mul(known, s[i], "reshape");
         }
     }
     if (infer >= 0) {
@@ -170,11 +171,12 @@ TensorT<T> slice(const TensorT<T>& x, long dim, long start, long end, long step)
     const std::size_t d = norm_dim("slice", dim, xs.size());
     XG_CHECK(step > 0, "slice: step must be positive, got " << step);
     const long n = static_cast<long>(xs[d]);
-    if (start < 0) start += n;
-    if (end < 0) end += n;
+    if (start < 0) start = start < -n ? 0 : start + n;  // no start + n that could wrap
+    if (end < 0) end = end < -n ? 0 : end + n;
     start = std::clamp(start, 0L, n);
     end = std::clamp(end, start, n);
-    const std::size_t count = static_cast<std::size_t>((end - start + step - 1) / step);
+    // ceil((end - start) / step) without end - start + step, which wraps for a huge step
+    const std::size_t count = end == start ? 0 : static_cast<std::size_t>((end - start - 1) / step + 1);
     const std::size_t outer = prod(xs, 0, d), inner = prod(xs, d + 1, xs.size());
     Shape os = xs;
     os[d] = count;
@@ -202,8 +204,8 @@ TensorT<T> narrow(const TensorT<T>& x, long dim, long start, long length) {
     const Shape xs = x.shape();
     const std::size_t d = norm_dim("narrow", dim, xs.size());
     const long n = static_cast<long>(xs[d]);
-    if (start < 0) start += n;
-    XG_CHECK(start >= 0 && length >= 0 && start + length <= n,
+    if (start < 0 && start >= -n) start += n;
+    XG_CHECK(start >= 0 && start <= n && length >= 0 && length <= n - start,  // no start + length: it may wrap
              "narrow: start " << start << " and length " << length << " exceed dimension " << d << " of size " << n
                               << " (shape " << shape_str(xs) << ")");
     return slice(x, static_cast<long>(d), start, start + length);
@@ -256,7 +258,10 @@ TensorT<T> index_select(const TensorT<T>& x, long dim, const IndexArray& index) 
 template <class T>
 TensorT<T> flip(const TensorT<T>& x, const std::vector<long>& dims) {
     std::vector<std::size_t> axes;
-    for (long d : dims) axes.push_back(norm_dim("flip", d, x.dim()));
+    for (long d : dims) {
+        axes.push_back(norm_dim("flip", d, x.dim()));
+        XG_CHECK(std::count(axes.begin(), axes.end(), axes.back()) == 1, "flip: dim " << d << " appears twice in the list");
+    }
     auto flip_all = [axes](const xt::xarray<T>& a) {
         xt::xarray<T> r = a;
         for (auto ax : axes) r = xt::flip(r, ax);
@@ -270,6 +275,7 @@ TensorT<T> flip(const TensorT<T>& x, const std::vector<long>& dims) {
 template <class T>
 TensorT<T> expand(const TensorT<T>& x, const Shape& shape) {
     const Shape xs = x.shape();
+    checked_numel(shape, sizeof(T), "expand");
     XG_CHECK(detail::broadcasts_to(xs, shape),
              "expand: a tensor of shape " << shape_str(xs) << " cannot be expanded to " << shape_str(shape));
     return make_op<T>(xt::xarray<T>(xt::broadcast(x.value(), shape)), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>&) {

@@ -7,6 +7,7 @@
 #include "autograd/activation.hpp"
 #include "autograd/factory.hpp"
 #include "autograd/shape_ops.hpp"
+#include "core/sizes.hpp"
 #include "nn/init.hpp"
 
 namespace xg::nn {
@@ -35,20 +36,22 @@ RNNBaseT<T>::RNNBaseT(const Config& c) : config_(c) {
     XG_CHECK(c.proj_size >= 0, name << ": proj_size should be a positive integer or zero to disable projections");
     XG_CHECK(c.proj_size < c.hidden_size, name << ": proj_size " << c.proj_size << " has to be smaller than hidden_size "
                                                << c.hidden_size);
-    const std::size_t G = detail::gate_count(c.mode), H = std::size_t(c.hidden_size), P = std::size_t(c.proj_size);
+    const std::size_t H = std::size_t(c.hidden_size), P = std::size_t(c.proj_size);
     const std::size_t Hout = P > 0 ? P : H, D = c.bidirectional ? 2 : 1;
+    const std::size_t GH = checked_mul(detail::gate_count(c.mode), H, std::string(name) + ": hidden_size");
+    const std::size_t stacked_in = checked_mul(D, Hout, std::string(name) + ": hidden_size");
     for (std::int64_t l = 0; l < c.num_layers; ++l) {
-        const std::size_t in = l == 0 ? std::size_t(c.input_size) : D * Hout;
+        const std::size_t in = l == 0 ? std::size_t(c.input_size) : stacked_in;
         std::vector<detail::DirectionWeights<T>> dirs;
         for (std::size_t d = 0; d < D; ++d) {
             // PyTorch's names and order: weight_ih, weight_hh, bias_ih, bias_hh, weight_hr per layer and direction
             const std::string sfx = "_l" + std::to_string(l) + (d == 1 ? "_reverse" : "");
             detail::DirectionWeights<T> w;
-            w.w_ih = this->register_parameter("weight_ih" + sfx, zeros<T>({G * H, in}));
-            w.w_hh = this->register_parameter("weight_hh" + sfx, zeros<T>({G * H, Hout}));
+            w.w_ih = this->register_parameter("weight_ih" + sfx, zeros<T>({GH, in}));
+            w.w_hh = this->register_parameter("weight_hh" + sfx, zeros<T>({GH, Hout}));
             if (c.bias) {
-                w.b_ih = this->register_parameter("bias_ih" + sfx, zeros<T>({G * H}));
-                w.b_hh = this->register_parameter("bias_hh" + sfx, zeros<T>({G * H}));
+                w.b_ih = this->register_parameter("bias_ih" + sfx, zeros<T>({GH}));
+                w.b_hh = this->register_parameter("bias_hh" + sfx, zeros<T>({GH}));
             }
             if (P > 0) w.w_hr = this->register_parameter("weight_hr" + sfx, zeros<T>({P, H}));
             dirs.push_back(w);

@@ -8,6 +8,7 @@
 #include "autograd/matmul.hpp"
 #include "autograd/pointwise.hpp"
 #include "autograd/shape_ops.hpp"
+#include "core/sizes.hpp"
 #include "nn/init.hpp"
 
 namespace xg::nn {
@@ -59,11 +60,12 @@ CellBaseT<T>::CellBaseT(const char* name, std::int64_t input_size, std::int64_t 
     XG_CHECK(input_size > 0 && hidden_size > 0,
              name << ": input_size and hidden_size must be positive, got " << input_size << " and " << hidden_size);
     const std::size_t I = std::size_t(input_size), H = std::size_t(hidden_size);
-    weight_ih = this->register_parameter("weight_ih", zeros<T>({gates * H, I}));
-    weight_hh = this->register_parameter("weight_hh", zeros<T>({gates * H, H}));
+    const std::size_t GH = checked_mul(gates, H, std::string(name) + ": hidden_size");
+    weight_ih = this->register_parameter("weight_ih", zeros<T>({GH, I}));
+    weight_hh = this->register_parameter("weight_hh", zeros<T>({GH, H}));
     if (bias) {
-        bias_ih = this->register_parameter("bias_ih", zeros<T>({gates * H}));
-        bias_hh = this->register_parameter("bias_hh", zeros<T>({gates * H}));
+        bias_ih = this->register_parameter("bias_ih", zeros<T>({GH}));
+        bias_hh = this->register_parameter("bias_hh", zeros<T>({GH}));
     }
     const double stdv = 1.0 / std::sqrt(double(H));
     for (auto& p : this->parameters()) init::uniform_(p, -stdv, stdv);
