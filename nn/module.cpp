@@ -112,9 +112,8 @@ template <class T>
 TensorT<T> ModuleT<T>::register_parameter(const std::string& name, TensorType t, bool requires_grad) {
     XG_CHECK(!name.empty() && name.find('.') == std::string::npos,
              type_name() << ": parameter name \"" << name << "\" must be non-empty and contain no '.'");
-    for (auto& [n, p] : parameters_) XG_CHECK(n != name, type_name() << ": parameter \"" << name << "\" registered twice");
-    for (auto& [n, c] : children_) XG_CHECK(n != name, type_name() << ": \"" << name << "\" is already a child module");
     XG_CHECK(t.defined(), type_name() << ": parameter \"" << name << "\" is an empty tensor");
+    claim_name(name, Kind::parameter);
     t.requires_grad_(requires_grad);
     parameters_.emplace_back(name, t);
     return t;
@@ -135,9 +134,17 @@ void ModuleT<T>::add_child(const std::string& name, std::shared_ptr<ModuleT> m) 
     XG_CHECK(!name.empty() && name.find('.') == std::string::npos,
              type_name() << ": module name \"" << name << "\" must be non-empty and contain no '.'");
     XG_CHECK(m != nullptr, type_name() << ": module \"" << name << "\" is null");
-    for (auto& [n, c] : children_) XG_CHECK(n != name, type_name() << ": module \"" << name << "\" registered twice");
-    for (auto& [n, p] : parameters_) XG_CHECK(n != name, type_name() << ": \"" << name << "\" is already a parameter");
+    claim_name(name, Kind::child);
     children_.emplace_back(name, std::move(m));
+}
+
+template <class T>
+void ModuleT<T>::claim_name(const std::string& name, Kind kind) {
+    const auto [it, added] = names_.emplace(name, kind);
+    if (added) return;
+    const char* what = kind == Kind::parameter ? "parameter" : "module";
+    XG_CHECK(it->second != kind, type_name() << ": " << what << " \"" << name << "\" registered twice");
+    XG_FAIL(type_name() << ": \"" << name << "\" is already " << (it->second == Kind::parameter ? "a parameter" : "a child module"));
 }
 
 template class ModuleT<float>;

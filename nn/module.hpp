@@ -15,6 +15,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -77,8 +78,14 @@ private:
     void add_child(const std::string& name, std::shared_ptr<ModuleT> m);
     void repr_into(std::ostream& os, int indent) const;
 
+    // Registered names, of parameters and children alike, and which each is: registering
+    // checks here rather than scanning, so a model of many layers builds in linear time.
+    enum class Kind { parameter, child };
+    void claim_name(const std::string& name, Kind kind);
+
     NamedTensors parameters_;
     std::vector<std::pair<std::string, std::shared_ptr<ModuleT>>> children_;
+    std::unordered_map<std::string, Kind> names_;
     bool training_ = true;
 };
 

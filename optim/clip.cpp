@@ -61,6 +61,8 @@ float max_abs(const float* g, std::size_t n) {
 
 float clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double norm_type, bool error_if_nonfinite) {
     XG_CHECK(norm_type > 0, "clip_grad_norm: norm_type must be positive or inf, got " << norm_type);
+    // NaN would clip nothing and a negative threshold would flip every gradient's sign
+    XG_CHECK(max_norm >= 0, "clip_grad_norm: max_norm must be a number >= 0, got " << max_norm);
     // total = (sum over all gradients of sum |g|^p)^(1/p), or max |g| for p = inf
     const bool is_inf = std::isinf(norm_type);
     double total = 0;
@@ -100,6 +102,7 @@ float clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double 
 }
 
 void clip_grad_value(const std::vector<Tensor>& params, double clip_value) {
+    XG_CHECK(clip_value >= 0, "clip_grad_value: clip_value must be a number >= 0, got " << clip_value);
     const float hi = static_cast<float>(clip_value), lo = -hi;
     for (const Tensor& t : params) {
         if (!t.defined() || !t.has_grad()) continue;

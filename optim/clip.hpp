@@ -21,11 +21,13 @@ inline constexpr double inf = std::numeric_limits<double>::infinity();
 // concatenated into one vector) is at most max_norm: by max_norm / (total + 1e-6)
 // when that is below 1. norm_type is p > 0 or xg::optim::inf (the largest |g|).
 // Returns the total norm before clipping. error_if_nonfinite: throw when the total is
-// nan or inf instead of scaling (PyTorch's flag of the same name).
+// nan or inf instead of scaling (PyTorch's flag of the same name). A max_norm that is NaN
+// or negative is an xg::Error (PyTorch would skip clipping, or flip every gradient's sign).
 float clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double norm_type = 2.0,
                      bool error_if_nonfinite = false);
 
-// Clamps every gradient element to [-clip_value, clip_value].
+// Clamps every gradient element to [-clip_value, clip_value]; clip_value NaN or negative:
+// xg::Error.
 void clip_grad_value(const std::vector<Tensor>& params, double clip_value);
 
 }  // namespace xg::optim
