@@ -23,9 +23,10 @@ namespace {
 }  // namespace
 
 std::string read_file(const std::string& path) {
-    // POSIX open/fstat/read: one syscall per step, and fstat tells a directory or a
-    // device from a file before we trust its size.
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // POSIX open/fstat/read: one syscall per step, and fstat tells a directory, a FIFO or a
+    // device from a file before we read. O_NONBLOCK: opening a FIFO would otherwise wait for
+    // a writer forever (it changes nothing for a regular file).
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) fail("cannot open", path, errno);
     struct Closer {
         int fd;
@@ -34,11 +35,12 @@ std::string read_file(const std::string& path) {
     struct stat st {};
     if (::fstat(fd, &st) != 0) fail("cannot stat", path, errno);
     if (S_ISDIR(st.st_mode)) fail("cannot read", path, EISDIR);
+    if (!S_ISREG(st.st_mode)) fail_at(path, "cannot read: not a regular file (a FIFO, socket or device)");
     // One spare byte, so the read that sees end-of-file needs no reallocation.
-    std::string out(S_ISREG(st.st_mode) ? std::size_t(st.st_size) + 1 : 0, '\0');
+    std::string out(std::size_t(st.st_size) + 1, '\0');
     std::size_t got = 0;
     for (;;) {
-        if (got == out.size()) out.resize(out.size() + 65536);  // grew, or not a regular file
+        if (got == out.size()) out.resize(out.size() + 65536);  // grew while we read (or /proc)
         const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
         if (n < 0) {
             if (errno == EINTR) continue;

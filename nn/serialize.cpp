@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -91,10 +90,10 @@ std::size_t convert(const char* src, std::size_t n, T* dst) {
 // ---- reading ---------------------------------------------------------------------
 
 SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(path, std::filesystem::exists(path) ? "cannot open the file" : "no such file");
-    if (std::filesystem::is_directory(path)) fail(path, "a folder, not a safetensors file");  // opens, reads nothing
-    parse(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) fail(path, "no such file");
+    if (std::filesystem::is_directory(path, ec)) fail(path, "a folder, not a safetensors file");
+    parse(read_file(path));  // refuses a FIFO or device rather than waiting on it
 }
 
 SafetensorsReader SafetensorsReader::from_bytes(std::string bytes, const std::string& name) {

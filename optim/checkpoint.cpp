@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "core/file_io.hpp"
@@ -109,10 +108,10 @@ void save_checkpoint(const std::string& dir, const nn::Module& model, const Opti
 nlohmann::json read_checkpoint_meta(const std::string& dir) {
     if (!fs::is_directory(dir)) fail(dir, fs::exists(dir) ? "not a checkpoint folder" : "no such checkpoint folder");
     const fs::path p = fs::path(dir) / "checkpoint.json";
-    std::ifstream in(p);
-    if (!in) fail(p.string(), "missing: not a checkpoint written by save_checkpoint");
+    if (!fs::exists(p)) fail(p.string(), "missing: not a checkpoint written by save_checkpoint");
+    const std::string text = read_file(p.string());  // refuses a FIFO rather than waiting on it
     try {
-        return nlohmann::json::parse(in);
+        return nlohmann::json::parse(text);
     } catch (const std::exception& e) {
         fail(p.string(), std::string("corrupt checkpoint metadata: ") + e.what());
     }
