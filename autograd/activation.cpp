@@ -14,6 +14,7 @@ namespace {
 template <class T, class F>
 void for_each_line(const Shape& s, std::size_t d, T* p, F&& f) {
     const std::size_t outer = detail::prod(s, 0, d), n = s[d], inner = detail::prod(s, d + 1, s.size());
+    if (n == 0) return;  // no elements, and no max to start a line from
     for (std::size_t o = 0; o < outer; ++o)
         for (std::size_t i = 0; i < inner; ++i) f(p + o * n * inner + i, n, inner);
 }

@@ -68,7 +68,7 @@ TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b) {
     const std::size_t ba = as.size() == 3 ? as[0] : 1, bb = bs.size() == 3 ? bs[0] : 1;
     XG_CHECK(ba == bb || ba == 1 || bb == 1,
              "matmul: " << shape_str(as) << " x " << shape_str(bs) << ": batch sizes differ (" << ba << " != " << bb << ")");
-    const std::size_t batch = std::max(ba, bb);
+    const std::size_t batch = ba == 1 ? bb : ba;  // a batch of 0 broadcasts with 1 to 0, as in PyTorch
     Shape os = (as.size() == 3 || bs.size() == 3) ? Shape{batch, n, m} : Shape{n, m};
 
     // (B, n, k) x (k, m) is one GEMM of (B*n, k) x (k, m).
@@ -106,8 +106,8 @@ TensorT<T> linear(const TensorT<T>& x, const TensorT<T>& w, const TensorT<T>& bi
     if (has_bias)
         XG_CHECK(bias.shape() == Shape{ws[0]}, "linear: bias of shape " << shape_str(bias.shape()) << " for weight of shape "
                                                                         << shape_str(ws) << " (expected (" << ws[0] << "))");
-    // x (R, I) with R = all leading dims, W (O, I), y (R, O)
-    const std::size_t I = ws[1], O = ws[0], R = x.numel() / std::max<std::size_t>(I, 1);
+    // x (R, I) with R = all leading dims, W (O, I), y (R, O); with I = 0, y is the bias
+    const std::size_t I = ws[1], O = ws[0], R = detail::prod(xs, 0, xs.size() - 1);
     Shape ys = xs;
     ys.back() = O;
     xt::xarray<T> y = xt::xarray<T>::from_shape(ys);

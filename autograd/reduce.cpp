@@ -82,7 +82,7 @@ TensorT<T> sum(const TensorT<T>& x, const Dims& dims, bool keepdim) {
 
 template <class T>
 TensorT<T> mean(const TensorT<T>& x) {
-    XG_CHECK(x.numel() > 0, "mean: the tensor is empty (shape " << shape_str(x.shape()) << ")");
+    // the mean of nothing is 0 * (1 / 0) = NaN, as in PyTorch
     const T scale = T(1) / static_cast<T>(x.numel());
     xt::xarray<T> v = xt::xarray<T>::from_shape({});
     v() = sum_all(x.value()) * scale;
@@ -95,7 +95,6 @@ template <class T>
 TensorT<T> mean(const TensorT<T>& x, const Dims& dims, bool keepdim) {
     const Shape xs = x.shape();
     Reduced r = reduced("mean", xs, dims, keepdim);
-    XG_CHECK(r.count > 0, "mean: reducing over an empty dimension (shape " << shape_str(xs) << ")");
     const T scale = T(1) / static_cast<T>(r.count);
     xt::xarray<T> v = detail::reduce_axes(x.value(), r.axes);
     v *= scale;
@@ -141,9 +140,9 @@ IndexArray argmax(const TensorT<T>& x, long dim, bool keepdim) {
     for (std::size_t o = 0; o < outer; ++o)
         for (std::size_t i = 0; i < inner; ++i) {
             const T* q = p + o * n * inner + i;
-            std::size_t best = 0;
-            for (std::size_t k = 1; k < n; ++k)
-                if (q[k * inner] > q[best * inner]) best = k;
+            std::size_t best = 0;  // the first maximum; the first NaN, as in PyTorch
+            for (std::size_t k = 1; k < n && !std::isnan(q[best * inner]); ++k)
+                if (q[k * inner] > q[best * inner] || std::isnan(q[k * inner])) best = k;
             out.data()[o * inner + i] = static_cast<std::int64_t>(best);
         }
     if (!keepdim) {
