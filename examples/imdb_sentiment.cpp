@@ -253,7 +253,7 @@ int train(Options o, const po::variables_map& given) {
             if (m.contains("history")) (void)m.at("history").get<std::vector<EpochScores>>();  // checked before anything loads
             return 0;
         });
-        check_settings(o);
+        support::check_saved_settings("imdb_sentiment", o.resume, [&] { check_settings(o); });
         if (first_epoch >= o.epochs)
             support::die("imdb_sentiment", o.resume + " has trained " + std::to_string(first_epoch) +
                                                " epochs already; --epochs is the total, so ask for more");
@@ -389,7 +389,7 @@ int predict(const std::string& checkpoint, const std::vector<std::string>& texts
         apply_settings(saved, m.at("settings"));
         return 0;
     });
-    check_settings(saved);
+    support::check_saved_settings("imdb_sentiment", checkpoint, [&] { check_settings(saved); });
     const auto tokenizer = make_tokenizer(saved.tokenizer);
     for (std::size_t i = 0; i < texts.size(); ++i)
         if (tokenizer(texts[i]).empty()) support::die("imdb_sentiment", "predict: text " + std::to_string(i + 1) + " has no words");

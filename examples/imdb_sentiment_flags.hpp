@@ -52,11 +52,15 @@ inline void check_settings(const Options& o) {
         throw support::FlagError("unknown --model '" + o.spec.kind + "' (birnn, pool or last)");
     if (o.batch_size == 0 || o.num_steps == 0 || o.spec.embed == 0 || o.spec.hidden == 0 || o.spec.layers == 0)
         throw support::FlagError("--batch-size, --num-steps, --embed, --hidden and --layers must be positive");
+    support::check_layers(o.spec.layers);
     if (!(o.spec.dropout >= 0 && o.spec.dropout < 1)) throw support::FlagError("--dropout must be in [0, 1)");
     if (o.schedule != "constant" && o.schedule != "cosine")
         throw support::FlagError("unknown --schedule '" + o.schedule + "' (constant or cosine)");
     if (o.tokenizer != "d2l" && o.tokenizer != "clean")
         throw support::FlagError("unknown --tokenizer '" + o.tokenizer + "' (d2l or clean)");
+    support::check_finite("lr", o.lr, 0, false);
+    support::check_finite("clip", o.clip, 0, true);
+    support::check_finite("weight-decay", o.weight_decay, 0, true);
 }
 
 // Sets what the command line left at its default to the recipe's value.
@@ -156,9 +160,6 @@ inline Flags parse_flags(int argc, const char* const argv[]) {
     if (!f.texts.empty()) throw support::FlagError("unexpected argument '" + f.texts[0] + "'");
     check_settings(o);
     if (o.epochs == 0) throw support::FlagError("--epochs must be positive");
-    support::check_finite("lr", o.lr, 0, false);
-    support::check_finite("clip", o.clip, 0, true);
-    support::check_finite("weight-decay", o.weight_decay, 0, true);
     if (o.threads < 0 || o.threads > 256) throw support::FlagError("--threads must be between 0 (all cores) and 256");
     return f;
 }

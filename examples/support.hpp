@@ -191,6 +191,23 @@ inline void check_finite(const char* flag, double value, int low, bool low_allow
     }
 }
 
+// --layers: a bound, so that a mistyped count fails at once instead of building layers until
+// memory runs out (PyTorch has none; no recurrent model here has come near it).
+inline constexpr std::size_t kMaxLayers = 1000;
+inline void check_layers(std::size_t layers) {
+    if (layers > kMaxLayers) throw FlagError("--layers must be at most " + std::to_string(kMaxLayers) + ", not " + std::to_string(layers));
+}
+
+// Settings read back from a checkpoint go through the flags' own check; a failure names the file.
+template <class Check>
+void check_saved_settings(const std::string& program, const std::string& dir, Check&& check) {
+    try {
+        check();
+    } catch (const FlagError& e) {
+        die(program, dir + "/checkpoint.json: " + e.what());
+    }
+}
+
 // A resumed run takes its settings from the checkpoint (`saved`, keyed by flag name); a
 // flag typed now that disagrees is an error rather than silently ignored.
 inline void check_resume_flags(const std::string& program, const boost::program_options::variables_map& vm,

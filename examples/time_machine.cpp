@@ -221,7 +221,7 @@ int train(Options o, const po::variables_map& given) {
             (void)m.at("generator"), (void)m.at("history");  // present, so the load below cannot fail halfway
             return 0;
         });
-        check_spec(o.spec);
+        support::check_saved_settings("time_machine", o.resume, [&] { check_settings(o); });
         if (first_epoch >= o.epochs)
             support::die("time_machine", o.resume + " has trained " + std::to_string(first_epoch) +
                                              " epochs already; --epochs is the total, so ask for more");
@@ -333,7 +333,7 @@ int generate(const std::string& checkpoint, const std::string& prefix, std::size
         apply_settings(saved, m.at("settings"));
         return 0;
     });
-    check_spec(saved.spec);
+    support::check_saved_settings("time_machine", checkpoint, [&] { check_settings(saved); });
     const auto vocab = xg::data::Vocab::load(checkpoint + "/vocab.json");
     auto net = make_model(saved.spec, vocab.size());
     xg::optim::load_checkpoint(checkpoint, *net);

@@ -38,10 +38,24 @@ inline void check_spec(const ModelSpec& spec) {
     if (k != "scratch" && k != "lstm" && k != "lstmp" && k != "gru" && k != "rnn")
         throw support::FlagError("unknown --model '" + k + "' (scratch, lstm, lstmp, gru or rnn)");
     if (spec.hidden == 0 || spec.layers == 0) throw support::FlagError("--hidden and --layers must be positive");
+    support::check_layers(spec.layers);
     if (k == "scratch" && spec.layers != 1) throw support::FlagError("--model scratch has one layer");
     if (k == "lstmp" && spec.proj == 0) throw support::FlagError("--model lstmp needs --proj >= 1 (or --hidden >= 2)");
     if (k != "lstmp" && spec.proj != 0) throw support::FlagError("--proj is for --model lstmp");
     if (spec.proj >= spec.hidden) throw support::FlagError("--proj must be smaller than --hidden");
+}
+
+// The rest of what a checkpoint saves: checked by the same code for a flag and for a value read
+// back from a checkpoint (a hand-edited "clip": -1 would flip every gradient's sign).
+inline void check_training(const Options& o) {
+    if (o.batch_size == 0 || o.num_steps == 0) throw support::FlagError("--batch-size and --num-steps must be positive");
+    support::check_finite("clip", o.clip, 0, false);
+}
+
+// Everything a checkpoint's settings hold (a resumed run checks them after reading).
+inline void check_settings(const Options& o) {
+    check_spec(o.spec);
+    check_training(o);
 }
 
 // What the command line asks for.
@@ -116,10 +130,9 @@ inline Flags parse_flags(int argc, const char* const argv[]) {
         if (o.spec.kind == "lstmp" && o.spec.proj == 0) o.spec.proj = o.spec.hidden / 2;
         check_spec(o.spec);
     }
-    if (o.epochs == 0 || o.batch_size == 0 || o.num_steps == 0 || o.sample_every == 0)
-        throw support::FlagError("--epochs, --batch-size, --num-steps and --sample-every must be positive");
+    check_training(o);
+    if (o.epochs == 0 || o.sample_every == 0) throw support::FlagError("--epochs and --sample-every must be positive");
     support::check_finite("lr", o.lr, 0, false);
-    support::check_finite("clip", o.clip, 0, false);
     if (o.threads < 0 || o.threads > 256) throw support::FlagError("--threads must be between 0 (all cores) and 256");
     return f;
 }

@@ -209,6 +209,50 @@ fi
 expect_fail "time_machine --detect-anomaly names the op of the first bad gradient" "anomaly: .* returned \(nan\|inf\) in its gradient for input" \
     "$tm" "${common[@]}" --epochs 5 --lr 3e38 --clip 1e38 --detect-anomaly
 
+# ---- degenerate input: sizes that overflow, hostile checkpoint values, special files -------
+# (docs/security.md's table). Each is a clean error: no crash, no hang, no training on garbage.
+huge=4611686018427387904  # 2^62: 4 x 2^62 gates wrap to 0 in unchecked arithmetic
+for m in scratch lstm lstmp gru rnn; do
+    expect_fail "time_machine --model $m --hidden 2^62" "too large" timeout 60 "$tm" --model $m --hidden $huge --epochs 1
+done
+expect_fail "imdb --embed 2^62" "too large" timeout 60 "$imdb" --embed $huge --epochs 1
+expect_fail "imdb --hidden 2^62" "too large" timeout 60 "$imdb" --hidden $huge --epochs 1
+expect_fail "time_machine --layers 10^15" "--layers must be at most 1000" "$tm" --layers 1000000000000000
+# edit_setting SRC DST KEY JSON_VALUE: a copy of checkpoint SRC with one setting changed by hand
+edit_setting() {
+    cp -r "$1" "$2" && python3 - "$2/checkpoint.json" "$3" "$4" << 'PY'
+import json, sys
+path, key, value = sys.argv[1:]
+meta = json.load(open(path))
+meta["settings"][key] = json.loads(value)
+json.dump(meta, open(path, "w"))
+PY
+}
+edit_setting "$work/half.ckpt" "$work/clip.ckpt" clip -1.0
+expect_fail "time_machine: a checkpoint's \"clip\": -1 is checked as --clip is" "clip.ckpt/checkpoint.json: --clip must be a finite number > 0" \
+    "$tm" --resume "$work/clip.ckpt" --epochs 9
+edit_setting "$work/half.ckpt" "$work/layers.ckpt" layers 1000000000000
+expect_fail "time_machine: a checkpoint's huge \"layers\" fails at once" "--layers must be at most 1000" \
+    timeout 60 "$tm" --resume "$work/layers.ckpt" --epochs 9
+expect_fail "time_machine generate: the same check" "--layers must be at most 1000" \
+    timeout 60 "$tm" generate --checkpoint "$work/layers.ckpt"
+edit_setting "$work/half.ckpt" "$work/steps.ckpt" num-steps 0
+expect_fail "time_machine: a checkpoint's \"num-steps\": 0" "--batch-size and --num-steps must be positive" \
+    "$tm" --resume "$work/steps.ckpt" --epochs 9
+edit_setting "$work/i1.ckpt" "$work/iclip.ckpt" clip -1.0
+expect_fail "imdb: a checkpoint's \"clip\": -1 is checked as --clip is" "iclip.ckpt/checkpoint.json: --clip must be a finite number >= 0" \
+    "$imdb" --resume "$work/iclip.ckpt" --epochs 2
+edit_setting "$work/i1.ckpt" "$work/idrop.ckpt" dropout 7
+expect_fail "imdb predict: a checkpoint's \"dropout\": 7" "--dropout must be in" \
+    "$imdb" predict --checkpoint "$work/idrop.ckpt" "good"
+mkfifo "$work/fifo.txt"
+expect_fail "time_machine: a FIFO as --data is refused, not waited on" "not a regular file" timeout 20 "$tm" --data "$work/fifo.txt"
+mkdir -p "$work/fifo_imdb"
+cp -r "$(dirname "$0")/../data/corpora/aclImdb_sample/." "$work/fifo_imdb/"
+mkfifo "$work/fifo_imdb/train/pos/999999_9.txt"
+expect_fail "imdb: a FIFO among the reviews is refused, not waited on" "999999_9.txt: cannot read: not a regular file" \
+    timeout 60 "$imdb" --data "$work/fifo_imdb" --epochs 1
+
 # ---- the small examples -------------------------------------------------------------
 out=$("$bin/shapes")
 [ "$(echo "$out" | grep -c 'allclose: true')" -eq 2 ] && echo "$out" | grep -q "weight_hr_l0  (3, 5)" &&
