@@ -141,11 +141,21 @@ std::map<std::string, Op> ops() {
         {"cross_entropy_n0", [](const Inputs& x) { return out(xg::cross_entropy(x[0].t, x[1].ids)); }},
         {"cross_entropy_sum",
          [](const Inputs& x) { return out(xg::cross_entropy(x[0].t, x[1].ids, -100, xg::Reduction::Sum)); }},
+        {"cross_entropy_weighted_smoothed",
+         [](const Inputs& x) {
+             return out(xg::cross_entropy(
+                 x[0].t, x[1].ids, xg::CrossEntropyFuncOptions<double>().weight(x[2].t.detach()).label_smoothing(0.1)));
+         }},
         {"nll_loss", [](const Inputs& x) { return out(xg::nll_loss(x[0].t, x[1].ids)); }},
         {"mse_loss", [](const Inputs& x) { return out(xg::mse_loss(x[0].t, x[1].t)); }},
         {"mse_loss_empty", [](const Inputs& x) { return out(xg::mse_loss(x[0].t, x[1].t)); }},
         {"mse_loss_sum", [](const Inputs& x) { return out(xg::mse_loss(x[0].t, x[1].t, xg::Reduction::Sum)); }},
         {"bce_with_logits", [](const Inputs& x) { return out(xg::binary_cross_entropy_with_logits(x[0].t, x[1].t)); }},
+        {"bce_with_logits_pos_weight",
+         [](const Inputs& x) {
+             return out(xg::binary_cross_entropy_with_logits(
+                 x[0].t, x[1].t, xg::BinaryCrossEntropyWithLogitsFuncOptions<double>().pos_weight(x[2].t.detach())));
+         }},
     };
 }
 
