@@ -307,6 +307,12 @@ BOOST_AUTO_TEST_CASE(argmax_and_max_treat_nan_as_pytorch_does) {
     BOOST_TEST(std::isnan(m(1)));
     BOOST_TEST(m(2) == 4.0f);
     BOOST_TEST(std::isnan(xg::max(x).item()));
+    // torch.amax's gradient: NaN over a row whose max is NaN, shared among equal maxima elsewhere
+    x.requires_grad_(true);
+    xg::sum(xg::max(x, 1)).backward();
+    const auto& g = x.grad();
+    for (std::size_t j = 0; j < 4; ++j) BOOST_TEST((std::isnan(g(0, j)) && std::isnan(g(1, j))));
+    BOOST_TEST((g(2, 0) == 0.0f && g(2, 1) == 0.5f && g(2, 2) == 0.0f && g(2, 3) == 0.5f));
 }
 
 BOOST_AUTO_TEST_CASE(flip_refuses_a_dim_named_twice) {
