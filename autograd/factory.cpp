@@ -71,9 +71,10 @@ TensorT<T> arange(std::type_identity_t<T> start, std::type_identity_t<T> end, st
     XG_CHECK(std::isfinite(start) && std::isfinite(end) && std::isfinite(step),
              "arange: start, end and step must be finite, got " << start << ", " << end << " and " << step);
     XG_CHECK(step != T(0), "arange: step must be nonzero");
-    // the count in double: a float range such as [-3e38, 3e38) would overflow to inf in T
-    const double count = std::ceil((double(end) - double(start)) / double(step));
-    XG_CHECK(count >= 0, "arange: the range [" << start << ", " << end << ") is empty for step " << step
+    // the count in double: a float range such as [-3e38, 3e38) would overflow to inf in T.
+    // The sign is tested before rounding: ceil(-0.5) is -0.0, which passes count >= 0.
+    const double steps = (double(end) - double(start)) / double(step), count = std::ceil(steps);
+    XG_CHECK(steps >= 0, "arange: the range [" << start << ", " << end << ") is empty for step " << step
                                                << " of the wrong sign");
     XG_CHECK(count <= double(kMaxArrayBytes / sizeof(T)),
              "arange: too large: [" << start << ", " << end << ") by " << step << " has " << count << " elements");

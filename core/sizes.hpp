@@ -1,7 +1,8 @@
 // Checked size arithmetic. Every shape becomes an element count (and bytes) here, so a shape
 // whose product wraps around 64 bits, or that no process could hold, is an xg::Error that
 // says "too large" instead of a small wrong count (PyTorch: "Storage size calculation
-// overflowed"). Factories, reshape, expand, module options and the file readers use it.
+// overflowed"). Factories, reshape, expand, one_hot and the recurrent modules use it (the
+// safetensors reader keeps a checked product of its own, for signed strides too).
 #pragma once
 
 #include <cstddef>

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <span>
 
 #include <boost/program_options.hpp>
@@ -257,6 +258,9 @@ int train(Options o, const po::variables_map& given) {
         if (first_epoch >= o.epochs)
             support::die("imdb_sentiment", o.resume + " has trained " + std::to_string(first_epoch) +
                                                " epochs already; --epochs is the total, so ask for more");
+        if (schedule_epochs == 0 || schedule_epochs > std::size_t(std::numeric_limits<std::int64_t>::max()))
+            support::die("imdb_sentiment", o.resume + "/checkpoint.json: schedule-epochs " + std::to_string(schedule_epochs) +
+                                               " is not a positive epoch count");
         if (o.schedule == "cosine" && o.epochs > schedule_epochs)
             support::die("imdb_sentiment", o.resume + " follows a cosine schedule that ends at epoch " +
                                                std::to_string(schedule_epochs) + "; --epochs cannot go past it");

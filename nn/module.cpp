@@ -113,8 +113,8 @@ TensorT<T> ModuleT<T>::register_parameter(const std::string& name, TensorType t,
     XG_CHECK(!name.empty() && name.find('.') == std::string::npos,
              type_name() << ": parameter name \"" << name << "\" must be non-empty and contain no '.'");
     XG_CHECK(t.defined(), type_name() << ": parameter \"" << name << "\" is an empty tensor");
+    t.requires_grad_(requires_grad);  // throws for a non-leaf: before the name is taken
     claim_name(name, Kind::parameter);
-    t.requires_grad_(requires_grad);
     parameters_.emplace_back(name, t);
     return t;
 }

@@ -242,6 +242,11 @@ expect_fail "time_machine: a checkpoint's \"num-steps\": 0" "--batch-size and --
 edit_setting "$work/i1.ckpt" "$work/iclip.ckpt" clip -1.0
 expect_fail "imdb: a checkpoint's \"clip\": -1 is checked as --clip is" "iclip.ckpt/checkpoint.json: --clip must be a finite number >= 0" \
     "$imdb" --resume "$work/iclip.ckpt" --epochs 2
+cp -r "$work/i1.ckpt" "$work/isched.ckpt" && python3 -c "
+import json, sys
+meta = json.load(open(sys.argv[1])); meta['schedule-epochs'] = 0; json.dump(meta, open(sys.argv[1], 'w'))" "$work/isched.ckpt/checkpoint.json"
+expect_fail "imdb: a checkpoint's \"schedule-epochs\": 0" "schedule-epochs 0 is not a positive epoch count" \
+    "$imdb" --resume "$work/isched.ckpt" --epochs 2
 edit_setting "$work/i1.ckpt" "$work/idrop.ckpt" dropout 7
 expect_fail "imdb predict: a checkpoint's \"dropout\": 7" "--dropout must be in" \
     "$imdb" predict --checkpoint "$work/idrop.ckpt" "good"
