@@ -264,6 +264,7 @@ TensorT<T> flip(const TensorT<T>& x, const std::vector<long>& dims) {
     }
     auto flip_all = [axes](const xt::xarray<T>& a) {
         xt::xarray<T> r = a;
+        if (r.size() == 0) return r;  // xt::flip offsets an empty array's null data pointer (UB)
         for (auto ax : axes) r = xt::flip(r, ax);
         return r;
     };
