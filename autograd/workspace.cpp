@@ -1,9 +1,12 @@
 #include "autograd/workspace.hpp"
 
 #include <malloc.h>
+#include <sys/mman.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -13,16 +16,87 @@ namespace xg {
 
 namespace {
 
-constexpr std::size_t kMinBlock = 4096;
-constexpr std::size_t kMaxCached = std::size_t(4) << 30;  // beyond this, released blocks are freed
+constexpr std::size_t kSmallLimit = std::size_t(64) << 10;  // below: power-of-two classes from malloc
+constexpr std::size_t kPage = 4096;
+constexpr std::size_t kHugePage = std::size_t(2) << 20;     // from here: own mappings, in huge pages
 
+// A block of `size` bytes may serve a request of `need` when it wastes at most a third of itself.
+bool fits(std::size_t size, std::size_t need) { return size <= need + need / 2; }
+
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+
+std::size_t block_size(std::size_t bytes) {
+    if (bytes < kSmallLimit) return std::bit_ceil(std::max<std::size_t>(bytes, 64));
+    if (bytes < kHugePage) return round_up(bytes, kPage);
+    return round_up(bytes, kHugePage);
+}
+
+// Big blocks are mapped on 2 MiB boundaries and advised into transparent huge pages: first
+// touch then costs one fault per 2 MiB instead of one per 4 KiB.
+void* map_block(std::size_t size) {
+    const std::size_t span = size + kHugePage;
+    void* raw = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) throw std::bad_alloc();
+    const auto start = reinterpret_cast<std::uintptr_t>(raw);
+    const std::uintptr_t aligned = round_up(start, kHugePage);
+    if (aligned > start) munmap(raw, aligned - start);
+    if (const std::size_t tail = start + span - (aligned + size); tail > 0) munmap(reinterpret_cast<void*>(aligned + size), tail);
+    void* p = reinterpret_cast<void*>(aligned);
+    madvise(p, size, MADV_HUGEPAGE);  // advice only: without THP the block still works
+    return p;
+}
+
+void* os_allocate(std::size_t size) {
+    if (size >= kHugePage) return map_block(size);
+    void* p = std::aligned_alloc(64, size);
+    if (!p) throw std::bad_alloc();
+    return p;
+}
+
+void os_free(void* p, std::size_t size) {
+    if (size >= kHugePage)
+        munmap(p, size);
+    else
+        std::free(p);
+}
+
+// Released blocks by size (best fit), the size of every live block, and the figures.
+// The cache never lets in_use + cached grow past the highest in_use seen: a request that
+// no cached block fits first gives back the largest cached blocks. So the memory held is
+// the peak of what training needed at once, never a collection of every size it ever asked.
 struct Cache {
     std::mutex mutex;
-    std::unordered_map<std::size_t, std::vector<void*>> free_blocks;  // block size -> blocks
-    std::size_t cached = 0;
-    ~Cache() {
-        for (auto& [size, blocks] : free_blocks)
-            for (void* p : blocks) std::free(p);
+    std::multimap<std::size_t, void*> free_blocks;
+    std::unordered_map<void*, std::size_t> live;  // pointer -> block size
+    std::size_t high_water = 0;                   // highest in_use ever (not reset)
+    MemoryStats stats;
+
+    ~Cache() { release_all(); }
+    void release_all() {
+        for (auto& [size, p] : free_blocks) os_free(p, size);
+        free_blocks.clear();
+        stats.cached_bytes = 0;
+    }
+    void note_use(void* p, std::size_t size, std::size_t bytes) {
+        live.emplace(p, size);
+        stats.in_use_bytes += size;
+        stats.requested_bytes += bytes;
+        stats.peak_in_use_bytes = std::max(stats.peak_in_use_bytes, stats.in_use_bytes);
+        stats.peak_reserved_bytes = std::max(stats.peak_reserved_bytes, stats.in_use_bytes + stats.cached_bytes);
+        high_water = std::max(high_water, stats.in_use_bytes);
+    }
+    // Takes cached blocks out, largest first, until a new block of `size` stays under the
+    // high-water mark; the caller frees them outside the lock.
+    std::vector<std::pair<void*, std::size_t>> make_room(std::size_t size) {
+        std::vector<std::pair<void*, std::size_t>> out;
+        const std::size_t limit = std::max(high_water, stats.in_use_bytes + size);
+        while (!free_blocks.empty() && stats.in_use_bytes + stats.cached_bytes + size > limit) {
+            auto last = std::prev(free_blocks.end());
+            out.emplace_back(last->second, last->first);
+            stats.cached_bytes -= last->first;
+            free_blocks.erase(last);
+        }
+        return out;
     }
 };
 
@@ -30,8 +104,6 @@ Cache& cache() {
     static Cache c;
     return c;
 }
-
-std::size_t block_size(std::size_t bytes) { return std::bit_ceil(std::max(bytes, kMinBlock)); }
 
 }  // namespace
 
@@ -42,35 +114,60 @@ void tune_malloc_for_training() {
 
 void* workspace_acquire(std::size_t bytes) {
     const std::size_t size = block_size(bytes);
+    Cache& c = cache();
+    std::vector<std::pair<void*, std::size_t>> evicted;
     {
-        Cache& c = cache();
         std::lock_guard<std::mutex> lock(c.mutex);
-        auto it = c.free_blocks.find(size);
-        if (it != c.free_blocks.end() && !it->second.empty()) {
-            void* p = it->second.back();
-            it->second.pop_back();
-            c.cached -= size;
+        auto it = c.free_blocks.lower_bound(size);
+        if (it != c.free_blocks.end() && fits(it->first, size)) {
+            void* p = it->second;
+            const std::size_t have = it->first;
+            c.free_blocks.erase(it);
+            c.stats.cached_bytes -= have;
+            ++c.stats.cache_hits;
+            c.note_use(p, have, bytes);
             return p;
         }
+        evicted = c.make_room(size);
     }
-    void* p = std::aligned_alloc(64, size);
-    if (!p) throw std::bad_alloc();
+    for (auto [p, s] : evicted) os_free(p, s);
+    void* p = os_allocate(size);
+    std::lock_guard<std::mutex> lock(c.mutex);
+    ++c.stats.os_allocations;
+    c.note_use(p, size, bytes);
     return p;
 }
 
 void workspace_release(void* p, std::size_t bytes) {
     if (!p) return;
-    const std::size_t size = block_size(bytes);
     Cache& c = cache();
-    {
-        std::lock_guard<std::mutex> lock(c.mutex);
-        if (c.cached + size <= kMaxCached) {
-            c.free_blocks[size].push_back(p);
-            c.cached += size;
-            return;
-        }
-    }
-    std::free(p);
+    std::lock_guard<std::mutex> lock(c.mutex);
+    auto it = c.live.find(p);
+    const std::size_t size = it->second;
+    c.live.erase(it);
+    c.stats.in_use_bytes -= size;
+    c.stats.requested_bytes -= bytes;
+    c.free_blocks.emplace(size, p);
+    c.stats.cached_bytes += size;
+}
+
+MemoryStats memory_stats() {
+    Cache& c = cache();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    return c.stats;
+}
+
+void reset_peak_memory_stats() {
+    Cache& c = cache();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    c.stats.peak_in_use_bytes = c.stats.in_use_bytes;
+    c.stats.peak_reserved_bytes = c.stats.in_use_bytes + c.stats.cached_bytes;
+}
+
+void empty_cache() {
+    Cache& c = cache();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    c.release_all();
 }
 
 }  // namespace xg

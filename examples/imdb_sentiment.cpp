@@ -381,6 +381,7 @@ int train(Options o, const po::variables_map& given) {
                             {"train_reviews", train_reviews.size()},
                             {"test_reviews", test_reviews.size()},
                             {"seconds", total.seconds()}};
+        r.update(support::memory_figures());
         std::cout << r.dump() << std::endl;
     }
     return 0;

@@ -3,6 +3,7 @@
 // per-epoch metrics file and the training-curve plot.
 #pragma once
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 
 #include "core/file_io.hpp"
 #include "autograd/parallel.hpp"
+#include "autograd/workspace.hpp"
 #include "distributed/process_group.hpp"
 
 namespace support {
@@ -332,4 +334,15 @@ inline void plot(const std::string& program, const std::string& path, const std:
     std::filesystem::rename(tmp, target, ec);
     if (ec) die(program, "--plot: cannot write " + path + " (" + ec.message() + ")");
 }
+// The memory figures of the JSON result line: the process's peak RSS, and the peak of
+// xgrad's kernel workspace (saved activations and scratch), as torch.cuda.max_memory_allocated.
+inline nlohmann::json memory_figures() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const xg::MemoryStats m = xg::memory_stats();
+    return {{"peak_rss_bytes", std::size_t(usage.ru_maxrss) * 1024},
+            {"peak_workspace_bytes", m.peak_in_use_bytes},
+            {"peak_workspace_reserved_bytes", m.peak_reserved_bytes}};
+}
+
 }  // namespace support

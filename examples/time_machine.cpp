@@ -320,6 +320,7 @@ int train(Options o, const po::variables_map& given) {
                             {"allreduce_fraction", train_seconds > 0 ? ddp.sync_seconds() / train_seconds : 0.0},
                             {"sample", sample},
                             {"sample_traveller", sample2}};
+        r.update(support::memory_figures());
         std::cout << r.dump() << std::endl;
     }
     return 0;
