@@ -108,47 +108,65 @@ std::vector<Packing> make_packings(std::size_t S, std::size_t B, const std::vect
     return out;
 }
 
+// Packed rows <-> the padded (S, B, .) or (B, S, .) array whose rows are `stride` wide,
+// columns [col, col + width): the gathers behind the packed X, Y and dY.
+template <class T>
+void pack_rows(const Packing& pk, bool reverse, bool batch_first, const T* padded, std::size_t stride, std::size_t col,
+               std::size_t width, T* packed) {
+    for (std::size_t t = 0; t < pk.S; ++t)
+        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
+            std::copy_n(padded + pk.padded_row(t, r, reverse, batch_first) * stride + col, width, packed + (pk.offsets[t] + r) * width);
+}
+
+template <class T>
+void unpack_rows(const Packing& pk, bool reverse, bool batch_first, const T* packed, std::size_t width, T* padded,
+                 std::size_t stride, std::size_t col) {
+    for (std::size_t t = 0; t < pk.S; ++t)
+        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
+            std::copy_n(packed + (pk.offsets[t] + r) * width, width, padded + pk.padded_row(t, r, reverse, batch_first) * stride + col);
+}
+
 // ---- one step of each cell, forward above backward -----------------------------------
 // Legend: T time steps, B batch (bt: rows still running at this step), I input, H hidden,
 // P projection, Hout = P if P > 0 else H, G gates, D directions. Each runs over bt rows, one
 // SIMD pass a row; the GEMM that feeds it (h_{t-1} W_hh^T, or dh W_hh after it) is separate.
 
-// a (bt, 4H) gate pre-activations [i f g o], activated in place; c_prev, c, tc, m (bt, H)
+// a (bt, 4H) gate pre-activations [i f g o], activated in place; c_prev, c, m (bt, H)
 //   i, f, o = sigmoid(a_i, a_f, a_o); g = tanh(a_g); c = f c_prev + i g; m = o tanh(c)
 template <class T>
-void lstm_step_forward(std::size_t bt, std::size_t H, T* a, const T* c_prev, T* c, T* tc, T* m) {
+void lstm_step_forward(std::size_t bt, std::size_t H, T* a, const T* c_prev, T* c, T* m) {
     using namespace simd;
     for (std::size_t r = 0; r < bt; ++r) {
         T* g = a + r * 4 * H;
         const std::size_t o = r * H;
-        zip<T, 5, 7>(H, {g, g + H, g + 2 * H, g + 3 * H, c_prev + o}, {g, g + H, g + 2 * H, g + 3 * H, c + o, tc + o, m + o},
+        zip<T, 5, 6>(H, {g, g + H, g + 2 * H, g + 3 * H, c_prev + o}, {g, g + H, g + 2 * H, g + 3 * H, c + o, m + o},
                      [](const auto& x, auto& y) {
                          y[0] = sigmoid(x[0]);
                          y[1] = sigmoid(x[1]);
                          y[2] = tanh(x[2]);
                          y[3] = sigmoid(x[3]);
                          y[4] = y[1] * x[4] + y[0] * y[2];
-                         y[5] = tanh(y[4]);
-                         y[6] = y[3] * y[5];
+                         y[5] = y[3] * tanh(y[4]);
                      });
     }
 }
 
-// a (bt, 4H) activated gates; tc = tanh(c), c_prev, dm (bt, H); da (bt, 4H) written;
+// a (bt, 4H) activated gates; c, c_prev, dm (bt, H); da (bt, 4H) written;
 // dc (bt, H): in, the gradient of c_t from step t+1; out, that of c_{t-1}
-//   m = o tanh(c), c = f c_prev + i g:
+//   m = o tanh(c), c = f c_prev + i g (tanh(c) is recomputed: saving it costs N * H):
 //   dc += dm o (1 - tanh(c)^2); da_i = dc g i (1 - i); da_f = dc c_prev f (1 - f);
 //   da_g = dc i (1 - g^2); da_o = dm tanh(c) o (1 - o); dc_prev = dc f
 template <class T>
-void lstm_step_backward(std::size_t bt, std::size_t H, const T* a, const T* tc, const T* c_prev, const T* dm, T* da, T* dc) {
+void lstm_step_backward(std::size_t bt, std::size_t H, const T* a, const T* c, const T* c_prev, const T* dm, T* da, T* dc) {
     using namespace simd;
     for (std::size_t r = 0; r < bt; ++r) {
         const T* g = a + r * 4 * H;
         T* d = da + r * 4 * H;
         const std::size_t o = r * H;
-        zip<T, 8, 5>(H, {g, g + H, g + 2 * H, g + 3 * H, tc + o, c_prev + o, dm + o, dc + o},
+        zip<T, 8, 5>(H, {g, g + H, g + 2 * H, g + 3 * H, c + o, c_prev + o, dm + o, dc + o},
                      {d, d + H, d + 2 * H, d + 3 * H, dc + o}, [](const auto& x, auto& y) {
-                         const auto &i = x[0], &f = x[1], &gg = x[2], &og = x[3], &t = x[4], &cp = x[5], &dmr = x[6];
+                         const auto t = tanh(x[4]);
+                         const auto &i = x[0], &f = x[1], &gg = x[2], &og = x[3], &cp = x[5], &dmr = x[6];
                          const auto one = decltype(x[0] + x[0])(T(1));
                          const auto dcr = x[7] + dmr * og * (one - t * t);
                          y[0] = dcr * gg * i * (one - i);
@@ -158,6 +176,14 @@ void lstm_step_backward(std::size_t bt, std::size_t H, const T* a, const T* tc, 
                          y[4] = dcr * f;
                      });
     }
+}
+
+// m = o tanh(c) over n rows, for dW_hr: a (n, 4H) activated gates, c (n, H); m (n, H) written
+template <class T>
+void lstm_cell_output(std::size_t n, std::size_t H, const T* a, const T* c, T* m) {
+    for (std::size_t r = 0; r < n; ++r)
+        simd::zip<T, 2, 1>(H, {a + r * 4 * H + 3 * H, c + r * H}, {m + r * H},
+                           [](const auto& x, auto& y) { y[0] = x[0] * simd::tanh(x[1]); });
 }
 
 // a (bt, 3H) input pre-activations [r z n] (X W_ih^T + b_ih), activated in place;
@@ -233,16 +259,14 @@ void rnn_step_backward(std::size_t bt, std::size_t H, bool relu, const T* y, con
     }
 }
 
-// What one direction's forward keeps for its backward.
+// What one direction's forward keeps for its backward: only what the padded input and
+// output (which the tape keeps anyway) cannot give back. The backward packs X and Y again
+// from them, and recomputes tanh(c) and the projection's m = o tanh(c).
 template <class T>
 struct Saved {
-    Buffer<T> X;   // (N, I) packed input
     Buffer<T> A;   // (N, G*H) activated gates: LSTM i f g o, GRU r z n (RNN: unused)
     Buffer<T> C;   // LSTM (N, H) cells
-    Buffer<T> TC;  // LSTM (N, H) tanh(c)
-    Buffer<T> M;   // LSTM with projection (N, H) o * tanh(c), before W_hr
     Buffer<T> HN;  // GRU (N, H) W_hn h + b_hn
-    Buffer<T> Y;   // (N, Hout) outputs
     Buffer<T> h0;  // (B, Hout) initial state, sorted rows
     Buffer<T> c0;  // (B, H)
 };
@@ -260,10 +284,8 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
     const bool lstm = d.mode == RNNMode::LSTM, gru = d.mode == RNNMode::GRU, proj = d.P > 0;
 
     // X (N, I): the packed input, in this direction's order
-    s.X = buffer<T>(N * I);
-    for (std::size_t t = 0; t < pk.S; ++t)
-        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
-            std::copy_n(x + pk.padded_row(t, r, reverse, d.batch_first) * I, I, s.X.get() + (pk.offsets[t] + r) * I);
+    Buffer<T> X = buffer<T>(N * I);
+    pack_rows(pk, reverse, d.batch_first, x, I, 0, I, X.get());
 
     s.h0 = zeroed<T>(B * Hout);
     if (h0)
@@ -276,19 +298,20 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
 
     // A (N, G*H) = X W_ih^T + b_ih (+ b_hh: GRU keeps b_hn inside r * (.), so adds b_hh per step)
     // For RNN the pre-activations live directly in Y (N, H).
-    s.Y = buffer<T>(N * Hout);
-    T* A = d.mode == RNNMode::LSTM || gru ? (s.A = buffer<T>(N * GH)).get() : s.Y.get();
+    Buffer<T> Y = buffer<T>(N * Hout);  // packed outputs, scattered into y at the end
+    T* A = d.mode == RNNMode::LSTM || gru ? (s.A = buffer<T>(N * GH)).get() : Y.get();
     std::vector<T> bias(GH, T(0));
     if (w.b_ih.defined()) std::copy_n(w.b_ih.value().data(), GH, bias.data());
     if (w.b_hh.defined() && !gru)
         for (std::size_t j = 0; j < GH; ++j) bias[j] += w.b_hh.value().data()[j];
     for (std::size_t n = 0; n < N; ++n) std::copy_n(bias.data(), GH, A + n * GH);
-    product<T>(false, true, N, GH, I, s.X.get(), I, w.w_ih.value().data(), I, true, A, GH);
+    product<T>(false, true, N, GH, I, X.get(), I, w.w_ih.value().data(), I, true, A, GH);
+    X.reset();
 
+    Buffer<T> M;  // LSTM with projection: one step's m = o tanh(c), before W_hr
     if (lstm) {
         s.C = buffer<T>(N * H);
-        s.TC = buffer<T>(N * H);
-        if (proj) s.M = buffer<T>(N * H);
+        if (proj) M = buffer<T>(B * H);
     }
     Buffer<T> hw;
     if (gru) {
@@ -299,15 +322,15 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
     for (std::size_t t = 0; t < pk.S; ++t) {
         const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
         if (bt == 0) break;
-        const T* hprev = t == 0 ? s.h0.get() : s.Y.get() + pk.offsets[t - 1] * Hout;
+        const T* hprev = t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout;
         T* a = A + off * GH;
         if (lstm) {
             xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, a, GH);  // a += h_{t-1} W_hh^T
             const T* cp = t == 0 ? s.c0.get() : s.C.get() + pk.offsets[t - 1] * H;
-            T* m = proj ? s.M.get() + off * H : s.Y.get() + off * Hout;
-            lstm_step_forward(bt, H, a, cp, s.C.get() + off * H, s.TC.get() + off * H, m);
+            T* m = proj ? M.get() : Y.get() + off * Hout;
+            lstm_step_forward(bt, H, a, cp, s.C.get() + off * H, m);
             if (proj)  // h = m W_hr^T
-                xg::gemm::multiply(bt, s.M.get() + off * H, H, false, pw.hr, false, s.Y.get() + off * Hout, Hout);
+                xg::gemm::multiply(bt, M.get(), H, false, pw.hr, false, Y.get() + off * Hout, Hout);
         } else if (gru) {
             // hw = h_{t-1} W_hh^T + b_hh
             for (std::size_t r = 0; r < bt; ++r) {
@@ -317,22 +340,18 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
                     std::fill_n(hw.get() + r * GH, GH, T(0));
             }
             xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, hw.get(), GH);
-            gru_step_forward(bt, H, a, hw.get(), hprev, s.HN.get() + off * H, s.Y.get() + off * H);
+            gru_step_forward(bt, H, a, hw.get(), hprev, s.HN.get() + off * H, Y.get() + off * H);
         } else {
             xg::gemm::multiply(bt, hprev, H, false, pw.hh, true, a, H);  // h = act(a + h_{t-1} W_hh^T)
             rnn_step_forward(bt, H, d.mode == RNNMode::RNN_RELU, a);
         }
         // sequences that end at this step hand over their final state
         for (std::size_t r = pk.next_size(t); r < bt; ++r) {
-            std::copy_n(s.Y.get() + (off + r) * Hout, Hout, h_n + pk.perm[r] * Hout);
+            std::copy_n(Y.get() + (off + r) * Hout, Hout, h_n + pk.perm[r] * Hout);
             if (lstm) std::copy_n(s.C.get() + (off + r) * H, H, c_n + pk.perm[r] * H);
         }
     }
-    // scatter into the padded output (which starts zeroed)
-    const std::size_t ys = d.D * Hout;
-    for (std::size_t t = 0; t < pk.S; ++t)
-        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
-            std::copy_n(s.Y.get() + (pk.offsets[t] + r) * Hout, Hout, y + pk.padded_row(t, r, reverse, d.batch_first) * ys + y_off);
+    unpack_rows(pk, reverse, d.batch_first, Y.get(), Hout, y, d.D * Hout, y_off);  // y starts zeroed
 }
 
 // Gradient pointers for one direction; null where nobody needs the gradient.
@@ -341,25 +360,36 @@ struct DirectionGrads {
     T *w_ih = nullptr, *w_hh = nullptr, *b_ih = nullptr, *b_hh = nullptr, *w_hr = nullptr;
 };
 
+// The layer's padded input x and output y (both kept by the tape), and the output's gradient
+// dy (null when none reached it); this direction's outputs are y's columns [y_off, y_off + Hout).
+template <class T>
+struct PaddedSequences {
+    const T* x;
+    const T* y;
+    const T* dy;
+    std::size_t y_off;
+};
+
 // Weight gradients go to g (this unit's own buffers, added up by the caller), the input's
 // to dX (N, I) packed (scattered by the caller); dh0 and dc0 rows belong to this unit alone.
 template <class T>
 void backward_direction(const Dims& d, const Packing& pk, bool reverse, const DirectionWeights<T>& w,
-                        const PackedWeights<T>& pw, const Saved<T>& s,
-                        const T* dy, std::size_t y_off, const T* dh_n, const T* dc_n, Buffer<T>* dX,
-                        const DirectionGrads<T>& g, T* dh0, T* dc0) {
+                        const PackedWeights<T>& pw, const Saved<T>& s, const PaddedSequences<T>& io,
+                        const T* dh_n, const T* dc_n, Buffer<T>* dX, const DirectionGrads<T>& g, T* dh0, T* dc0) {
     const std::size_t N = pk.N, B = pk.R, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
     const bool lstm = d.mode == RNNMode::LSTM, gru = d.mode == RNNMode::GRU, proj = d.P > 0;
+    const std::size_t ys = d.D * Hout;
 
     // dH (N, Hout): the gradient reaching each output, from above (dy) and, step by step, from the right
     Buffer<T> dH = zeroed<T>(N * Hout);
-    if (dy) {
-        const std::size_t ys = d.D * Hout;
-        for (std::size_t t = 0; t < pk.S; ++t)
-            for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
-                std::copy_n(dy + pk.padded_row(t, r, reverse, d.batch_first) * ys + y_off, Hout,
-                            dH.get() + (pk.offsets[t] + r) * Hout);
-    }
+    if (io.dy) pack_rows(pk, reverse, d.batch_first, io.dy, ys, io.y_off, Hout, dH.get());
+    // Y (N, Hout) packed outputs: the GRU and RNN steps read them; the LSTM only for dW_hh
+    Buffer<T> Y;
+    auto pack_outputs = [&] {
+        Y = buffer<T>(N * Hout);
+        pack_rows(pk, reverse, d.batch_first, io.y, ys, io.y_off, Hout, Y.get());
+    };
+    if (!lstm) pack_outputs();
     Buffer<T> dA = buffer<T>(N * GH);  // gradient of the pre-activations a (the X W_ih^T side)
     Buffer<T> dHW = gru ? buffer<T>(N * GH) : Buffer<T>();
     Buffer<T> dh_next = zeroed<T>(B * Hout), dc_next = lstm ? zeroed<T>(B * H) : Buffer<T>();
@@ -389,14 +419,14 @@ void backward_direction(const Dims& d, const Packing& pk, bool reverse, const Di
                 dmp = dm.get();
             }
             const T* cp = t == 0 ? s.c0.get() : s.C.get() + pk.offsets[t - 1] * H;
-            lstm_step_backward(bt, H, s.A.get() + off * GH, s.TC.get() + off * H, cp, dmp, da, dc_next.get());
+            lstm_step_backward(bt, H, s.A.get() + off * GH, s.C.get() + off * H, cp, dmp, da, dc_next.get());
             xg::gemm::multiply(bt, da, GH, false, pw.hh, false, dh_next.get(), Hout);  // dh_{t-1} = da W_hh
         } else if (gru) {
-            const T* hprev = t == 0 ? s.h0.get() : s.Y.get() + pk.offsets[t - 1] * H;
+            const T* hprev = t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * H;
             gru_step_backward(bt, H, s.A.get() + off * GH, s.HN.get() + off * H, hprev, dh, da, dHW.get() + off * GH, dh_next.get());
             xg::gemm::multiply(bt, dHW.get() + off * GH, GH, false, pw.hh, true, dh_next.get(), H);
         } else {
-            rnn_step_backward(bt, H, d.mode == RNNMode::RNN_RELU, s.Y.get() + off * H, dh, da);
+            rnn_step_backward(bt, H, d.mode == RNNMode::RNN_RELU, Y.get() + off * H, dh, da);
             xg::gemm::multiply(bt, da, H, false, pw.hh, false, dh_next.get(), H);
         }
     }
@@ -408,20 +438,35 @@ void backward_direction(const Dims& d, const Packing& pk, bool reverse, const Di
         for (std::size_t r = 0; r < B; ++r)
             for (std::size_t j = 0; j < H; ++j) dc0[pk.perm[r] * H + j] += dc_next[r * H + j];
 
-    // weight gradients: one GEMM each over all steps
-    if (g.w_ih) product<T>(true, false, GH, I, N, dA.get(), GH, s.X.get(), I, true, g.w_ih, I);  // dW_ih += dA^T X
-    if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
+    // weight gradients: one GEMM each over all steps, each operand packed just before it
+    if (g.w_hr) {  // dW_hr += dH^T M, M = o tanh(c) recomputed
+        Buffer<T> M = buffer<T>(N * H);
+        lstm_cell_output(N, H, s.A.get(), s.C.get(), M.get());
+        product<T>(true, false, d.P, H, N, dH.get(), d.P, M.get(), H, true, g.w_hr, H);
+    }
+    dH.reset();
     if (g.w_hh || g.b_hh) {
-        Buffer<T> hprev = buffer<T>(N * Hout);  // h_{t-1} for every packed row
-        for (std::size_t t = 0; t < pk.S; ++t) {
-            const T* src = t == 0 ? s.h0.get() : s.Y.get() + pk.offsets[t - 1] * Hout;
-            std::copy_n(src, pk.batch_sizes[t] * Hout, hprev.get() + pk.offsets[t] * Hout);
-        }
         const T* dhh = gru ? dHW.get() : dA.get();
-        if (g.w_hh) product<T>(true, false, GH, Hout, N, dhh, GH, hprev.get(), Hout, true, g.w_hh, Hout);  // dW_hh += dA^T Hprev
+        if (g.w_hh) {
+            if (!Y) pack_outputs();
+            Buffer<T> hprev = buffer<T>(N * Hout);  // h_{t-1} for every packed row
+            for (std::size_t t = 0; t < pk.S; ++t) {
+                const T* src = t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout;
+                std::copy_n(src, pk.batch_sizes[t] * Hout, hprev.get() + pk.offsets[t] * Hout);
+            }
+            Y.reset();
+            product<T>(true, false, GH, Hout, N, dhh, GH, hprev.get(), Hout, true, g.w_hh, Hout);  // dW_hh += dA^T Hprev
+        }
         if (g.b_hh) add_column_sums(dhh, N, GH, g.b_hh);
     }
-    if (g.w_hr) product<T>(true, false, d.P, H, N, dH.get(), d.P, s.M.get(), H, true, g.w_hr, H);  // dW_hr += dH^T M
+    Y.reset();
+    dHW.reset();
+    if (g.w_ih) {  // dW_ih += dA^T X
+        Buffer<T> X = buffer<T>(N * I);
+        pack_rows(pk, reverse, d.batch_first, io.x, I, 0, I, X.get());
+        product<T>(true, false, GH, I, N, dA.get(), GH, X.get(), I, true, g.w_ih, I);
+    }
+    if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
     if (dX) {
         *dX = buffer<T>(N * I);
         product<T>(false, false, N, I, GH, dA.get(), GH, w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
@@ -503,7 +548,8 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
                     ug[u].w[i] = zeroed<T>(params[i]->numel());
                     gp[i] = ug[u].w[i].get();
                 }
-            backward_direction(d, (*packs)[c], k == 1, w, packed[k], (*saved)[u], dy, k * d.Hout, dhn ? dhn + k * B * d.Hout : nullptr,
+            const PaddedSequences<T> io{x.value().data(), outs[0].value().data(), dy, k * d.Hout};
+            backward_direction(d, (*packs)[c], k == 1, w, packed[k], (*saved)[u], io, dhn ? dhn + k * B * d.Hout : nullptr,
                                dcn ? dcn + k * B * d.H : nullptr, wants(x) ? &ug[u].dX : nullptr,
                                DirectionGrads<T>{gp[0], gp[1], gp[2], gp[3], gp[4]}, dh0 ? dh0 + k * B * d.Hout : nullptr,
                                dc0 ? dc0 + k * B * d.H : nullptr);
