@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "autograd/gemm.hpp"
 #include "autograd/parallel.hpp"
+#include "autograd/workspace.hpp"
 
 namespace gemm = xg::gemm;
 
@@ -150,4 +151,42 @@ BOOST_AUTO_TEST_CASE(threads_do_not_change_a_single_bit) {
         BOOST_TEST(out[0] == out[1]);
         BOOST_TEST(out[0] == out[2]);
     }
+}
+
+// The workspace behind the kernels' scratch and saved activations (autograd/workspace.hpp).
+BOOST_AUTO_TEST_CASE(the_workspace_reuses_a_released_block_that_fits) {
+    xg::empty_cache();
+    const auto before = xg::memory_stats();
+    void* p = xg::workspace_acquire(10 << 20);
+    BOOST_TEST(reinterpret_cast<std::uintptr_t>(p) % 64 == 0u);
+    xg::workspace_release(p, 10 << 20);
+    void* q = xg::workspace_acquire(9 << 20);  // fits the 10 MiB block: wastes under a third
+    BOOST_TEST(q == p);
+    const auto during = xg::memory_stats();
+    BOOST_TEST(during.cache_hits == before.cache_hits + 1);
+    BOOST_TEST(during.requested_bytes - before.requested_bytes == std::size_t(9 << 20));
+    BOOST_TEST(during.in_use_bytes - before.in_use_bytes >= std::size_t(10 << 20));
+    xg::workspace_release(q, 9 << 20);
+    void* small = xg::workspace_acquire(1 << 20);  // too small for it: a block of its own
+    BOOST_TEST(small != p);
+    xg::workspace_release(small, 1 << 20);
+}
+
+BOOST_AUTO_TEST_CASE(the_workspace_never_holds_more_than_its_high_water_mark) {
+    xg::empty_cache();
+    std::vector<std::pair<void*, std::size_t>> live;
+    // sizes of a training's batches: the cache must not keep a block of each
+    for (std::size_t round = 0; round < 20; ++round) {
+        const std::size_t bytes = (std::size_t(3) << 20) + round * (std::size_t(5) << 20);
+        for (int k = 0; k < 3; ++k) live.emplace_back(xg::workspace_acquire(bytes), bytes);
+        const auto s = xg::memory_stats();
+        BOOST_TEST(s.in_use_bytes + s.cached_bytes <= s.peak_in_use_bytes);
+        for (auto [p, n] : live) xg::workspace_release(p, n);
+        live.clear();
+    }
+    const auto s = xg::memory_stats();
+    BOOST_TEST(s.in_use_bytes == 0u);
+    BOOST_TEST(s.cached_bytes <= s.peak_in_use_bytes);
+    xg::empty_cache();
+    BOOST_TEST(xg::memory_stats().cached_bytes == 0u);
 }
