@@ -59,6 +59,30 @@ float half_to_float(std::uint16_t h) {
     return std::bit_cast<float>(bits);
 }
 
+// Element i of raw data of dtype d, as text: what an error message quotes.
+std::string element_str(const std::string& d, const char* src, std::size_t i) {
+    auto read = [&](auto v) {
+        std::memcpy(&v, src + i * sizeof(v), sizeof(v));
+        std::ostringstream os;
+        os.precision(9);
+        if constexpr (sizeof(v) == 1) os << int(v); else os << v;
+        return os.str();
+    };
+    if (d == "F32") return read(float());
+    if (d == "F64") return read(double());
+    if (d == "U64") return read(std::uint64_t());
+    if (d == "I64") return read(std::int64_t());
+    if (d == "F16" || d == "BF16") {
+        std::uint16_t h;
+        std::memcpy(&h, src + 2 * i, 2);
+        std::ostringstream os;
+        os.precision(9);
+        os << (d == "F16" ? half_to_float(h) : std::bit_cast<float>(std::uint32_t(h) << 16));
+        return os.str();
+    }
+    return "?";
+}
+
 // v as T; false when T is an integer type that cannot hold v: a float out of range (the
 // cast would be undefined behaviour), not whole, or an integer that would wrap.
 template <class T, class S>
@@ -230,8 +254,8 @@ xt::xarray<T> SafetensorsReader::get(const std::string& name) const {
         fail(path_, "tensor \"" + name + "\" has unsupported dtype " + d);
     }
     if (bad != n)
-        fail(path_, "tensor \"" + name + "\" of dtype " + d + " cannot be read as integers: value " + std::to_string(bad) +
-                        " is not a whole number in the range of a 64-bit integer");
+        fail(path_, "tensor \"" + name + "\" of dtype " + d + " cannot be read as integers: element " + std::to_string(bad) +
+                        " is " + element_str(d, src, bad) + ", not a whole number in the range of a 64-bit integer");
     return out;
 }
 
