@@ -126,6 +126,17 @@ void unpack_rows(const Packing& pk, bool reverse, bool batch_first, const T* pac
             std::copy_n(packed + (pk.offsets[t] + r) * width, width, padded + pk.padded_row(t, r, reverse, batch_first) * stride + col);
 }
 
+// padded rows += packed rows (the input gradient, `width` wide)
+template <class T>
+void unpack_add_rows(const Packing& pk, bool reverse, bool batch_first, const T* packed, std::size_t width, T* padded) {
+    for (std::size_t t = 0; t < pk.S; ++t)
+        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r) {
+            T* dst = padded + pk.padded_row(t, r, reverse, batch_first) * width;
+            const T* src = packed + (pk.offsets[t] + r) * width;
+            for (std::size_t j = 0; j < width; ++j) dst[j] += src[j];
+        }
+}
+
 // ---- one step of each cell, forward above backward -----------------------------------
 // Legend: T time steps, B batch (bt: rows still running at this step), I input, H hidden,
 // P projection, Hout = P if P > 0 else H, G gates, D directions. Each runs over bt rows, one
@@ -529,8 +540,11 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
         // gradient buffers are allocated here, before the units run
         T* dh0 = wants(h0) ? h0.grad_buffer().data() : nullptr;
         T* dc0 = wants(c0) ? c0.grad_buffer().data() : nullptr;
+        T* dx = wants(x) ? x.grad_buffer().data() : nullptr;
         const std::size_t B = (*packs)[0].B;
-        // each unit's weight gradients and packed input gradient, summed and scattered afterwards
+        // Each unit's weight gradients, summed afterwards, and its packed input gradient. The
+        // forward direction's chunks own disjoint rows, so they add theirs into dx at once; the
+        // reverse direction's wait (x's gradient then sums the directions in a fixed order).
         struct UnitGrads {
             Buffer<T> w[5];
             Buffer<T> dX;
@@ -553,6 +567,10 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
                                dcn ? dcn + k * B * d.H : nullptr, wants(x) ? &ug[u].dX : nullptr,
                                DirectionGrads<T>{gp[0], gp[1], gp[2], gp[3], gp[4]}, dh0 ? dh0 + k * B * d.Hout : nullptr,
                                dc0 ? dc0 + k * B * d.H : nullptr);
+            if (k == 0 && ug[u].dX) {
+                unpack_add_rows((*packs)[c], false, d.batch_first, ug[u].dX.get(), d.I, dx);
+                ug[u].dX.reset();
+            }
         });
         for (std::size_t u = 0; u < units; ++u) {
             const std::size_t k = u / chunks, c = u % chunks;
@@ -564,16 +582,7 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
                     const T* src = ug[u].w[i].get();
                     for (std::size_t j = 0, n = params[i]->numel(); j < n; ++j) g[j] += src[j];
                 }
-            if (ug[u].dX) {  // scatter the packed input gradient back to the padded positions
-                const Packing& pk = (*packs)[c];
-                T* dx = x.grad_buffer().data();
-                for (std::size_t t = 0; t < pk.S; ++t)
-                    for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r) {
-                        T* dst = dx + pk.padded_row(t, r, k == 1, d.batch_first) * d.I;
-                        const T* src = ug[u].dX.get() + (pk.offsets[t] + r) * d.I;
-                        for (std::size_t j = 0; j < d.I; ++j) dst[j] += src[j];
-                    }
-            }
+            if (ug[u].dX) unpack_add_rows((*packs)[c], k == 1, d.batch_first, ug[u].dX.get(), d.I, dx);
         }
     }, mode == RNNMode::LSTM ? "LSTM layer" : mode == RNNMode::GRU ? "GRU layer" : "RNN layer", inputs);
     return res;
