@@ -1,6 +1,8 @@
 // Helpers shared by the op implementations (not part of the public API).
 #pragma once
 
+#include "core/quiet_intrinsics.hpp"  // first: before anything includes <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>

@@ -2,6 +2,8 @@
 // architecture. Included by the per-ISA files only.
 #pragma once
 
+#include "core/quiet_intrinsics.hpp"  // first: before anything includes <immintrin.h>
+
 #include <cstddef>
 
 #include <xsimd/xsimd.hpp>

@@ -12,6 +12,8 @@
 // (unless asked to retain them). See docs/autograd.md.
 #pragma once
 
+#include "core/quiet_intrinsics.hpp"  // first: before anything includes <immintrin.h>
+
 #include <concepts>
 #include <cstddef>
 #include <cstdint>

@@ -11,6 +11,8 @@
 // same results to a few ulp. Internal: included by .cpp files only, never installed.
 #pragma once
 
+#include "core/quiet_intrinsics.hpp"  // first: before anything includes <immintrin.h>
+
 #include <array>
 #include <cmath>
 #include <cstddef>

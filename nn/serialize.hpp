@@ -10,6 +10,8 @@
 // then the raw little-endian data, offsets relative to its start.
 #pragma once
 
+#include "core/quiet_intrinsics.hpp"  // first: before anything includes <immintrin.h>
+
 #include <cstdint>
 #include <map>
 #include <string>

@@ -24,6 +24,8 @@
 // "optimizer.state.0.step", "optimizer.param_groups.0.lr", ...
 #pragma once
 
+#include "core/quiet_intrinsics.hpp"  // first: before anything includes <immintrin.h>
+
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
