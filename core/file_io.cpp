@@ -1,5 +1,7 @@
 #include "core/file_io.hpp"
 
+#include "core/error.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,10 +17,10 @@ namespace xg {
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const std::string& path, int err) {
-    throw std::runtime_error(what + " '" + path + "': " + std::strerror(err));
+    throw IOError(what + " '" + path + "': " + std::strerror(err));
 }
 
-[[noreturn]] void fail_at(const std::string& path, const std::string& what) { throw std::runtime_error(path + ": " + what); }
+[[noreturn]] void fail_at(const std::string& path, const std::string& what) { throw IOError(path + ": " + what); }
 
 }  // namespace
 

@@ -1,5 +1,5 @@
 // Whole-file reads and atomic writes, shared by the corpus readers, Vocab::save, safetensors
-// and checkpoints. Errors are std::runtime_error naming the path and the reason.
+// and checkpoints. Errors are xg::IOError naming the path and the reason.
 #pragma once
 
 #include <filesystem>

@@ -36,26 +36,26 @@ bool parse_review_name(const std::string& name, std::int64_t& id, int& rating) {
 void read_folder(const fs::path& folder, std::int64_t label, std::vector<Review>& out) {
     std::error_code ec;
     if (!fs::is_directory(folder, ec))
-        throw std::runtime_error("read_imdb: missing folder '" + folder.string() + "'" + (ec ? ": " + ec.message() : ""));
+        throw IOError("read_imdb: missing folder '" + folder.string() + "'" + (ec ? ": " + ec.message() : ""));
     std::vector<Review> reviews;
     fs::directory_iterator it(folder, ec);
-    if (ec) throw std::runtime_error("read_imdb: cannot list '" + folder.string() + "': " + ec.message());
+    if (ec) throw IOError("read_imdb: cannot list '" + folder.string() + "': " + ec.message());
     for (; it != fs::directory_iterator(); it.increment(ec)) {
         const fs::path& p = it->path();
         const std::string name = p.filename().string();
         if (name.empty() || name[0] == '.') continue;  // .DS_Store and friends
         Review r{{}, label, 0, 0, p.string()};
         if (!parse_review_name(name, r.id, r.rating))
-            throw std::runtime_error("read_imdb: '" + r.path + "' is not named ID_RATING.txt (e.g. 123_8.txt)");
+            throw FormatError("read_imdb: '" + r.path + "' is not named ID_RATING.txt (e.g. 123_8.txt)");
         reviews.push_back(std::move(r));
     }
-    if (ec) throw std::runtime_error("read_imdb: cannot list '" + folder.string() + "': " + ec.message());
+    if (ec) throw IOError("read_imdb: cannot list '" + folder.string() + "': " + ec.message());
     std::sort(reviews.begin(), reviews.end(), [](const Review& a, const Review& b) { return a.id < b.id; });
     for (auto& r : reviews) {
         try {
             r.text = read_file(r.path);
-        } catch (const std::runtime_error& e) {
-            throw std::runtime_error(std::string("read_imdb: ") + e.what());
+        } catch (const IOError& e) {
+            throw IOError(std::string("read_imdb: ") + e.what());
         }
         r.text.erase(std::remove(r.text.begin(), r.text.end(), '\n'), r.text.end());  // d2l: .replace('\n', '')
     }
@@ -67,7 +67,7 @@ void read_folder(const fs::path& folder, std::int64_t label, std::vector<Review>
 std::vector<Review> read_imdb(const std::string& dir, const std::string& split) {
     const fs::path root(dir);
     std::error_code ec;
-    if (!fs::is_directory(root, ec)) throw std::runtime_error("read_imdb: missing directory '" + dir + "'");
+    if (!fs::is_directory(root, ec)) throw IOError("read_imdb: missing directory '" + dir + "'");
     std::vector<Review> out;
     read_folder(root / split / "pos", 1, out);
     read_folder(root / split / "neg", 0, out);

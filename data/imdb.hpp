@@ -37,7 +37,7 @@ struct Review {
 // dir/<split>/pos then dir/<split>/neg ("train" or "test"), each folder's files in order
 // of ID (d2l takes os.listdir's order, which is arbitrary). Every file must be named
 // ID_RATING.txt; names starting with '.' are skipped. A missing directory or pos/neg
-// folder, an unreadable file or a malformed name throws std::runtime_error naming the path.
+// folder, an unreadable file or a malformed name throws xg::IOError or xg::FormatError naming the path.
 // Whole-file reads: the 50,000 reviews of aclImdb (65 MB) take 0.45 s from a warm page cache.
 std::vector<Review> read_imdb(const std::string& dir, const std::string& split);
 

@@ -1,5 +1,7 @@
 #include "data/time_machine.hpp"
 
+#include "core/error.hpp"
+
 #include <stdexcept>
 
 #include "core/file_io.hpp"
@@ -29,7 +31,7 @@ Corpus load_corpus_time_machine(const std::string& path, std::size_t max_tokens,
             c.ids.push_back(c.vocab[t]);
         }
     if (c.ids.empty())
-        throw std::runtime_error("load_corpus_time_machine '" + path + "': no tokens (the file has no letters A-Z)");
+        throw FormatError("load_corpus_time_machine '" + path + "': no tokens (the file has no letters A-Z)");
     return c;
 }
 

@@ -17,7 +17,7 @@ namespace xg::data {
 
 // Every line (\n, \r\n or \r ends one, as Python's text mode), preprocessed:
 // re.sub('[^A-Za-z]+', ' ', line).strip().lower(). Empty lines are kept, as d2l keeps them.
-// A missing or unreadable file throws std::runtime_error naming the path.
+// A missing or unreadable file throws xg::IOError naming the path.
 std::vector<std::string> read_time_machine(const std::string& path);
 
 struct Corpus {
@@ -27,7 +27,7 @@ struct Corpus {
 
 // d2l's load_corpus_time_machine: tokenize (chars by default), build the vocabulary from
 // the whole text, encode, and keep the first max_tokens ids (0 keeps all). An empty
-// corpus throws std::runtime_error naming the path.
+// corpus throws xg::FormatError naming the path.
 Corpus load_corpus_time_machine(const std::string& path, std::size_t max_tokens = 0,
                                 TokenKind kind = TokenKind::character);
 

@@ -144,7 +144,7 @@ void Vocab::save(const std::string& path) const {
     try {
         text = j.dump(1);
     } catch (const nlohmann::json::exception& e) {  // a token that is not valid UTF-8
-        throw std::runtime_error("Vocab::save '" + path + "': " + e.what());
+        throw FormatError("Vocab::save '" + path + "': " + e.what());
     }
     write_file_atomic(path, text + "\n");
 }
@@ -152,7 +152,7 @@ void Vocab::save(const std::string& path) const {
 Vocab Vocab::load(const std::string& path) {
     const std::string text = read_file(path);  // names the file when missing or unreadable
     auto bad = [&](const std::string& problem) {
-        return std::runtime_error("Vocab::load '" + path + "': " + problem);
+        return FormatError("Vocab::load '" + path + "': " + problem);
     };
     nlohmann::json j;
     try {

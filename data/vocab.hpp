@@ -59,7 +59,7 @@ public:
 
     // JSON {"format": "xgrad.vocab", "version": 1, "idx_to_token": [...],
     // "token_freqs": [[token, count], ...]}, written atomically. load() throws
-    // std::runtime_error naming the file and the problem (missing, not JSON, wrong shape).
+    // xg::IOError or xg::FormatError naming the file and the problem (missing, not JSON, wrong shape).
     void save(const std::string& path) const;
     static Vocab load(const std::string& path);
 

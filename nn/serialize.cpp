@@ -25,7 +25,7 @@ static_assert(std::endian::native == std::endian::little, "safetensors stores li
 namespace {
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-    throw std::runtime_error(path + ": " + what);
+    throw FormatError(path + ": " + what);
 }
 
 std::size_t dtype_size(const std::string& d) {

@@ -26,7 +26,7 @@
 namespace xg::nn {
 
 // Every tensor of a safetensors file, read and checked at construction: a missing,
-// truncated or corrupt file throws std::runtime_error naming the file and the problem.
+// truncated or corrupt file throws xg::FormatError (a missing or unreadable one xg::IOError) naming the file and the problem.
 class SafetensorsReader {
 public:
     explicit SafetensorsReader(const std::string& path);
@@ -39,7 +39,7 @@ public:
     const std::string& dtype(const std::string& name) const;  // "F32", "F64", "I64", ...
     Shape shape(const std::string& name) const;
     // The tensor converted to T (F16, BF16, F32, F64 and the integer types convert). For an
-    // integer T, a value that is not a whole number in T's range throws std::runtime_error.
+    // integer T, a value that is not a whole number in T's range throws xg::FormatError.
     template <class T>
     xt::xarray<T> get(const std::string& name) const;
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
@@ -65,6 +65,10 @@ public:
     void add(const std::string& name, const xt::xarray<float>& a);
     void add(const std::string& name, const xt::xarray<double>& a);
     void add(const std::string& name, const xt::xarray<std::int64_t>& a);
+    template <class T>
+    void add(const std::string& name, const TensorT<T>& t) {  // a tensor's value
+        add(name, t.value());
+    }
     void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
     std::string bytes() const;  // the whole file
     void write(const std::string& path) const;

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) { throw std::runtime_error(path + ": " + what); }
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw IOError(path + ": " + what); }
 
 void fsync_path(const fs::path& p) {
     const int fd = ::open(p.c_str(), O_RDONLY);
@@ -113,7 +113,7 @@ nlohmann::json read_checkpoint_meta(const std::string& dir) {
     try {
         return nlohmann::json::parse(text);
     } catch (const std::exception& e) {
-        fail(p.string(), std::string("corrupt checkpoint metadata: ") + e.what());
+        throw FormatError(p.string() + ": corrupt checkpoint metadata: " + e.what());
     }
 }
 

@@ -20,7 +20,7 @@
 
 namespace xg::optim {
 
-// Throws std::runtime_error naming dir unless a checkpoint can be saved there (a new or
+// Throws xg::IOError naming dir unless a checkpoint can be saved there (a new or
 // empty folder, or a checkpoint to replace, in a writable folder); returns its absolute
 // path. save_checkpoint checks this too; call it up front so that a bad --save path fails
 // before hours of training, not after.
@@ -32,11 +32,11 @@ void save_checkpoint(const std::string& dir, const nn::Module& model, const Opti
                      const ScheduleState* scheduler = nullptr);
 
 // checkpoint.json of a checkpoint folder; a missing folder or file, or bad JSON, throws
-// std::runtime_error naming it.
+// xg::IOError (missing) or xg::FormatError (corrupt) naming it.
 nlohmann::json read_checkpoint_meta(const std::string& dir);
 
 // Loads the weights (every name and shape checked first) and, when given, the optimizer's
-// and the schedule's state, all or nothing: an error (std::runtime_error naming the file)
+// and the schedule's state, all or nothing: an error (xg::IOError or xg::FormatError naming the file)
 // leaves the model, the optimizer and the schedule as they were.
 void load_checkpoint(const std::string& dir, nn::Module& model, Optimizer* optimizer = nullptr,
                      ScheduleState* scheduler = nullptr);

@@ -53,7 +53,7 @@ void LRScheduler::step(std::int64_t epoch) {
 namespace {
 
 [[noreturn]] void load_fail(const nn::SafetensorsReader& r, const std::string& who, const std::string& what) {
-    throw std::runtime_error(r.path() + ": cannot load the " + who + " state: " + what);
+    throw FormatError(r.path() + ": cannot load the " + who + " state: " + what);
 }
 
 // The one number in tensor `key`, which must exist.

@@ -161,7 +161,7 @@ void Optimizer::save_state(nn::SafetensorsWriter& w, const std::string& prefix) 
 
 void Optimizer::load_state(const nn::SafetensorsReader& r, const std::string& prefix) {
     auto fail = [&](const std::string& what) {
-        throw std::runtime_error(r.path() + ": cannot load the " + name() + " state: " + what);
+        throw FormatError(r.path() + ": cannot load the " + name() + " state: " + what);
     };
     auto quoted = [](const std::string& s) { return "\"" + s + "\""; };
     std::set<std::string> known;

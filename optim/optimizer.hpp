@@ -147,7 +147,7 @@ public:
     void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "optimizer.") const;
     // Reads what save_state wrote. Names, shapes, the group count and each group's
     // parameter count are checked before anything changes: a mismatch throws
-    // std::runtime_error naming the tensor (or what differs) and the file, and leaves the
+    // xg::FormatError naming the tensor (or what differs) and the file, and leaves the
     // optimizer as it was. The options other than lr come from the constructor, not from
     // the file.
     void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "optimizer.");

@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_path) {
     const fs::path root = tiny_tree(tmp.path / "aclImdb");
     const std::string missing_dir = (tmp.path / "nowhere").string();
     CHECK_THROWS_WITH(read_imdb(missing_dir, "train"), "missing directory '" + missing_dir + "'");
-    BOOST_CHECK_THROW(read_imdb(missing_dir, "train"), std::runtime_error);
+    BOOST_CHECK_THROW(read_imdb(missing_dir, "train"), xg::IOError);
     CHECK_THROWS_WITH(read_imdb(root.string(), "dev"), (root / "dev/pos").string());
 
     fs::remove_all(root / "test/neg");

@@ -1,7 +1,7 @@
 // Checkpoint folders: the input is cut into the folder's files (fuzz.hpp's format), so
 // files go missing, come twice, turn into folders or come extra. Each optimizer setup
 // loads it (read_checkpoint_meta, load_checkpoint with optimizer and schedule) and, when
-// that succeeds, trains a step. Errors must be std::runtime_error; a load that fails must
+// that succeeds, trains a step. Errors must be xg::Error; a load that fails must
 // leave the model unchanged.
 #include <xgrad.hpp>
 
@@ -21,14 +21,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             } catch (const xg::Error&) {
             }
         }
-    } catch (const std::runtime_error&) {
+    } catch (const xg::Error&) {
     }
     for (int kind = 0; kind < fuzz::kSetups; ++kind) {
         fuzz::Setup s = fuzz::make_setup(kind);
         const xt::xarray<float> before = s.model->weight.value();
         try {
             xg::optim::load_checkpoint(dir.string(), *s.model, s.optimizer.get(), s.scheduler.get());
-        } catch (const std::runtime_error&) {
+        } catch (const xg::Error&) {
             FUZZ_CHECK(s.model->weight.value() == before, "a failed load changed the model");
             continue;
         }
@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // the examples keep their vocabulary in the checkpoint too
     try {
         (void)xg::data::Vocab::load((dir / "vocab.json").string());
-    } catch (const std::runtime_error&) {
+    } catch (const xg::Error&) {
     }
     return 0;
 }

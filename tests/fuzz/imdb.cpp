@@ -1,7 +1,7 @@
 // read_imdb on a folder tree made from the input (fuzz.hpp's format: "train/pos/3_8.txt",
 // stray files, folders where files belong), then what the IMDB example does with what it
 // reads: both tokenizers, a vocabulary, encoding and length-bucketed batches. Errors must
-// be std::runtime_error naming the path.
+// be xg::Error naming the path.
 #include <xgrad.hpp>
 
 #include "fuzz.hpp"
@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::vector<d::Review> reviews;
         try {
             reviews = d::read_imdb(dir.string(), split);
-        } catch (const std::runtime_error&) {
+        } catch (const xg::Error&) {
             continue;
         }
         for (std::size_t i = 0; i < reviews.size(); ++i) {

@@ -1,6 +1,6 @@
 // The safetensors reader, fed any bytes as a file: every tensor it accepts converts to
 // every type, and nn::load puts it into a model or says why not. Errors must be
-// std::runtime_error (naming the file); anything else, or a sanitizer report, is a finding.
+// xg::Error (naming the file); anything else, or a sanitizer report, is a finding.
 #include <xgrad.hpp>
 
 #include "fuzz.hpp"
@@ -13,7 +13,7 @@ void load_into(const std::string& path, bool strict) {
     try {
         xg::nn::load(model, path, strict);
         FUZZ_CHECK(model.weight.shape() == xg::Shape({2, 3}) && model.bias.shape() == xg::Shape({2}), path);
-    } catch (const std::runtime_error&) {
+    } catch (const xg::Error&) {
     }
 }
 
@@ -31,11 +31,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             (void)r.get<double>(name);
             try {
                 (void)r.get<std::int64_t>(name);  // from a float tensor only when every value is a whole int64
-            } catch (const std::runtime_error&) {
+            } catch (const xg::Error&) {
             }
         }
         (void)r.metadata();
-    } catch (const std::runtime_error&) {
+    } catch (const xg::Error&) {
     }
     load_into<float>(path, true);
     load_into<double>(path, false);

@@ -1,6 +1,6 @@
 // Vocab::load on any bytes. A vocabulary it accepts must be consistent (every token finds
 // its own id, every counted token its count) and survive save and load unchanged.
-// Errors must be std::runtime_error naming the file.
+// Errors must be xg::Error naming the file.
 #include <xgrad.hpp>
 
 #include "fuzz.hpp"
@@ -11,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     xg::data::Vocab v;
     try {
         v = xg::data::Vocab::load(path);
-    } catch (const std::runtime_error&) {
+    } catch (const xg::Error&) {
         return 0;
     }
     FUZZ_CHECK(v.size() >= 1 && v.token(0) == "<unk>", "no <unk> at 0");
