@@ -5,7 +5,9 @@
 // would get alone (seed in the thread that draws; a new thread starts from seed 5489).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -51,6 +53,22 @@ template <class E>
 TensorT<typename std::decay_t<E>::value_type> from_array(E&& e, bool requires_grad = false) {
     using T = typename std::decay_t<E>::value_type;
     return TensorT<T>(xt::xarray<T>(std::forward<E>(e)), requires_grad);
+}
+
+// torch.tensor(values): these values as a 1-D tensor, or of `shape` (whose element count
+// must match), float unless asked:  xg::tensor({1, 2, 3, 4}, {2, 2}),  xg::tensor(std::vector<double>{...})
+template <class T>
+TensorT<T> tensor(std::vector<T> values, const ShapeArg& shape = Shape{}, bool requires_grad = false) {
+    const Shape& s = shape;
+    const Shape dims = s.empty() ? Shape{values.size()} : s;
+    xt::xarray<T> a = xt::xarray<T>::from_shape(dims);
+    XG_CHECK(a.size() == values.size(), "tensor: " << values.size() << " values do not fill shape " << shape_str(dims));
+    std::copy(values.begin(), values.end(), a.data());
+    return TensorT<T>(std::move(a), requires_grad);
+}
+template <class T = float>
+TensorT<T> tensor(std::initializer_list<std::type_identity_t<T>> values, const ShapeArg& shape = Shape{}, bool requires_grad = false) {
+    return tensor<T>(std::vector<T>(values), shape, requires_grad);
 }
 
 template <class T>

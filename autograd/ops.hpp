@@ -5,6 +5,7 @@
 #include "autograd/arithmetic.hpp"
 #include "autograd/factory.hpp"
 #include "autograd/gather.hpp"
+#include "autograd/index.hpp"
 #include "autograd/loss.hpp"
 #include "autograd/matmul.hpp"
 #include "autograd/pointwise.hpp"

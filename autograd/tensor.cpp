@@ -25,6 +25,13 @@ std::string shape_str(const Shape& s) {
     return os.str();
 }
 
+std::vector<long> to_longs(std::initializer_list<Dim> dims) {
+    std::vector<long> out;
+    out.reserve(dims.size());
+    for (const Dim& d : dims) out.push_back(d.value);
+    return out;
+}
+
 namespace {
 thread_local bool grad_enabled = true;
 

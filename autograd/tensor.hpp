@@ -20,6 +20,7 @@
 #include <functional>
 #include <initializer_list>
 #include <iosfwd>
+#include <limits>
 #include <memory>
 #include <source_location>
 #include <string>
@@ -76,6 +77,20 @@ public:
 private:
     Shape shape_;
 };
+
+// One entry of a signed list (a shape that may hold -1, dims, indices) from any integer
+// type, so that xg::reshape(x, {n, 1, -1}) works whether n is int, long or size_t, as
+// ShapeArg does for sizes. A value beyond the range of long is an error.
+struct Dim {
+    template <std::integral I>
+        requires(!std::same_as<I, bool> && !std::same_as<I, char>)
+    Dim(I v) : value(static_cast<long>(v)) {  // NOLINT: implicit, the point of it
+        if constexpr (std::is_unsigned_v<I>)
+            XG_CHECK(v <= static_cast<std::make_unsigned_t<long>>(std::numeric_limits<long>::max()), "dim: " << v << " is too large");
+    }
+    long value;
+};
+std::vector<long> to_longs(std::initializer_list<Dim> dims);
 
 // "(3, 4)": how every error message prints a shape.
 std::string shape_str(const Shape& s);
@@ -216,6 +231,15 @@ public:
     std::size_t size(long d) const;  // negative d counts from the end
     std::size_t numel() const;
     T item() const;  // the single element of a one-element tensor
+    template <class U>
+    U item() const {  // libtorch's loss.item<float>()
+        return static_cast<U>(item());
+    }
+    // Every element in row-major order, as a std::vector (PyTorch's tolist() of a flat tensor).
+    std::vector<T> to_vector() const {
+        const array_type& v = value();
+        return std::vector<T>(v.data(), v.data() + v.size());
+    }
 
     // Reverse mode from this tensor. The tensor must hold one element, or pass the
     // gradient of the output. The tape is freed afterwards unless retain_graph.

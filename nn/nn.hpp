@@ -5,6 +5,7 @@
 #include "nn/embedding.hpp"
 #include "nn/init.hpp"
 #include "nn/linear.hpp"
+#include "nn/loss.hpp"
 #include "nn/module.hpp"
 #include "nn/rnn.hpp"
 #include "nn/rnn_cell.hpp"

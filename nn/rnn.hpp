@@ -48,10 +48,12 @@ namespace xg::nn {
 using Lengths = std::vector<std::size_t>;
 
 struct RNNOptions {
-    RNNOptions(std::int64_t input_size, std::int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
+    // (RNNOptions(100, 256, 2): num_layers positional too, as torch.nn's third argument)
+    RNNOptions(std::int64_t input_size, std::int64_t hidden_size, std::int64_t num_layers = 1)
+        : input_size_(input_size), hidden_size_(hidden_size), num_layers_(num_layers) {}
     XG_ARG(std::int64_t, input_size);
     XG_ARG(std::int64_t, hidden_size);
-    XG_ARG(std::int64_t, num_layers) = 1;
+    XG_ARG(std::int64_t, num_layers);
     XG_ARG(std::string, nonlinearity) = "tanh";  // or "relu"
     XG_ARG(bool, bias) = true;
     XG_ARG(bool, batch_first) = false;
@@ -60,10 +62,12 @@ struct RNNOptions {
 };
 
 struct GRUOptions {
-    GRUOptions(std::int64_t input_size, std::int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
+    // (GRUOptions(100, 256, 2): num_layers positional too, as torch.nn's third argument)
+    GRUOptions(std::int64_t input_size, std::int64_t hidden_size, std::int64_t num_layers = 1)
+        : input_size_(input_size), hidden_size_(hidden_size), num_layers_(num_layers) {}
     XG_ARG(std::int64_t, input_size);
     XG_ARG(std::int64_t, hidden_size);
-    XG_ARG(std::int64_t, num_layers) = 1;
+    XG_ARG(std::int64_t, num_layers);
     XG_ARG(bool, bias) = true;
     XG_ARG(bool, batch_first) = false;
     XG_ARG(double, dropout) = 0.0;
@@ -71,10 +75,12 @@ struct GRUOptions {
 };
 
 struct LSTMOptions {
-    LSTMOptions(std::int64_t input_size, std::int64_t hidden_size) : input_size_(input_size), hidden_size_(hidden_size) {}
+    // (LSTMOptions(100, 256, 2): num_layers positional too, as torch.nn's third argument)
+    LSTMOptions(std::int64_t input_size, std::int64_t hidden_size, std::int64_t num_layers = 1)
+        : input_size_(input_size), hidden_size_(hidden_size), num_layers_(num_layers) {}
     XG_ARG(std::int64_t, input_size);
     XG_ARG(std::int64_t, hidden_size);
-    XG_ARG(std::int64_t, num_layers) = 1;
+    XG_ARG(std::int64_t, num_layers);
     XG_ARG(bool, bias) = true;
     XG_ARG(bool, batch_first) = false;
     XG_ARG(double, dropout) = 0.0;
@@ -127,6 +133,10 @@ public:
     // out and the final state; state.c (in and out) only for an LSTM, where h and c are
     // given together or not at all.
     RecurrentResultT<T> forward(const TensorT<T>& x, const RecurrentStateT<T>& state, const Lengths& lengths = {});
+    // module(x, ...) is module.forward(x, ...), as in PyTorch
+    RecurrentResultT<T> operator()(const TensorT<T>& x, const RecurrentStateT<T>& state, const Lengths& lengths = {}) {
+        return forward(x, state, lengths);
+    }
 
     const Config& config() const { return config_; }
     std::string extra_repr() const override;
@@ -147,6 +157,10 @@ public:
     explicit RNNT(const RNNOptions& options);
     using RNNBaseT<T>::forward;  // (x, RecurrentState, lengths)
     RNNResultT<T> forward(const TensorT<T>& x, const TensorT<T>& h0 = {}, const Lengths& lengths = {});
+    using RNNBaseT<T>::operator();
+    RNNResultT<T> operator()(const TensorT<T>& x, const TensorT<T>& h0 = {}, const Lengths& lengths = {}) {
+        return forward(x, h0, lengths);
+    }
     RNNOptions options() const;
     std::string type_name() const override { return "RNN"; }
 };
@@ -157,6 +171,10 @@ public:
     explicit GRUT(const GRUOptions& options);
     using RNNBaseT<T>::forward;  // (x, RecurrentState, lengths)
     RNNResultT<T> forward(const TensorT<T>& x, const TensorT<T>& h0 = {}, const Lengths& lengths = {});
+    using RNNBaseT<T>::operator();
+    RNNResultT<T> operator()(const TensorT<T>& x, const TensorT<T>& h0 = {}, const Lengths& lengths = {}) {
+        return forward(x, h0, lengths);
+    }
     GRUOptions options() const;
     std::string type_name() const override { return "GRU"; }
 };
@@ -167,6 +185,9 @@ public:
     explicit LSTMT(const LSTMOptions& options);
     LSTMResultT<T> forward(const TensorT<T>& x, const LSTMStateT<T>& state = {}, const Lengths& lengths = {}) {
         return RNNBaseT<T>::forward(x, state, lengths);
+    }
+    LSTMResultT<T> operator()(const TensorT<T>& x, const LSTMStateT<T>& state = {}, const Lengths& lengths = {}) {
+        return forward(x, state, lengths);
     }
     LSTMOptions options() const;
     std::string type_name() const override { return "LSTM"; }

@@ -72,6 +72,7 @@ class RNNCellT : public CellBaseT<T> {
 public:
     explicit RNNCellT(const RNNCellOptions& options);
     TensorT<T> forward(const TensorT<T>& x, const TensorT<T>& h = {});
+    TensorT<T> operator()(const TensorT<T>& x, const TensorT<T>& h = {}) { return forward(x, h); }
     std::string type_name() const override { return "RNNCell"; }
     std::string extra_repr() const override;
 
@@ -84,6 +85,7 @@ class GRUCellT : public CellBaseT<T> {
 public:
     explicit GRUCellT(const GRUCellOptions& options);
     TensorT<T> forward(const TensorT<T>& x, const TensorT<T>& h = {});
+    TensorT<T> operator()(const TensorT<T>& x, const TensorT<T>& h = {}) { return forward(x, h); }
     std::string type_name() const override { return "GRUCell"; }
 };
 
@@ -98,6 +100,7 @@ public:
     explicit LSTMCellT(const LSTMCellOptions& options);
     // returns (h', c'), as PyTorch's LSTMCell
     CellStateT<T> forward(const TensorT<T>& x, const CellStateT<T>& state = {});
+    CellStateT<T> operator()(const TensorT<T>& x, const CellStateT<T>& state = {}) { return forward(x, state); }
     std::string type_name() const override { return "LSTMCell"; }
 };
 

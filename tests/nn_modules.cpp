@@ -4,6 +4,10 @@
 #define BOOST_TEST_MODULE nn_modules
 #include "common.hpp"
 
+#include <array>
+#include <limits>
+#include <span>
+
 #include <xtensor/xview.hpp>
 
 using namespace test;
@@ -514,4 +518,124 @@ BOOST_AUTO_TEST_CASE(init_orthogonal_is_torchs_q) {
                 }
         }
     }
+}
+
+// ---- a PyTorch user's idioms (issue 22) ----------------------------------------------
+
+BOOST_AUTO_TEST_CASE(every_module_is_callable_with_its_forwards_arguments) {
+    xg::manual_seed(3);
+    nn::LSTM lstm(nn::LSTMOptions(3, 4, 2));  // num_layers positional, as torch.nn.LSTM(3, 4, 2)
+    BOOST_TEST(lstm.options().num_layers() == 2);
+    const xg::Tensor x = xg::randn({5, 2, 3});
+    const nn::Lengths lengths{5, 3};
+    auto [y1, s1] = lstm(x);
+    auto [y2, s2] = lstm.forward(x);
+    BOOST_TEST(y1.value() == y2.value());
+    auto [y3, s3] = lstm(x, s1, lengths);
+    auto [y4, s4] = lstm.forward(x, s1, lengths);
+    BOOST_TEST(y3.value() == y4.value());
+    BOOST_TEST(s3.c.value() == s4.c.value());
+
+    nn::GRU gru(nn::GRUOptions(3, 4, 1));
+    auto [g1, h1] = gru(x);
+    BOOST_TEST(g1.value() == gru.forward(x).output.value());
+    auto [g2, h2] = gru(x, h1, lengths);
+    BOOST_TEST(h2.value() == gru.forward(x, h1, lengths).h.value());
+    nn::RNN rnn(nn::RNNOptions(3, 4));
+    BOOST_TEST(rnn(x).output.value() == rnn.forward(x).output.value());
+    BOOST_TEST(rnn(x, nn::RecurrentState{h1, {}}).output.value() == rnn.forward(x, nn::RecurrentState{h1, {}}).output.value());
+
+    const xg::Tensor x0 = xg::randn({2, 3});
+    nn::LSTMCell lstm_cell(nn::LSTMCellOptions(3, 4));
+    BOOST_TEST(lstm_cell(x0).h.value() == lstm_cell.forward(x0).h.value());
+    nn::GRUCell gru_cell(nn::GRUCellOptions(3, 4));
+    BOOST_TEST(gru_cell(x0).value() == gru_cell.forward(x0).value());
+    nn::RNNCell rnn_cell(nn::RNNCellOptions(3, 4));
+    const xg::Tensor h = xg::randn({2, 4});
+    BOOST_TEST(rnn_cell(x0, h).value() == rnn_cell.forward(x0, h).value());
+    nn::Sequential seq(std::make_shared<nn::Linear>(nn::LinearOptions(3, 2)), std::make_shared<nn::ReLU>());
+    BOOST_TEST(seq(x0).value() == seq.forward(x0).value());
+}
+
+BOOST_AUTO_TEST_CASE(shapes_and_dims_take_any_mix_of_integer_types) {
+    const xg::Tensor x = xg::arange(0.0f, 24.0f);
+    const long n = 2;
+    const std::size_t three = 3;
+    const int minus_one = -1;
+    BOOST_TEST(xg::reshape(x, {n, three, minus_one}).shape() == xg::Shape({2, 3, 4}));
+    BOOST_TEST(xg::view(x, {n, 1, -1}).shape() == xg::Shape({2, 1, 12}));
+    BOOST_TEST(xg::view(x, {three, 8u}).value() == xg::reshape(x, {3, 8}).value());
+    const xg::Tensor y = xg::reshape(x, {n, three, 4});
+    BOOST_TEST(xg::permute(y, {three - 1, std::size_t(0), 1}).shape() == xg::Shape({4, 2, 3}));
+    BOOST_TEST(xg::flip(y, {n - 1}).value() == xg::flip(y, std::vector<long>{1}).value());
+    BOOST_TEST(xg::zeros({n, three}).shape() == xg::Shape({2, 3}));
+    BOOST_CHECK_THROW(xg::reshape(x, {std::numeric_limits<std::size_t>::max(), std::size_t(1)}), xg::Error);
+}
+
+BOOST_AUTO_TEST_CASE(values_come_out_as_libtorch_spells_it) {
+    const xg::Tensor loss = xg::sum(xg::full({2, 2}, 0.75f));
+    BOOST_TEST(loss.item<float>() == 3.0f);
+    BOOST_TEST(loss.item<double>() == 3.0);
+    BOOST_TEST(loss.item<int>() == 3);
+    const xg::Tensor t = xg::reshape(xg::arange(0.0f, 6.0f), {2, 3});
+    BOOST_TEST(t.to_vector() == std::vector<float>({0, 1, 2, 3, 4, 5}));
+    BOOST_TEST(t.size(0) == 2u);
+    BOOST_TEST(t.size(-1) == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(loss_modules_are_their_functions_with_options) {
+    xg::manual_seed(5);
+    const TensorD logits = xg::randn<double>({4, 3}, true);
+    const xg::IndexArray target = {2, 0, 1, 2};
+    const TensorD w(xt::xarray<double>{0.5, 1.0, 2.0});
+    const auto ce_options = nn::CrossEntropyLossOptionsT<double>().weight(w).label_smoothing(0.1).ignore_index(1);
+    nn::CrossEntropyLossT<double> ce(ce_options);
+    BOOST_TEST(ce(logits, target).item() == xg::cross_entropy(logits, target, ce_options).item());
+    nn::CrossEntropyLossT<double> ce_sum(nn::CrossEntropyLossOptionsT<double>().reduction(xg::Reduction::Sum));
+    BOOST_TEST(ce_sum(logits, target).item() == xg::cross_entropy(logits, target, -100, xg::Reduction::Sum).item());
+
+    const TensorD log_probs = xg::log_softmax(logits, 1);
+    nn::NLLLossT<double> nll(nn::NLLLossOptions().ignore_index(0));
+    BOOST_TEST(nll(log_probs, target).item() == xg::nll_loss(log_probs, target, 0).item());
+
+    const TensorD y(xt::xarray<double>{{1, 0, 1}, {0, 0, 1}, {1, 1, 0}, {0, 1, 0}});
+    const TensorD pos_weight(xt::xarray<double>{2.0, 1.0, 0.5});
+    nn::BCEWithLogitsLossT<double> bce(nn::BCEWithLogitsLossOptionsT<double>().pos_weight(pos_weight));
+    BOOST_TEST(bce(logits, y).item() ==
+               xg::binary_cross_entropy_with_logits(logits, y, xg::BinaryCrossEntropyWithLogitsFuncOptions<double>().pos_weight(pos_weight)).item());
+
+    nn::MSELossT<double> mse(nn::MSELossOptions().reduction(xg::Reduction::Sum));
+    BOOST_TEST(mse(logits, y).item() == xg::mse_loss(logits, y, xg::Reduction::Sum).item());
+    // and their gradients, in double
+    check_gradient([&](const V& in) { return ce(in[0], target); }, {logits});
+    check_gradient([&](const V& in) { return bce(in[0], y); }, {logits});
+    BOOST_TEST(ce.type_name() == "CrossEntropyLoss");
+}
+
+BOOST_AUTO_TEST_CASE(token_ids_are_made_and_read_without_xtensor) {
+    const std::vector<int> ids{4, 0, 2, 3, 1, 2};
+    const xg::IndexArray flat = xg::long_tensor(ids);
+    BOOST_TEST(xg::numel(flat) == 6u);
+    BOOST_TEST(xg::size(flat, 0) == 6u);
+    const xg::IndexArray batch = xg::long_tensor(ids, {2, 3});
+    BOOST_TEST(xg::size(batch, 0) == 2u);
+    BOOST_TEST(xg::size(batch, -1) == 3u);
+    BOOST_TEST(xg::to_vector(batch) == std::vector<std::int64_t>({4, 0, 2, 3, 1, 2}));
+    BOOST_TEST(xg::item<int>(xg::long_tensor({7})) == 7);
+    BOOST_TEST(xg::item(xg::long_tensor({-7})) == -7);
+    const std::array<std::uint16_t, 2> raw{5, 6};
+    BOOST_TEST(xg::to_vector(xg::long_tensor(std::span<const std::uint16_t>(raw))) == std::vector<std::int64_t>({5, 6}));
+    BOOST_CHECK_THROW(xg::long_tensor(ids, {4, 2}), xg::Error);
+    BOOST_CHECK_THROW(xg::size(batch, 2), xg::Error);
+    BOOST_CHECK_THROW(xg::item(batch), xg::Error);
+    BOOST_CHECK_THROW(xg::long_tensor(std::vector<std::uint64_t>{std::uint64_t(1) << 63}), xg::Error);
+
+    // what Embedding, cross_entropy and nll_loss take
+    xg::manual_seed(1);
+    nn::Embedding embedding(nn::EmbeddingOptions(5, 3));
+    const xg::Tensor e = embedding(batch);
+    BOOST_TEST(e.shape() == xg::Shape({2, 3, 3}));
+    const xg::Tensor logits = xg::randn({6, 5});
+    BOOST_TEST(std::isfinite(xg::cross_entropy(logits, flat).item()));
+    BOOST_TEST(std::isfinite(xg::nll_loss(xg::log_softmax(logits, 1), flat).item()));
 }
