@@ -131,8 +131,11 @@ void check_entry(const TapeEntry<T>& e, const std::vector<bool>& bad_before) {
     }
 }
 
+// ---- backward, step by step (docs/autograd.md tells it in this order) --------------
+
+// 1. d(root) = the given gradient, or 1 for a one-element root, after the checks.
 template <class T>
-void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain_graph) {
+void seed_gradient(const TensorT<T>& root, const xt::xarray<T>* seed) {
     auto* im = TensorAccess::impl(root);
     XG_CHECK(im->requires_grad, "backward: the tensor does not require grad and has no history "
                                 "(did you forget requires_grad, or compute it under NoGradGuard?)");
@@ -149,109 +152,136 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
                                             << "; sum it first or pass the output gradient: backward(grad)");
         root.add_grad(xt::ones_like(im->value));
     }
-    if (im->is_leaf) return;
+}
 
-    NoGradGuard no_grad;  // backward functions never record
-    auto& t = tape<T>();
-    // Only gradients that arrive in this backward may flow. A non-leaf that still holds one
-    // from an earlier backward (retain_grad) sets it aside here and gets it back, summed
-    // with this pass's, once its entry has run; otherwise it would be pushed through again.
-    std::unordered_map<TensorImpl<T>*, xt::xarray<T>> earlier;
-    for (auto& e : t.entries)
-        for (auto& o : e.outputs)
-            if (o->has_grad && o.get() != im) {
-                earlier.emplace(o.get(), std::move(o->grad));
-                o->grad = xt::xarray<T>();
-                o->has_grad = false;
-            }
-    auto settle = [&](TensorImpl<T>& o, bool ran_entry) {
-        auto old = earlier.find(&o);
-        if (ran_entry && !o.retain_grad) {
+// 2. Only gradients that arrive in this backward may flow. A non-leaf that still holds one
+// from an earlier backward (retain_grad) sets it aside here and gets it back, summed with
+// this pass's, once its entry has run; otherwise it would be pushed through again.
+template <class T>
+class EarlierGradients {
+public:
+    EarlierGradients(Tape<T>& t, const TensorImpl<T>* root) {
+        for (auto& e : t.entries)
+            for (auto& o : e.outputs)
+                if (o->has_grad && o.get() != root) {
+                    stash_.emplace(o.get(), std::move(o->grad));
+                    o->grad = xt::xarray<T>();
+                    o->has_grad = false;
+                }
+    }
+    // After o's entry ran: its gradient is spent (freeing it keeps memory low and makes a
+    // retained second backward start from zero), unless retain_grad keeps it, with the earlier one added.
+    void settle(TensorImpl<T>& o) {
+        auto old = stash_.find(&o);
+        if (!o.retain_grad) {
             o.grad = xt::xarray<T>();
             o.has_grad = false;
-        } else if (old != earlier.end()) {
-            if (o.has_grad && ran_entry) old->second += o.grad;
+        } else if (old != stash_.end()) {
+            if (o.has_grad) old->second += o.grad;
             o.grad = std::move(old->second);
             o.has_grad = true;
         }
-        if (old != earlier.end()) earlier.erase(old);
-    };
-    // Grad-ready hooks: a watched leaf is final once the first entry that uses it has been
-    // passed (the walk goes backwards); leaves no entry uses are reported at the end.
-    auto& hooks = grad_ready_hooks<T>();
-    struct Ready {
-        GradReadyHook<T>* hook;
-        std::size_t index;
-    };
-    std::vector<std::vector<Ready>> ready_after;
-    std::vector<Ready> unused;
-    if (!hooks.empty()) {
+        if (old != stash_.end()) stash_.erase(old);
+    }
+    // Entries this backward did not reach get back what they held.
+    void restore() {
+        for (auto& [o, g] : stash_) {
+            o->grad = std::move(g);
+            o->has_grad = true;
+        }
+        stash_.clear();
+    }
+
+private:
+    std::unordered_map<TensorImpl<T>*, xt::xarray<T>> stash_;
+};
+
+// 3. Grad-ready hooks (DDP): a watched leaf is final once the first entry that uses it has
+// been passed (the walk goes backwards); leaves no entry uses are reported at the end.
+template <class T>
+class ReadyHooks {
+public:
+    explicit ReadyHooks(const Tape<T>& t) : hooks_(grad_ready_hooks<T>()) {
+        if (hooks_.empty()) return;
         std::unordered_map<const TensorImpl<T>*, std::size_t> first_use;
         for (std::size_t k = t.entries.size(); k-- > 0;)
             for (const auto* leaf : t.entries[k].leaves) first_use[leaf] = k;
-        ready_after.resize(t.entries.size());
-        for (auto* h : hooks)
+        ready_after_.resize(t.entries.size());
+        for (auto* h : hooks_)
             for (std::size_t i = 0; i < h->watched.size(); ++i) {
                 auto it = first_use.find(TensorAccess::impl(h->watched[i]));
-                (it == first_use.end() ? unused : ready_after[it->second]).push_back({h, i});
+                (it == first_use.end() ? unused_ : ready_after_[it->second]).push_back({h, i});
             }
     }
-    std::vector<TensorT<T>> outs;
-    std::vector<bool> ran(t.entries.size(), false);
-    try {
-        for (std::size_t k = t.entries.size(); k-- > 0;) {
-            if (!ready_after.empty() && k + 1 < t.entries.size())
-                for (const auto& r : ready_after[k + 1]) r.hook->ready(r.index);
-            auto& e = t.entries[k];
-            bool any = false;
-            for (const auto& o : e.outputs) any = any || o->has_grad;
-            if (!any || !e.backward) continue;  // not on a path from the root
-            outs.clear();
-            for (const auto& o : e.outputs) outs.push_back(TensorAccess::wrap(o));
-            if (e.inputs.empty()) {
-                e.backward(outs);
-            } else {  // anomaly mode recorded this entry's inputs
-                std::vector<bool> bad_before(e.inputs.size());
-                for (std::size_t i = 0; i < e.inputs.size(); ++i) bad_before[i] = non_finite(e.inputs[i].get()) != nullptr;
-                e.backward(outs);
-                check_entry(e, bad_before);
-            }
-            ran[k] = true;
-            // A non-leaf's gradient is spent once its entry has run; freeing it keeps
-            // memory low and makes a retained second backward start from zero.
-            for (const auto& o : e.outputs) settle(*o, true);
-        }
-        if (!ready_after.empty())
-            for (const auto& r : ready_after[0]) r.hook->ready(r.index);
-        for (const auto& r : unused) r.hook->ready(r.index);
-        for (auto* h : hooks)
+    // before entry k runs: the leaves whose first use was entry k + 1 are final
+    void before_entry(std::size_t k) {
+        if (k + 1 < ready_after_.size()) fire(ready_after_[k + 1]);
+    }
+    void finish() {
+        if (!ready_after_.empty()) fire(ready_after_[0]);
+        fire(unused_);
+        for (auto* h : hooks_)
             if (h->done) h->done(true);
-    } catch (...) {
-        for (auto* h : hooks)
+    }
+    void abort() noexcept {
+        for (auto* h : hooks_)
             if (h->done) try {
                     h->done(false);
                 } catch (...) {
                 }
-        // leave no half-propagated gradients behind for the next backward
-        for (auto& e : t.entries)
-            for (auto& o : e.outputs)
-                if (!o->retain_grad) {
-                    o->grad = xt::xarray<T>();
-                    o->has_grad = false;
-                }
-        for (auto& [o, g] : earlier) {
-            o->grad = std::move(g);
-            o->has_grad = true;
-        }
-        throw;
     }
-    // entries this backward did not reach get back what they held
-    for (auto& [o, g] : earlier) {
-        o->grad = std::move(g);
-        o->has_grad = true;
+
+private:
+    struct Ready {
+        GradReadyHook<T>* hook;
+        std::size_t index;
+    };
+    static void fire(const std::vector<Ready>& list) {
+        for (const auto& r : list) r.hook->ready(r.index);
     }
-    if (retain_graph) return;
-    // Free the entries this backward went through; other graphs on the tape stay usable.
+    std::vector<GradReadyHook<T>*>& hooks_;
+    std::vector<std::vector<Ready>> ready_after_;
+    std::vector<Ready> unused_;
+};
+
+// An entry runs when one of its outputs got a gradient: it lies on a path from the root.
+template <class T>
+bool reached(const TapeEntry<T>& e) {
+    bool any = false;
+    for (const auto& o : e.outputs) any = any || o->has_grad;
+    return any && e.backward;
+}
+
+// 4. One entry's backward; in anomaly mode (the entry recorded its inputs) it is checked too.
+template <class T>
+void run_entry(TapeEntry<T>& e) {
+    std::vector<TensorT<T>> outs;
+    for (const auto& o : e.outputs) outs.push_back(TensorAccess::wrap(o));
+    if (e.inputs.empty()) {
+        e.backward(outs);
+        return;
+    }
+    std::vector<bool> bad_before(e.inputs.size());
+    for (std::size_t i = 0; i < e.inputs.size(); ++i) bad_before[i] = non_finite(e.inputs[i].get()) != nullptr;
+    e.backward(outs);
+    check_entry(e, bad_before);
+}
+
+// 5. After an exception: no half-propagated gradients left for the next backward.
+template <class T>
+void roll_back(Tape<T>& t, EarlierGradients<T>& earlier) {
+    for (auto& e : t.entries)
+        for (auto& o : e.outputs)
+            if (!o->retain_grad) {
+                o->grad = xt::xarray<T>();
+                o->has_grad = false;
+            }
+    earlier.restore();
+}
+
+// 6. Free the entries this backward went through; other graphs on the tape stay usable.
+template <class T>
+void free_entries(Tape<T>& t, const std::vector<bool>& ran) {
     std::size_t kept = 0;
     for (std::size_t k = 0; k < t.entries.size(); ++k) {
         if (ran[k]) {
@@ -265,6 +295,35 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
     // Entries this backward did not reach and nobody can reach any more (a layer's final
     // state that the model dropped) would hold their inputs until the next prune.
     if (!t.entries.empty()) t.prune();
+}
+
+// The walk itself: newest entry first, each that the gradient reached runs once.
+template <class T>
+void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain_graph) {
+    seed_gradient(root, seed);
+    if (TensorAccess::impl(root)->is_leaf) return;
+    NoGradGuard no_grad;  // backward functions never record
+    auto& t = tape<T>();
+    EarlierGradients<T> earlier(t, TensorAccess::impl(root));
+    ReadyHooks<T> hooks(t);
+    std::vector<bool> ran(t.entries.size(), false);
+    try {
+        for (std::size_t k = t.entries.size(); k-- > 0;) {
+            hooks.before_entry(k);
+            auto& e = t.entries[k];
+            if (!reached(e)) continue;
+            run_entry(e);
+            ran[k] = true;
+            for (const auto& o : e.outputs) earlier.settle(*o);
+        }
+        hooks.finish();
+    } catch (...) {
+        hooks.abort();
+        roll_back(t, earlier);
+        throw;
+    }
+    earlier.restore();
+    if (!retain_graph) free_entries(t, ran);
 }
 
 template <class T>
