@@ -11,6 +11,7 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "autograd/op.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg::detail {

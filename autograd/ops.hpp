@@ -8,6 +8,7 @@
 #include "autograd/index.hpp"
 #include "autograd/loss.hpp"
 #include "autograd/matmul.hpp"
+#include "autograd/op.hpp"
 #include "autograd/pointwise.hpp"
 #include "autograd/reduce.hpp"
 #include "autograd/shape_ops.hpp"

@@ -10,6 +10,7 @@
 #include "autograd/detail.hpp"
 #include "autograd/grad_hooks.hpp"
 #include "autograd/ops.hpp"
+#include "autograd/tape.hpp"
 
 namespace xg::build_flags {
 bool xtensor_array_type(XTENSOR_DEFAULT_ALLOCATOR(float)*, Layout*) { return true; }
@@ -91,6 +92,25 @@ void tape_push(TapeEntry<T>&& entry) {
     auto& t = tape<T>();
     t.entries.push_back(std::move(entry));
     if (t.entries.size() >= t.prune_at) t.prune();
+}
+
+template <class T>
+void record(const std::vector<TensorT<T>>& outputs, std::function<void(const std::vector<TensorT<T>>&)> backward,
+            const char* op, const TensorT<T>* inputs, std::size_t input_count) {
+    TapeEntry<T> entry;
+    for (const auto& o : outputs) {
+        auto* im = TensorAccess::impl(o);
+        im->requires_grad = true;
+        im->is_leaf = false;
+        entry.outputs.push_back(TensorAccess::shared(o));
+    }
+    entry.backward = std::move(backward);
+    entry.op = op;
+    for (std::size_t i = 0; i < input_count; ++i)
+        if (const auto* im = TensorAccess::impl(inputs[i]); im && im->is_leaf && im->requires_grad) entry.leaves.push_back(im);
+    if (is_anomaly_enabled())
+        for (std::size_t i = 0; i < input_count; ++i) entry.inputs.push_back(TensorAccess::shared(inputs[i]));
+    tape_push(std::move(entry));
 }
 
 // "xg::TensorT<T> xg::log(const TensorT<T>&) [with T = float]" -> "log"
@@ -336,8 +356,10 @@ template std::vector<GradReadyHook<double>*>& grad_ready_hooks<double>();
 
 template struct Tape<float>;
 template struct Tape<double>;
-template void tape_push<float>(TapeEntry<float>&&);
-template void tape_push<double>(TapeEntry<double>&&);
+template void record<float>(const std::vector<TensorT<float>>&, std::function<void(const std::vector<TensorT<float>>&)>,
+                            const char*, const TensorT<float>*, std::size_t);
+template void record<double>(const std::vector<TensorT<double>>&, std::function<void(const std::vector<TensorT<double>>&)>,
+                             const char*, const TensorT<double>*, std::size_t);
 
 }  // namespace detail
 

@@ -137,63 +137,9 @@ template <class T>
 class TensorT;
 
 namespace detail {
-
 template <class T>
-struct TensorImpl {
-    xt::xarray<T> value;
-    xt::xarray<T> grad;
-    bool has_grad = false;       // grad holds a gradient (else it is empty)
-    bool requires_grad = false;
-    bool is_leaf = true;         // false for outputs of recorded ops
-    bool retain_grad = false;    // keep a non-leaf gradient after backward
-    bool freed = false;          // the entry that made it was released by backward()
-};
-
-// One tape entry: the op's outputs and the function that pushes their gradients
-// into the inputs (which the function captures). op names the op for anomaly mode's
-// messages (a function signature from std::source_location, or a plain name); inputs are
-// kept only in anomaly mode (an undefined input stays a null pointer, so indices hold).
-template <class T>
-struct TapeEntry {
-    std::vector<std::shared_ptr<TensorImpl<T>>> outputs;
-    std::function<void(const std::vector<TensorT<T>>& outputs)> backward;
-    const char* op = nullptr;
-    std::vector<std::shared_ptr<TensorImpl<T>>> inputs;
-    // Leaf inputs that require grad, by identity only: tells grad-ready hooks (see
-    // autograd/grad_hooks.hpp) when no entry left to run can add to a parameter's gradient.
-    std::vector<const TensorImpl<T>*> leaves;
-};
-
-template <class T>
-void tape_push(TapeEntry<T>&& entry);
-
-// The tape's access to a tensor's internals; nothing outside autograd/ uses it.
-struct TensorAccess {
-    template <class T>
-    static TensorImpl<T>* impl(const TensorT<T>& t) { return t.impl_.get(); }
-    template <class T>
-    static const std::shared_ptr<TensorImpl<T>>& shared(const TensorT<T>& t) { return t.impl_; }
-    template <class T>
-    static TensorT<T> wrap(std::shared_ptr<TensorImpl<T>> impl) {
-        TensorT<T> t;
-        t.impl_ = std::move(impl);
-        return t;
-    }
-};
-
-// std::source_location needs __builtin_source_location, which clang has from version 15
-// on; with Debian 12's clang 14 (the sanitizer and fuzz build) libstdc++ leaves it out.
-// Anomaly mode needs only the function's name, which __builtin_FUNCTION gives everywhere.
-#ifdef __cpp_lib_source_location
-using SourceLocation = std::source_location;
-#else
-struct SourceLocation {
-    static constexpr SourceLocation current(const char* function = __builtin_FUNCTION()) noexcept { return {function}; }
-    constexpr const char* function_name() const noexcept { return function; }
-    const char* function = "";
-};
-#endif
-
+struct TensorImpl;   // value, gradient and flags: autograd/op.hpp
+struct TensorAccess;  // the tape's access to them: autograd/tape.hpp (internal)
 }  // namespace detail
 
 template <class T>
@@ -255,8 +201,9 @@ public:
     TensorT reshape(const Shape& shape) const;
     TensorT transpose(long dim0, long dim1) const;
 
-    // For op authors: add an expression into the gradient (shape-checked), or get the
-    // gradient buffer (zeros if empty) to accumulate into directly, e.g. with gemm beta=1.
+    // For op authors (defined in autograd/op.hpp): add an expression into the gradient
+    // (shape-checked), or get the gradient buffer (zeros if empty) to accumulate into
+    // directly, e.g. with gemm beta=1.
     template <class E>
     void add_grad(E&& e) const;
     array_type& grad_buffer() const;
@@ -281,105 +228,11 @@ std::ostream& operator<<(std::ostream& os, const TensorT<T>& t);
 using Tensor = TensorT<float>;    // the default: float32, as PyTorch's
 using TensorD = TensorT<double>;  // double: gradient checks
 
-// ---- recording ops --------------------------------------------------------------
-
-// True when an op on these inputs must be recorded.
-template <class Range>
-bool needs_grad(const Range& inputs) {
-    if (!is_grad_enabled()) return false;
-    for (const auto& t : inputs)
-        if (t.defined() && t.requires_grad()) return true;
-    return false;
-}
-
-namespace detail {
-template <class T, class Range>
-void remember_inputs(TapeEntry<T>& entry, const Range& inputs) {
-    for (const auto& t : inputs)
-        if (const auto* im = TensorAccess::impl(t); im && im->is_leaf && im->requires_grad) entry.leaves.push_back(im);
-    if (!is_anomaly_enabled()) return;
-    for (const auto& t : inputs) entry.inputs.push_back(TensorAccess::shared(t));
-}
-
-template <class T, class F, class Range>
-TensorT<T> record_single(TensorT<T> out, F&& backward, const Range& inputs, const char* op) {
-    TensorAccess::impl(out)->requires_grad = true;
-    TensorAccess::impl(out)->is_leaf = false;
-    TapeEntry<T> entry;
-    entry.outputs.push_back(TensorAccess::shared(out));
-    entry.backward = [fn = std::forward<F>(backward)](const std::vector<TensorT<T>>& outs) {
-        auto* o = TensorAccess::impl(outs[0]);
-        fn(o->grad, o->value);
-    };
-    entry.op = op;
-    remember_inputs(entry, inputs);
-    tape_push(std::move(entry));
-    return out;
-}
-}  // namespace detail
-
-// Make the result of a single-output op and, if needed, record it:
-//   backward(grad_out, out_value) adds into the gradients of the inputs it captured.
-// `where` names the op in anomaly mode's messages: the calling function, by default.
-template <class T, class F>
-TensorT<T> make_op(xt::xarray<T>&& value, std::initializer_list<TensorT<T>> inputs, F&& backward,
-                   detail::SourceLocation where = detail::SourceLocation::current()) {
-    TensorT<T> out(std::move(value));
-    if (!needs_grad(inputs)) return out;
-    return detail::record_single(std::move(out), std::forward<F>(backward), inputs, where.function_name());
-}
-template <class T, class F>
-TensorT<T> make_op(xt::xarray<T>&& value, const std::vector<TensorT<T>>& inputs, F&& backward,
-                   detail::SourceLocation where = detail::SourceLocation::current()) {
-    TensorT<T> out(std::move(value));
-    if (!needs_grad(inputs)) return out;
-    return detail::record_single(std::move(out), std::forward<F>(backward), inputs, where.function_name());
-}
-
-// Record an op with several outputs (a recurrent layer returns output, h_n and c_n).
-// backward(outputs) reads outputs[i].has_grad() / grad(); an output that received no
-// gradient has has_grad() false. op and inputs serve anomaly mode's messages.
-template <class T, class F>
-void record_multi(const std::vector<TensorT<T>>& outputs, F&& backward, const char* op = "multi-output op",
-                  const std::vector<TensorT<T>>& inputs = {}) {
-    detail::TapeEntry<T> entry;
-    for (const auto& o : outputs) {
-        auto* im = detail::TensorAccess::impl(o);
-        im->requires_grad = true;
-        im->is_leaf = false;
-        entry.outputs.push_back(detail::TensorAccess::shared(o));
-    }
-    entry.backward = std::forward<F>(backward);
-    entry.op = op;
-    detail::remember_inputs(entry, inputs);
-    detail::tape_push(std::move(entry));
-}
-
 // Number of entries on this thread's tape, and a way to drop them all
 // (outputs of dropped entries can no longer be back-propagated through).
 template <class T = float>
 std::size_t tape_size();
 template <class T = float>
 void clear_tape();
-
-// ---- inline members ---------------------------------------------------------------
-
-template <class T>
-template <class E>
-void TensorT<T>::add_grad(E&& e) const {
-    auto& im = *impl_;
-    XG_CHECK(!im.freed, "backward: trying to backward through a part of the graph that was already freed; "
-                        "call backward(/*retain_graph=*/true) the first time to backward twice");
-    const auto& es = e.shape();
-    XG_CHECK(es.size() == im.value.dimension() && std::equal(es.begin(), es.end(), im.value.shape().begin()),
-             "internal: gradient of shape " << shape_str(es) << " for a tensor of shape "
-                                            << shape_str(im.value.shape()));
-    if (!im.has_grad) {
-        im.grad = std::forward<E>(e);
-        im.has_grad = true;
-    } else {
-        im.grad += e;
-    }
-}
 
 }  // namespace xg

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "autograd/gemm.hpp"
+#include "autograd/op.hpp"
 #include "autograd/parallel.hpp"
 #include "core/simd.hpp"
 #include "autograd/workspace.hpp"
