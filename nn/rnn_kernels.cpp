@@ -289,24 +289,53 @@ struct Dims {
     bool batch_first;
 };
 
+// One work unit: a direction of the layer over one chunk of the batch (pk's rows).
 template <class T>
-void forward_direction(const Dims& d, const Packing& pk, bool reverse, const DirectionWeights<T>& w, const PackedWeights<T>& pw,
-                       const T* x, const T* h0, const T* c0, Saved<T>& s, T* y, std::size_t y_off, T* h_n, T* c_n) {
+struct Unit {
+    const Dims& d;
+    const Packing& pk;
+    bool reverse;
+    const DirectionWeights<T>& w;
+    const PackedWeights<T>& pw;  // W_hh (and W_hr) packed for this pass's GEMMs
+};
+
+// What one unit's forward reads (the padded input, this direction's initial state or null)
+// and writes: its columns [y_off, y_off + Hout) of the zeroed output y, and its final state.
+template <class T>
+struct ForwardIO {
+    const T* x;
+    const T* h0;
+    const T* c0;
+    T* y;
+    std::size_t y_off;
+    T* h_n;
+    T* c_n;
+};
+
+// this chunk's rows of a (B, width) state, in the packing's sorted order; zeros when null
+template <class T>
+Buffer<T> gather_state(const Packing& pk, const T* state, std::size_t width) {
+    Buffer<T> out = zeroed<T>(pk.R * width);
+    if (state)
+        for (std::size_t r = 0; r < pk.R; ++r) std::copy_n(state + pk.perm[r] * width, width, out.get() + r * width);
+    return out;
+}
+
+template <class T>
+void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
+    const Dims& d = u.d;
+    const Packing& pk = u.pk;
+    const DirectionWeights<T>& w = u.w;
+    const PackedWeights<T>& pw = u.pw;
     const std::size_t N = pk.N, B = pk.R, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
     const bool lstm = d.mode == RNNMode::LSTM, gru = d.mode == RNNMode::GRU, proj = d.P > 0;
 
     // X (N, I): the packed input, in this direction's order
     Buffer<T> X = buffer<T>(N * I);
-    pack_rows(pk, reverse, d.batch_first, x, I, 0, I, X.get());
+    pack_rows(pk, u.reverse, d.batch_first, io.x, I, 0, I, X.get());
 
-    s.h0 = zeroed<T>(B * Hout);
-    if (h0)
-        for (std::size_t r = 0; r < B; ++r) std::copy_n(h0 + pk.perm[r] * Hout, Hout, s.h0.get() + r * Hout);
-    if (lstm) {
-        s.c0 = zeroed<T>(B * H);
-        if (c0)
-            for (std::size_t r = 0; r < B; ++r) std::copy_n(c0 + pk.perm[r] * H, H, s.c0.get() + r * H);
-    }
+    s.h0 = gather_state(pk, io.h0, Hout);
+    if (lstm) s.c0 = gather_state(pk, io.c0, H);
 
     // A (N, G*H) = X W_ih^T + b_ih (+ b_hh: GRU keeps b_hn inside r * (.), so adds b_hh per step)
     // For RNN the pre-activations live directly in Y (N, H).
@@ -359,11 +388,11 @@ void forward_direction(const Dims& d, const Packing& pk, bool reverse, const Dir
         }
         // sequences that end at this step hand over their final state
         for (std::size_t r = pk.next_size(t); r < bt; ++r) {
-            std::copy_n(Y.get() + (off + r) * Hout, Hout, h_n + pk.perm[r] * Hout);
-            if (lstm) std::copy_n(s.C.get() + (off + r) * H, H, c_n + pk.perm[r] * H);
+            std::copy_n(Y.get() + (off + r) * Hout, Hout, io.h_n + pk.perm[r] * Hout);
+            if (lstm) std::copy_n(s.C.get() + (off + r) * H, H, io.c_n + pk.perm[r] * H);
         }
     }
-    unpack_rows(pk, reverse, d.batch_first, Y.get(), Hout, y, d.D * Hout, y_off);  // y starts zeroed
+    unpack_rows(pk, u.reverse, d.batch_first, Y.get(), Hout, io.y, d.D * Hout, io.y_off);  // y starts zeroed
 }
 
 // Gradient pointers for one direction; null where nobody needs the gradient.
@@ -382,12 +411,27 @@ struct PaddedSequences {
     std::size_t y_off;
 };
 
+// The final state's gradients that reach this direction (null where none did), and its
+// initial state's gradients to add into (null where nobody wants them).
+template <class T>
+struct StateGrads {
+    const T* dh_n;
+    const T* dc_n;
+    T* dh0;
+    T* dc0;
+};
+
 // Weight gradients go to g (this unit's own buffers, added up by the caller), the input's
 // to dX (N, I) packed (scattered by the caller); dh0 and dc0 rows belong to this unit alone.
 template <class T>
-void backward_direction(const Dims& d, const Packing& pk, bool reverse, const DirectionWeights<T>& w,
-                        const PackedWeights<T>& pw, const Saved<T>& s, const PaddedSequences<T>& io,
-                        const T* dh_n, const T* dc_n, Buffer<T>* dX, const DirectionGrads<T>& g, T* dh0, T* dc0) {
+void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequences<T>& io, const StateGrads<T>& st,
+                        const DirectionGrads<T>& g, Buffer<T>* dX) {
+    const Dims& d = u.d;
+    const Packing& pk = u.pk;
+    const bool reverse = u.reverse;
+    const PackedWeights<T>& pw = u.pw;
+    const T *dh_n = st.dh_n, *dc_n = st.dc_n;
+    T *dh0 = st.dh0, *dc0 = st.dc0;
     const std::size_t N = pk.N, B = pk.R, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
     const bool lstm = d.mode == RNNMode::LSTM, gru = d.mode == RNNMode::GRU, proj = d.P > 0;
     const std::size_t ys = d.D * Hout;
@@ -481,7 +525,7 @@ void backward_direction(const Dims& d, const Packing& pk, bool reverse, const Di
     if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
     if (dX) {
         *dX = buffer<T>(N * I);
-        product<T>(false, false, N, I, GH, dA.get(), GH, w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
+        product<T>(false, false, N, I, GH, dA.get(), GH, u.w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
     }
 }
 
@@ -520,9 +564,14 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
     for (std::size_t k = 0; k < d.D; ++k) packed[k] = pack_weights(dirs[k], /*for_backward=*/false);
     parallel_for(units, [&](std::size_t u) {
         const std::size_t k = u / chunks, c = u % chunks;
-        forward_direction(d, (*packs)[c], k == 1, dirs[k], packed[k], xp, h0p ? h0p + k * B * d.Hout : nullptr,
-                          c0p ? c0p + k * B * d.H : nullptr, (*saved)[u], y.data(), k * d.Hout, hn.data() + k * B * d.Hout,
-                          mode == RNNMode::LSTM ? cn.data() + k * B * d.H : nullptr);
+        const ForwardIO<T> io{.x = xp,
+                              .h0 = h0p ? h0p + k * B * d.Hout : nullptr,
+                              .c0 = c0p ? c0p + k * B * d.H : nullptr,
+                              .y = y.data(),
+                              .y_off = k * d.Hout,
+                              .h_n = hn.data() + k * B * d.Hout,
+                              .c_n = mode == RNNMode::LSTM ? cn.data() + k * B * d.H : nullptr};
+        forward_direction(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k]}, io, (*saved)[u]);
     });
 
     LayerResult<T> res{TensorT<T>(std::move(y)), TensorT<T>(std::move(hn)),
@@ -564,10 +613,12 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
                     gp[i] = ug[u].w[i].get();
                 }
             const PaddedSequences<T> io{x.value().data(), outs[0].value().data(), dy, k * d.Hout};
-            backward_direction(d, (*packs)[c], k == 1, w, packed[k], (*saved)[u], io, dhn ? dhn + k * B * d.Hout : nullptr,
-                               dcn ? dcn + k * B * d.H : nullptr, wants(x) ? &ug[u].dX : nullptr,
-                               DirectionGrads<T>{gp[0], gp[1], gp[2], gp[3], gp[4]}, dh0 ? dh0 + k * B * d.Hout : nullptr,
-                               dc0 ? dc0 + k * B * d.H : nullptr);
+            const StateGrads<T> st{.dh_n = dhn ? dhn + k * B * d.Hout : nullptr,
+                                   .dc_n = dcn ? dcn + k * B * d.H : nullptr,
+                                   .dh0 = dh0 ? dh0 + k * B * d.Hout : nullptr,
+                                   .dc0 = dc0 ? dc0 + k * B * d.H : nullptr};
+            backward_direction(Unit<T>{d, (*packs)[c], k == 1, w, packed[k]}, (*saved)[u], io, st,
+                               DirectionGrads<T>{gp[0], gp[1], gp[2], gp[3], gp[4]}, wants(x) ? &ug[u].dX : nullptr);
             if (k == 0 && ug[u].dX) {
                 unpack_add_rows((*packs)[c], false, d.batch_first, ug[u].dX.get(), d.I, dx);
                 ug[u].dX.reset();
