@@ -159,114 +159,147 @@ void Optimizer::save_state(nn::SafetensorsWriter& w, const std::string& prefix) 
     }
 }
 
-void Optimizer::load_state(const nn::SafetensorsReader& r, const std::string& prefix) {
-    auto fail = [&](const std::string& what) {
-        throw FormatError(r.path() + ": cannot load the " + name() + " state: " + what);
-    };
-    auto quoted = [](const std::string& s) { return "\"" + s + "\""; };
-    std::set<std::string> known;
-    auto require = [&](const std::string& key) {
-        if (!r.contains(key)) fail("missing tensor " + quoted(key));
-        known.insert(key);
-    };
-    auto one_number = [&](const std::string& key) {
-        const Shape s = r.shape(key);
+namespace {
+
+std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
+
+std::string count(std::size_t n, const std::string& what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); }
+
+// An optimizer's tensors in a safetensors file, under a prefix. It remembers which tensors
+// were read, so that anything else under the prefix can be reported as unexpected.
+class StateFile {
+public:
+    StateFile(const nn::SafetensorsReader& r, const std::string& prefix, const std::string& optimizer)
+        : r_(r), prefix_(prefix), optimizer_(optimizer) {}
+
+    [[noreturn]] void fail(const std::string& what) const {
+        throw FormatError(r_.path() + ": cannot load the " + optimizer_ + " state: " + what);
+    }
+    bool take(const std::string& key) {
+        if (!r_.contains(key)) return false;
+        known_.insert(key);
+        return true;
+    }
+    void require(const std::string& key) {
+        if (!take(key)) fail("missing tensor " + in_quotes(key));
+    }
+    double one_number(const std::string& key) const {
+        const Shape s = r_.shape(key);
         std::size_t n = 1;
         for (auto d : s) n *= d;
-        if (n != 1) fail("tensor " + quoted(key) + " should hold one number, it has shape " + shape_str(s));
-        return r.get<double>(key).data()[0];
-    };
-    auto count = [](std::size_t n, const std::string& what) {
-        return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
-    };
-
-    // the groups: as many as "<prefix>param_groups.<g>." names say (the largest g + 1)
-    const std::string groups_prefix = prefix + "param_groups.";
-    std::size_t file_groups = 0;
-    for (const auto& n : r.names()) {
-        if (n.compare(0, groups_prefix.size(), groups_prefix) != 0) continue;
-        const std::string rest = n.substr(groups_prefix.size());
-        const auto dot = rest.find('.');
-        const std::string index = rest.substr(0, dot);
-        if (dot == std::string::npos || index.empty() || index.size() > 6 ||
-            index.find_first_not_of("0123456789") != std::string::npos)
-            fail("unexpected tensor " + quoted(n));
-        file_groups = std::max(file_groups, std::stoul(index) + 1);
+        if (n != 1) fail("tensor " + in_quotes(key) + " should hold one number, it has shape " + shape_str(s));
+        return r_.get<double>(key).data()[0];
     }
+    const nn::SafetensorsReader& reader() const { return r_; }
+    const std::string& prefix() const { return prefix_; }
+    const std::string& optimizer() const { return optimizer_; }
+
+    // How many groups the "<prefix>param_groups.<g>." names say: the largest g + 1.
+    std::size_t group_count() const {
+        const std::string groups = prefix_ + "param_groups.";
+        std::size_t n = 0;
+        for (const auto& name : r_.names()) {
+            if (name.compare(0, groups.size(), groups) != 0) continue;
+            const std::string rest = name.substr(groups.size());
+            const auto dot = rest.find('.');
+            const std::string index = rest.substr(0, dot);
+            if (dot == std::string::npos || index.empty() || index.size() > 6 ||
+                index.find_first_not_of("0123456789") != std::string::npos)
+                fail("unexpected tensor " + in_quotes(name));
+            n = std::max(n, std::stoul(index) + 1);
+        }
+        return n;
+    }
+
+    // Every tensor under the prefix was read, or the file holds another optimizer's state.
+    void check_nothing_else(const std::string& owner) const {
+        for (const auto& name : r_.names())
+            if (name.compare(0, prefix_.size(), prefix_) == 0 && !known_.count(name))
+                fail("unexpected tensor " + in_quotes(name) + " (not part of the state of this " + owner + ")");
+    }
+
+private:
+    const nn::SafetensorsReader& r_;
+    std::string prefix_, optimizer_;
+    std::set<std::string> known_;
+};
+
+// A group's lr and initial_lr, after checking that its parameter count matches ours (want).
+void read_group(StateFile& file, std::size_t g, std::size_t num_groups, std::size_t want, double& lr,
+                std::optional<double>& initial_lr) {
+    const std::string base = file.prefix() + "param_groups." + std::to_string(g) + ".";
+    const std::string lr_key = base + "lr";
+    file.require(lr_key);
+    lr = file.one_number(lr_key);
+    if (!(std::isfinite(lr) && lr >= 0)) file.fail("tensor " + in_quotes(lr_key) + " holds an invalid learning rate");
+    initial_lr.reset();
+    if (file.take(base + "initial_lr")) initial_lr = file.one_number(base + "initial_lr");
+    const std::string params_key = base + "params";
+    file.require(params_key);
+    const Shape ps = file.reader().shape(params_key);
+    const std::size_t got = ps.size() == 1 ? ps[0] : 0;
+    if (ps.size() == 1 && got == want) return;
+    if (num_groups == 1)
+        file.fail("the file's optimizer has " + std::to_string(got) + " parameters (tensor " + in_quotes(params_key) +
+                  " of shape " + shape_str(ps) + "), this " + file.optimizer() + " has " + std::to_string(want));
+    file.fail("parameter group " + std::to_string(g) + " has " + count(got, "parameter") + " in the file (tensor " +
+              in_quotes(params_key) + " of shape " + shape_str(ps) + "), " + std::to_string(want) + " in this " + file.optimizer());
+}
+
+// Parameter i's step and buffers (names, each of the parameter's shape): all of them, or
+// none when the parameter was never updated.
+ParamState read_param_state(StateFile& file, std::size_t i, const std::vector<std::string>& names, bool has_step,
+                            const Shape& shape) {
+    const std::string base = file.prefix() + "state." + std::to_string(i) + ".";
+    std::vector<std::string> keys;
+    if (has_step) keys.push_back(base + "step");
+    for (const auto& n : names) keys.push_back(base + n);
+    ParamState s;
+    std::size_t present = 0;
+    for (const auto& k : keys) present += file.reader().contains(k);
+    if (present == 0) return s;
+    for (const auto& k : keys)
+        if (!file.take(k))
+            file.fail("missing tensor " + in_quotes(k) + " (the file has part of parameter " + std::to_string(i) + "'s state)");
+    s.initialized = true;
+    if (has_step) {
+        const double step = file.one_number(keys[0]);
+        if (!(step >= 0 && step == std::floor(step) && step < 9.0e15))
+            file.fail("tensor " + in_quotes(keys[0]) + " holds an invalid step count " + detail::fmt(step));
+        s.step = static_cast<std::int64_t>(step);
+    }
+    for (std::size_t j = has_step ? 1 : 0; j < keys.size(); ++j) {
+        const std::string& k = keys[j];
+        const Shape got = file.reader().shape(k);
+        if (got != shape)
+            file.fail("size mismatch for " + in_quotes(k) + ": the file has shape " + shape_str(got) + ", parameter " +
+                      std::to_string(i) + " has shape " + shape_str(shape));
+        const std::string& d = file.reader().dtype(k);
+        if (d != "F32" && d != "F64" && d != "F16" && d != "BF16")
+            file.fail("tensor " + in_quotes(k) + " has dtype " + d + ", expected a floating-point type");
+        s.buffers.push_back(file.reader().get<float>(k));
+    }
+    return s;
+}
+
+}  // namespace
+
+// Everything is read and checked into staged copies first; the optimizer changes only when
+// the whole file was right.
+void Optimizer::load_state(const nn::SafetensorsReader& r, const std::string& prefix) {
+    StateFile file(r, prefix, name());
+    const std::size_t file_groups = file.group_count();
     if (file_groups != groups_.size() && file_groups != 0)  // none at all: "missing tensor" below says more
-        fail("the file's optimizer has " + count(file_groups, "parameter group") + ", this " + name() + " has " +
-             std::to_string(groups_.size()));
-
-    // each group's lr, initial_lr and parameter count
+        file.fail("the file's optimizer has " + count(file_groups, "parameter group") + ", this " + name() + " has " +
+                  std::to_string(groups_.size()));
     std::vector<Group> staged_groups = groups_;
-    for (std::size_t g = 0; g < groups_.size(); ++g) {
-        const std::string base = groups_prefix + std::to_string(g) + ".";
-        const std::string lr_key = base + "lr";
-        require(lr_key);
-        const double lr = one_number(lr_key);
-        if (!(std::isfinite(lr) && lr >= 0)) fail("tensor " + quoted(lr_key) + " holds an invalid learning rate");
-        staged_groups[g].lr = lr;
-        staged_groups[g].initial_lr.reset();
-        const std::string initial_key = base + "initial_lr";
-        if (r.contains(initial_key)) {
-            known.insert(initial_key);
-            staged_groups[g].initial_lr = one_number(initial_key);
-        }
-        const std::string params_key = base + "params";
-        require(params_key);
-        const Shape ps = r.shape(params_key);
-        const std::size_t want = groups_[g].end - groups_[g].begin, got = ps.size() == 1 ? ps[0] : 0;
-        if (ps.size() == 1 && got == want) continue;
-        if (groups_.size() == 1)
-            fail("the file's optimizer has " + std::to_string(got) + " parameters (tensor " + quoted(params_key) +
-                 " of shape " + shape_str(ps) + "), this " + name() + " has " + std::to_string(want));
-        fail("parameter group " + std::to_string(g) + " has " + count(got, "parameter") + " in the file (tensor " +
-             quoted(params_key) + " of shape " + shape_str(ps) + "), " + std::to_string(want) + " in this " + name());
-    }
-
-    // per-parameter state: all of a parameter's tensors, or none (never updated)
+    for (std::size_t g = 0; g < groups_.size(); ++g)
+        read_group(file, g, groups_.size(), groups_[g].end - groups_[g].begin, staged_groups[g].lr,
+                   staged_groups[g].initial_lr);
     std::vector<ParamState> staged(params_.size());
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-        const auto names = state_names(group_of(i));
-        const std::string base = prefix + "state." + std::to_string(i) + ".";
-        std::vector<std::string> keys;
-        if (has_step()) keys.push_back(base + "step");
-        for (const auto& n : names) keys.push_back(base + n);
-        std::size_t present = 0;
-        for (const auto& k : keys) present += r.contains(k);
-        if (present == 0) continue;
-        for (const auto& k : keys)
-            if (!r.contains(k))
-                fail("missing tensor " + quoted(k) + " (the file has part of parameter " + std::to_string(i) + "'s state)");
-        ParamState& s = staged[i];
-        s.initialized = true;
-        if (has_step()) {
-            known.insert(keys[0]);
-            const double step = one_number(keys[0]);
-            if (!(step >= 0 && step == std::floor(step) && step < 9.0e15))
-                fail("tensor " + quoted(keys[0]) + " holds an invalid step count " + detail::fmt(step));
-            s.step = static_cast<std::int64_t>(step);
-        }
-        const Shape want = params_[i].shape();
-        for (std::size_t j = 0; j < names.size(); ++j) {
-            const std::string& k = keys[j + (has_step() ? 1 : 0)];
-            known.insert(k);
-            const Shape got = r.shape(k);
-            if (got != want)
-                fail("size mismatch for " + quoted(k) + ": the file has shape " + shape_str(got) + ", parameter " +
-                     std::to_string(i) + " has shape " + shape_str(want));
-            const std::string& d = r.dtype(k);
-            if (d != "F32" && d != "F64" && d != "F16" && d != "BF16")
-                fail("tensor " + quoted(k) + " has dtype " + d + ", expected a floating-point type");
-            s.buffers.push_back(r.get<float>(k));
-        }
-    }
-    for (const auto& n : r.names())
-        if (n.compare(0, prefix.size(), prefix) == 0 && !known.count(n))
-            fail("unexpected tensor " + quoted(n) + " (not part of the state of this " + repr() + " with " +
-                 std::to_string(params_.size()) + " parameters)");
-
-    // everything checked: commit
+    for (std::size_t i = 0; i < params_.size(); ++i)
+        staged[i] = read_param_state(file, i, state_names(group_of(i)), has_step(), params_[i].shape());
+    file.check_nothing_else(repr() + " with " + std::to_string(params_.size()) + " parameters");
     states_ = std::move(staged);
     groups_ = std::move(staged_groups);
 }
