@@ -15,12 +15,12 @@ namespace {
 
 struct Config {
     RNNMode mode;
-    std::size_t I, H, layers;
-    bool bidirectional, bias, batch_first;
-    std::size_t proj;
-    bool init_state;
-    Lengths lengths;  // empty: full length
-    std::size_t S, B;
+    std::size_t I, H, layers = 1;
+    bool bidirectional = false, bias = true, batch_first = false;
+    std::size_t proj = 0;
+    bool init_state = false;  // pass h0 (and c0)
+    Lengths lengths = {};     // empty: full length
+    std::size_t S, B;         // steps, batch
 };
 
 std::string describe(const Config& c) {
@@ -166,14 +166,14 @@ const Lengths uneven = {3, 5, 1, 4};  // unsorted, with a length-1 sequence
 
 BOOST_AUTO_TEST_CASE(lstm_matches_composed_cells) {
     const RNNMode M = RNNMode::LSTM;
-    compare_with_composed({M, 3, 4, 1, false, true, false, 0, false, {}, 5, 2});
-    compare_with_composed({M, 3, 4, 2, false, true, false, 0, true, {}, 4, 3});
-    compare_with_composed({M, 3, 4, 1, true, true, false, 0, true, {}, 4, 2});
-    compare_with_composed({M, 2, 5, 3, true, true, true, 0, false, {}, 3, 2});
-    compare_with_composed({M, 3, 5, 2, true, true, false, 3, true, {}, 4, 2});  // LSTMP
-    compare_with_composed({M, 3, 4, 1, false, false, false, 0, false, {}, 4, 2});  // no bias
-    compare_with_composed({M, 3, 4, 2, true, true, false, 0, true, uneven, 5, 4});
-    compare_with_composed({M, 3, 5, 2, true, true, true, 2, true, uneven, 5, 4});
+    compare_with_composed({.mode = M, .I = 3, .H = 4, .S = 5, .B = 2});
+    compare_with_composed({.mode = M, .I = 3, .H = 4, .layers = 2, .init_state = true, .S = 4, .B = 3});
+    compare_with_composed({.mode = M, .I = 3, .H = 4, .bidirectional = true, .init_state = true, .S = 4, .B = 2});
+    compare_with_composed({.mode = M, .I = 2, .H = 5, .layers = 3, .bidirectional = true, .batch_first = true, .S = 3, .B = 2});
+    compare_with_composed({.mode = M, .I = 3, .H = 5, .layers = 2, .bidirectional = true, .proj = 3, .init_state = true, .S = 4, .B = 2});  // LSTMP
+    compare_with_composed({.mode = M, .I = 3, .H = 4, .bias = false, .S = 4, .B = 2});  // no bias
+    compare_with_composed({.mode = M, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .init_state = true, .lengths = uneven, .S = 5, .B = 4});
+    compare_with_composed({.mode = M, .I = 3, .H = 5, .layers = 2, .bidirectional = true, .batch_first = true, .proj = 2, .init_state = true, .lengths = uneven, .S = 5, .B = 4});
 }
 
 BOOST_AUTO_TEST_CASE(batch_chunks_on_threads_match_composed_cells) {
@@ -182,27 +182,27 @@ BOOST_AUTO_TEST_CASE(batch_chunks_on_threads_match_composed_cells) {
     xg::set_num_threads(2);
     Lengths many(17);
     for (std::size_t b = 0; b < many.size(); ++b) many[b] = 1 + (b * 7) % 5;
-    compare_with_composed({RNNMode::LSTM, 3, 4, 2, false, true, false, 0, true, many, 5, 17});
-    compare_with_composed({RNNMode::LSTM, 3, 5, 1, false, true, true, 2, false, {}, 4, 16});
-    compare_with_composed({RNNMode::GRU, 3, 4, 1, false, true, false, 0, true, many, 5, 17});
+    compare_with_composed({.mode = RNNMode::LSTM, .I = 3, .H = 4, .layers = 2, .init_state = true, .lengths = many, .S = 5, .B = 17});
+    compare_with_composed({.mode = RNNMode::LSTM, .I = 3, .H = 5, .batch_first = true, .proj = 2, .S = 4, .B = 16});
+    compare_with_composed({.mode = RNNMode::GRU, .I = 3, .H = 4, .init_state = true, .lengths = many, .S = 5, .B = 17});
     xg::set_num_threads(1);  // and one thread gives the same
-    compare_with_composed({RNNMode::LSTM, 3, 4, 2, true, true, false, 0, true, many, 5, 17});
+    compare_with_composed({.mode = RNNMode::LSTM, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .init_state = true, .lengths = many, .S = 5, .B = 17});
     xg::set_num_threads(0);
 }
 
 BOOST_AUTO_TEST_CASE(gru_matches_composed_cells) {
     const RNNMode M = RNNMode::GRU;
-    compare_with_composed({M, 3, 4, 1, false, true, false, 0, false, {}, 5, 2});
-    compare_with_composed({M, 3, 4, 2, true, true, false, 0, true, {}, 4, 3});
-    compare_with_composed({M, 2, 3, 2, true, false, true, 0, true, {}, 3, 2});
-    compare_with_composed({M, 3, 4, 2, true, true, false, 0, true, uneven, 5, 4});
+    compare_with_composed({.mode = M, .I = 3, .H = 4, .S = 5, .B = 2});
+    compare_with_composed({.mode = M, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .init_state = true, .S = 4, .B = 3});
+    compare_with_composed({.mode = M, .I = 2, .H = 3, .layers = 2, .bidirectional = true, .bias = false, .batch_first = true, .init_state = true, .S = 3, .B = 2});
+    compare_with_composed({.mode = M, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .init_state = true, .lengths = uneven, .S = 5, .B = 4});
 }
 
 BOOST_AUTO_TEST_CASE(rnn_matches_composed_cells) {
-    compare_with_composed({RNNMode::RNN_TANH, 3, 4, 1, false, true, false, 0, false, {}, 5, 2});
-    compare_with_composed({RNNMode::RNN_TANH, 3, 4, 2, true, true, true, 0, true, uneven, 5, 4});
-    compare_with_composed({RNNMode::RNN_RELU, 3, 4, 2, true, false, false, 0, true, {}, 4, 3});
-    compare_with_composed({RNNMode::RNN_RELU, 3, 4, 1, false, true, false, 0, true, uneven, 5, 4});
+    compare_with_composed({.mode = RNNMode::RNN_TANH, .I = 3, .H = 4, .S = 5, .B = 2});
+    compare_with_composed({.mode = RNNMode::RNN_TANH, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .batch_first = true, .init_state = true, .lengths = uneven, .S = 5, .B = 4});
+    compare_with_composed({.mode = RNNMode::RNN_RELU, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .bias = false, .init_state = true, .S = 4, .B = 3});
+    compare_with_composed({.mode = RNNMode::RNN_RELU, .I = 3, .H = 4, .init_state = true, .lengths = uneven, .S = 5, .B = 4});
 }
 
 // One macro gradient-checks every recurrent module (central differences, double).
@@ -226,11 +226,11 @@ BOOST_AUTO_TEST_CASE(rnn_matches_composed_cells) {
             inputs);                                                                                     \
     }
 
-RNN_GRADIENT_TEST(lstm_gradient, (Config{RNNMode::LSTM, 3, 4, 2, true, true, false, 0, true, {3, 1}, 3, 2}))
-RNN_GRADIENT_TEST(lstmp_gradient, (Config{RNNMode::LSTM, 2, 4, 2, true, true, true, 2, true, {2, 3}, 3, 2}))
-RNN_GRADIENT_TEST(gru_gradient, (Config{RNNMode::GRU, 3, 4, 2, true, true, false, 0, true, {3, 2}, 3, 2}))
-RNN_GRADIENT_TEST(rnn_tanh_gradient, (Config{RNNMode::RNN_TANH, 3, 4, 2, true, true, false, 0, true, {1, 3}, 3, 2}))
-RNN_GRADIENT_TEST(rnn_relu_gradient, (Config{RNNMode::RNN_RELU, 3, 4, 1, true, true, true, 0, true, {}, 3, 2}))
+RNN_GRADIENT_TEST(lstm_gradient, (Config{.mode = RNNMode::LSTM, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .init_state = true, .lengths = {3, 1}, .S = 3, .B = 2}))
+RNN_GRADIENT_TEST(lstmp_gradient, (Config{.mode = RNNMode::LSTM, .I = 2, .H = 4, .layers = 2, .bidirectional = true, .batch_first = true, .proj = 2, .init_state = true, .lengths = {2, 3}, .S = 3, .B = 2}))
+RNN_GRADIENT_TEST(gru_gradient, (Config{.mode = RNNMode::GRU, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .init_state = true, .lengths = {3, 2}, .S = 3, .B = 2}))
+RNN_GRADIENT_TEST(rnn_tanh_gradient, (Config{.mode = RNNMode::RNN_TANH, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .init_state = true, .lengths = {1, 3}, .S = 3, .B = 2}))
+RNN_GRADIENT_TEST(rnn_relu_gradient, (Config{.mode = RNNMode::RNN_RELU, .I = 3, .H = 4, .bidirectional = true, .batch_first = true, .init_state = true, .S = 3, .B = 2}))
 
 BOOST_AUTO_TEST_CASE(cells_gradient) {
     xg::manual_seed(9);
