@@ -1,4 +1,5 @@
-// + - * / and pow, broadcasting as PyTorch does; scalars on either side.
+/// \file
+/// + - * / and pow, broadcasting as PyTorch does; scalars on either side.
 #pragma once
 
 #include "autograd/tensor.hpp"
@@ -10,11 +11,11 @@ template <class T> TensorT<T> sub(const TensorT<T>& a, const TensorT<T>& b);
 template <class T> TensorT<T> mul(const TensorT<T>& a, const TensorT<T>& b);
 template <class T> TensorT<T> div(const TensorT<T>& a, const TensorT<T>& b);
 template <class T> TensorT<T> neg(const TensorT<T>& a);
-// a + s, a * s, s - a, s / a: the scalar is not deduced, so a float tensor takes 2.0 too.
+/// a + s, a * s, s - a, s / a: the scalar is not deduced, so a float tensor takes 2.0 too.
 template <class T> TensorT<T> add_scalar(const TensorT<T>& a, T s);
 template <class T> TensorT<T> mul_scalar(const TensorT<T>& a, T s);
-template <class T> TensorT<T> rsub_scalar(const TensorT<T>& a, T s);  // s - a
-template <class T> TensorT<T> rdiv_scalar(const TensorT<T>& a, T s);  // s / a
+template <class T> TensorT<T> rsub_scalar(const TensorT<T>& a, T s);  ///< s - a
+template <class T> TensorT<T> rdiv_scalar(const TensorT<T>& a, T s);  ///< s / a
 template <class T> TensorT<T> pow(const TensorT<T>& a, std::type_identity_t<T> exponent);
 template <class T> TensorT<T> pow(const TensorT<T>& a, const TensorT<T>& exponent);
 

@@ -1,17 +1,18 @@
-// Grad-ready hooks: during a backward on this thread, say when a watched leaf's gradient
-// is final, i.e. no tape entry left to run can add to it (torch's
-// register_post_accumulate_grad_hook, for a set of leaves at once). Data-parallel training
-// uses them to start averaging a bucket of gradients while the rest of the backward runs.
-//
-//   xg::GradReadyHook<float> hook;
-//   hook.watched = {w, b};
-//   hook.ready = [&](std::size_t i) { ... watched[i]'s grad() is complete ... };
-//   hook.done = [&](bool ok) { ... the backward ended (ok: without an exception) ... };
-//   xg::GradReadyHookGuard<float> on(hook);   // registered for this thread until `on` dies
-//
-// A backward calls ready(i) once for every watched leaf, in tape order (a leaf no entry
-// uses is reported at the end), then done(true); hooks run with gradients off. A backward
-// whose root is itself a leaf calls nothing.
+/// \file
+/// Grad-ready hooks: during a backward on this thread, say when a watched leaf's gradient
+/// is final, i.e. no tape entry left to run can add to it (torch's
+/// register_post_accumulate_grad_hook, for a set of leaves at once). Data-parallel training
+/// uses them to start averaging a bucket of gradients while the rest of the backward runs.
+///
+///   xg::GradReadyHook<float> hook;
+///   hook.watched = {w, b};
+///   hook.ready = [&](std::size_t i) { ... watched[i]'s grad() is complete ... };
+///   hook.done = [&](bool ok) { ... the backward ended (ok: without an exception) ... };
+///   xg::GradReadyHookGuard<float> on(hook);   // registered for this thread until `on` dies
+///
+/// A backward calls ready(i) once for every watched leaf, in tape order (a leaf no entry
+/// uses is reported at the end), then done(true); hooks run with gradients off. A backward
+/// whose root is itself a leaf calls nothing.
 #pragma once
 
 #include <cstddef>
@@ -24,14 +25,14 @@ namespace xg {
 
 template <class T>
 struct GradReadyHook {
-    std::vector<TensorT<T>> watched;  // leaves
+    std::vector<TensorT<T>> watched;  ///< leaves
     std::function<void(std::size_t index)> ready;
     std::function<void(bool ok)> done;
 };
 
 namespace detail {
 template <class T>
-std::vector<GradReadyHook<T>*>& grad_ready_hooks();  // this thread's
+std::vector<GradReadyHook<T>*>& grad_ready_hooks();  ///< this thread's
 }
 
 template <class T>

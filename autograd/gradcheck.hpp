@@ -1,5 +1,6 @@
-// Gradient checking: analytic gradients from the tape against central finite differences,
-// in double precision (float's 7 digits cannot tell a right gradient from a wrong one).
+/// \file
+/// Gradient checking: analytic gradients from the tape against central finite differences,
+/// in double precision (float's 7 digits cannot tell a right gradient from a wrong one).
 #pragma once
 
 #include <functional>
@@ -11,8 +12,8 @@
 namespace xg {
 
 struct GradcheckOptions {
-    double eps = 1e-6;   // finite-difference step
-    double atol = 1e-5;  // pass when |analytic - numeric| <= atol + rtol * |numeric|
+    double eps = 1e-6;   ///< finite-difference step
+    double atol = 1e-5;  ///< pass when |analytic - numeric| <= atol + rtol * |numeric|
     double rtol = 1e-3;
     GradcheckOptions& set_eps(double v) { eps = v; return *this; }
     GradcheckOptions& set_atol(double v) { atol = v; return *this; }
@@ -21,14 +22,14 @@ struct GradcheckOptions {
 
 struct GradcheckResult {
     bool ok = true;
-    double max_abs_error = 0;  // over every checked element
-    std::string report;        // the worst mismatches, one per line
+    double max_abs_error = 0;  ///< over every checked element
+    std::string report;        ///< the worst mismatches, one per line
     explicit operator bool() const { return ok; }
 };
 
-// Checks d<r, f(inputs)>/d(input) for a fixed random r of f's output shape (a random
-// vector-Jacobian product), for every input that requires grad. f must be deterministic:
-// seed any randomness (dropout) inside f.
+/// Checks d<r, f(inputs)>/d(input) for a fixed random r of f's output shape (a random
+/// vector-Jacobian product), for every input that requires grad. f must be deterministic:
+/// seed any randomness (dropout) inside f.
 GradcheckResult gradcheck(const std::function<TensorD(const std::vector<TensorD>&)>& f,
                           const std::vector<TensorD>& inputs, const GradcheckOptions& options = {});
 

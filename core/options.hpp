@@ -1,6 +1,7 @@
-// XG_ARG: libtorch-style option fields with a chainable setter and a getter:
-//   struct LinearOptions { XG_ARG(bool, bias) = true; };
-//   LinearOptions(4, 5).bias(false).bias()  ->  false
+/// \file
+/// XG_ARG: libtorch-style option fields with a chainable setter and a getter:
+///   struct LinearOptions { XG_ARG(bool, bias) = true; };
+///   LinearOptions(4, 5).bias(false).bias()  ->  false
 #pragma once
 
 #define XG_ARG(TYPE, NAME)                                   \

@@ -1,8 +1,9 @@
-// BatchSampler: the index side of torch.utils.data.DataLoader. It splits [0, n) into
-// batches of indices, shuffled each epoch when asked; the caller gathers the examples.
-//
-//   xg::data::BatchSampler sampler(n, xg::data::BatchSamplerOptions(64).shuffle(true).seed(1));
-//   for (const auto& idx : sampler.epoch()) { ... examples idx[0], idx[1], ... }
+/// \file
+/// BatchSampler: the index side of torch.utils.data.DataLoader. It splits [0, n) into
+/// batches of indices, shuffled each epoch when asked; the caller gathers the examples.
+///
+///   xg::data::BatchSampler sampler(n, xg::data::BatchSamplerOptions(64).shuffle(true).seed(1));
+///   for (const auto& idx : sampler.epoch()) { ... examples idx[0], idx[1], ... }
 #pragma once
 
 #include <cstddef>
@@ -19,15 +20,15 @@ struct BatchSamplerOptions {
     explicit BatchSamplerOptions(std::size_t batch_size) : batch_size_(batch_size) {}
 
     BatchSamplerOptions& batch_size(std::size_t v) { batch_size_ = v; return *this; }
-    // A new random order every epoch (torch's shuffle=True); else 0, 1, ..., n-1.
+    /// A new random order every epoch (torch's shuffle=True); else 0, 1, ..., n-1.
     BatchSamplerOptions& shuffle(bool v) { shuffle_ = v; return *this; }
-    // Drop the last batch when it is smaller than batch_size.
+    /// Drop the last batch when it is smaller than batch_size.
     BatchSamplerOptions& drop_last(bool v) { drop_last_ = v; return *this; }
-    // The sampler's own generator, seeded once; epochs differ but the sequence of epochs
-    // is fixed. Without a seed, draws come from xg::generator() (see xg::manual_seed).
+    /// The sampler's own generator, seeded once; epochs differ but the sequence of epochs
+    /// is fixed. Without a seed, draws come from xg::generator() (see xg::manual_seed).
     BatchSamplerOptions& seed(std::uint64_t v) { seed_ = v; return *this; }
-    // Data parallel: epoch() gives this rank's rows of each batch (data/shard.hpp); with
-    // shuffle, every rank needs the same seed.
+    /// Data parallel: epoch() gives this rank's rows of each batch (data/shard.hpp); with
+    /// shuffle, every rank needs the same seed.
     BatchSamplerOptions& shard(Shard v) { shard_ = v; return *this; }
 
     std::size_t batch_size() const { return batch_size_; }
@@ -46,14 +47,14 @@ private:
 
 class BatchSampler {
 public:
-    // n examples; batch_size 0 throws xg::Error.
+    /// n examples; batch_size 0 throws xg::Error.
     BatchSampler(std::size_t n, BatchSamplerOptions options);
 
-    // The batches of one epoch: every index in [0, n) exactly once (but the dropped tail);
-    // sharded, this rank's part of each batch, and every index once across the ranks.
+    /// The batches of one epoch: every index in [0, n) exactly once (but the dropped tail);
+    /// sharded, this rank's part of each batch, and every index once across the ranks.
     std::vector<std::vector<std::size_t>> epoch();
 
-    // len(DataLoader): n / B rounded up, or down with drop_last.
+    /// len(DataLoader): n / B rounded up, or down with drop_last.
     std::size_t num_batches() const;
     std::size_t size() const { return n_; }
     const BatchSamplerOptions& options() const { return options_; }
@@ -61,11 +62,11 @@ public:
 private:
     std::size_t n_;
     BatchSamplerOptions options_;
-    std::mt19937_64 own_;  // used when options_.seed() is set
+    std::mt19937_64 own_;  ///< used when options_.seed() is set
 };
 
-// Splits an order of indices into consecutive batches of batch_size (the last may be
-// short, or dropped). Shared by BatchSampler and the IMDB bucket iterator.
+/// Splits an order of indices into consecutive batches of batch_size (the last may be
+/// short, or dropped). Shared by BatchSampler and the IMDB bucket iterator.
 std::vector<std::vector<std::size_t>> split_batches(const std::vector<std::size_t>& order, std::size_t batch_size,
                                                     bool drop_last);
 

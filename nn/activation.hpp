@@ -1,4 +1,5 @@
-// Modules without parameters, for Sequential: Dropout, ReLU, Tanh, Sigmoid, Flatten.
+/// \file
+/// Modules without parameters, for Sequential: Dropout, ReLU, Tanh, Sigmoid, Flatten.
 #pragma once
 
 #include <sstream>
@@ -10,7 +11,7 @@
 
 namespace xg::nn {
 
-// A module mapping one tensor to one tensor: what Sequential chains.
+/// A module mapping one tensor to one tensor: what Sequential chains.
 template <class T>
 class UnaryModuleT : public ModuleT<T> {
 public:
@@ -18,8 +19,8 @@ public:
     TensorT<T> operator()(const TensorT<T>& x) { return forward(x); }
 };
 
-// Zeroes elements with probability p while training (scaling the rest by 1/(1-p));
-// the identity in eval() mode.
+/// Zeroes elements with probability p while training (scaling the rest by 1/(1-p));
+/// the identity in eval() mode.
 template <class T>
 class DropoutT : public UnaryModuleT<T> {
 public:
@@ -60,7 +61,7 @@ public:
     std::string type_name() const override { return "Sigmoid"; }
 };
 
-// Flattens dims start_dim..end_dim (default: all but the batch dim), as nn.Flatten.
+/// Flattens dims start_dim..end_dim (default: all but the batch dim), as nn.Flatten.
 template <class T>
 class FlattenT : public UnaryModuleT<T> {
 public:

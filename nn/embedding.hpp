@@ -1,5 +1,6 @@
-// Embedding: a lookup table of vectors, as torch.nn.Embedding. The lookup is a row
-// gather (not a one-hot matmul); its backward scatters into the rows used.
+/// \file
+/// Embedding: a lookup table of vectors, as torch.nn.Embedding. The lookup is a row
+/// gather (not a one-hot matmul); its backward scatters into the rows used.
 #pragma once
 
 #include <cstdint>
@@ -15,20 +16,20 @@ struct EmbeddingOptions {
         : num_embeddings_(num_embeddings), embedding_dim_(embedding_dim) {}
     XG_ARG(std::int64_t, num_embeddings);
     XG_ARG(std::int64_t, embedding_dim);
-    // the row of this id starts at zero and never receives a gradient (negative counts from the end)
+    /// the row of this id starts at zero and never receives a gradient (negative counts from the end)
     XG_ARG(std::optional<std::int64_t>, padding_idx) = std::nullopt;
 };
 
 template <class T>
 class EmbeddingT : public ModuleT<T> {
 public:
-    // weight (num_embeddings, embedding_dim) starts N(0, 1), the padding row zero.
+    /// weight (num_embeddings, embedding_dim) starts N(0, 1), the padding row zero.
     explicit EmbeddingT(const EmbeddingOptions& options);
-    // A table initialised from `weights` (V, E); freeze keeps it out of training.
+    /// A table initialised from `weights` (V, E); freeze keeps it out of training.
     static std::shared_ptr<EmbeddingT> from_pretrained(const xt::xarray<T>& weights, bool freeze = true,
                                                        std::optional<std::int64_t> padding_idx = std::nullopt);
 
-    // ids (...) -> (..., embedding_dim)
+    /// ids (...) -> (..., embedding_dim)
     TensorT<T> forward(const IndexArray& ids) const;
     TensorT<T> operator()(const IndexArray& ids) const { return forward(ids); }
 
@@ -40,7 +41,7 @@ public:
 
 private:
     EmbeddingOptions options_;
-    long padding_ = -1;  // normalised padding_idx, -1 for none
+    long padding_ = -1;  ///< normalised padding_idx, -1 for none
 };
 
 using Embedding = EmbeddingT<float>;

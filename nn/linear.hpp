@@ -1,4 +1,5 @@
-// Linear: y = x W^T + b, as torch.nn.Linear.
+/// \file
+/// Linear: y = x W^T + b, as torch.nn.Linear.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +16,8 @@ struct LinearOptions {
     XG_ARG(bool, bias) = true;
 };
 
-// weight (out, in) and bias (out) start U(-1/sqrt(in), 1/sqrt(in)), as PyTorch's.
-// Input (..., in) -> output (..., out).
+/// weight (out, in) and bias (out) start U(-1/sqrt(in), 1/sqrt(in)), as PyTorch's.
+/// Input (..., in) -> output (..., out).
 template <class T>
 class LinearT : public ModuleT<T> {
 public:
@@ -28,7 +29,7 @@ public:
     std::string type_name() const override { return "Linear"; }
     std::string extra_repr() const override;
 
-    TensorT<T> weight, bias;  // bias is empty when options.bias(false)
+    TensorT<T> weight, bias;  ///< bias is empty when options.bias(false)
 
 private:
     LinearOptions options_;

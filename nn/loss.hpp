@@ -1,8 +1,9 @@
-// Loss modules, as libtorch's torch::nn::CrossEntropyLoss and friends: the options once,
-// then loss(input, target). Each calls the function of the same name in autograd/loss.hpp.
-//
-//   xg::nn::CrossEntropyLoss criterion(xg::nn::CrossEntropyLossOptions().label_smoothing(0.1));
-//   xg::Tensor loss = criterion(logits, targets);   // logits (N, C), targets (N) class ids
+/// \file
+/// Loss modules, as libtorch's torch::nn::CrossEntropyLoss and friends: the options once,
+/// then loss(input, target). Each calls the function of the same name in autograd/loss.hpp.
+///
+///   xg::nn::CrossEntropyLoss criterion(xg::nn::CrossEntropyLossOptions().label_smoothing(0.1));
+///   xg::Tensor loss = criterion(logits, targets);   // logits (N, C), targets (N) class ids
 #pragma once
 
 #include <string>
@@ -12,18 +13,18 @@
 
 namespace xg::nn {
 
-// weight (C), ignore_index, reduction and label_smoothing as torch.nn.CrossEntropyLoss.
+/// weight (C), ignore_index, reduction and label_smoothing as torch.nn.CrossEntropyLoss.
 template <class T = float>
 using CrossEntropyLossOptionsT = CrossEntropyFuncOptions<T>;
 using CrossEntropyLossOptions = CrossEntropyLossOptionsT<float>;
 
-// ignore_index and reduction as torch.nn.NLLLoss (no per-class weight yet: nll_loss has none)
+/// ignore_index and reduction as torch.nn.NLLLoss (no per-class weight yet: nll_loss has none)
 struct NLLLossOptions {
     XG_ARG(long, ignore_index) = -100;
     XG_ARG(Reduction, reduction) = Reduction::Mean;
 };
 
-// weight, reduction and pos_weight as torch.nn.BCEWithLogitsLoss.
+/// weight, reduction and pos_weight as torch.nn.BCEWithLogitsLoss.
 template <class T = float>
 using BCEWithLogitsLossOptionsT = BinaryCrossEntropyWithLogitsFuncOptions<T>;
 using BCEWithLogitsLossOptions = BCEWithLogitsLossOptionsT<float>;
@@ -32,7 +33,7 @@ struct MSELossOptions {
     XG_ARG(Reduction, reduction) = Reduction::Mean;
 };
 
-// logits (N, C) or (N, C, d...), class ids (N) or (N, d...)
+/// logits (N, C) or (N, C, d...), class ids (N) or (N, d...)
 template <class T>
 class CrossEntropyLossT : public ModuleT<T> {
 public:
@@ -46,7 +47,7 @@ private:
     CrossEntropyLossOptionsT<T> options_;
 };
 
-// log-probabilities (N, C), class ids (N)
+/// log-probabilities (N, C), class ids (N)
 template <class T>
 class NLLLossT : public ModuleT<T> {
 public:
@@ -62,7 +63,7 @@ private:
     NLLLossOptions options_;
 };
 
-// logits and targets (0 or 1, or probabilities) of one shape
+/// logits and targets (0 or 1, or probabilities) of one shape
 template <class T>
 class BCEWithLogitsLossT : public ModuleT<T> {
 public:

@@ -1,7 +1,8 @@
-// Sequential: tensor-to-tensor modules applied in order, children named "0", "1", ...
-//   auto mlp = xg::nn::Sequential(std::make_shared<xg::nn::Linear>(xg::nn::LinearOptions(4, 8)),
-//                                 std::make_shared<xg::nn::ReLU>(),
-//                                 std::make_shared<xg::nn::Linear>(xg::nn::LinearOptions(8, 2)));
+/// \file
+/// Sequential: tensor-to-tensor modules applied in order, children named "0", "1", ...
+///   auto mlp = xg::nn::Sequential(std::make_shared<xg::nn::Linear>(xg::nn::LinearOptions(4, 8)),
+///                                 std::make_shared<xg::nn::ReLU>(),
+///                                 std::make_shared<xg::nn::Linear>(xg::nn::LinearOptions(8, 2)));
 #pragma once
 
 #include <functional>
@@ -27,7 +28,7 @@ public:
     void push_back(std::shared_ptr<M> m) {
         const std::string name = std::to_string(steps_.size());
         this->register_module(name, m);
-        steps_.push_back([m](const TensorT<T>& x) { return m->forward(x); });  // any module with forward(Tensor)
+        steps_.push_back([m](const TensorT<T>& x) { return m->forward(x); });  ///< any module with forward(Tensor)
     }
 
     TensorT<T> forward(const TensorT<T>& x) override {

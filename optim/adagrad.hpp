@@ -1,19 +1,20 @@
-// Adagrad with optional lr decay, weight decay and maximize, step for step as PyTorch
-// 1.13's torch.optim.Adagrad (single-tensor path, dense gradients):
-//
-//   t = t + 1
-//   g = ±grad + weight_decay * p
-//   clr = lr / (1 + (t - 1) * lr_decay)
-//   s = s + g * g                      sum, starting at initial_accumulator_value
-//   p = p - clr * g / (sqrt(s) + eps)
-//
-// As in PyTorch, every parameter's state exists from construction.
-//
-//   xg::optim::Adagrad opt(model.parameters(), xg::optim::AdagradOptions(0.1).lr_decay(1e-4));
-//
-// Each parameter group may set lr, lr_decay, weight_decay, initial_accumulator_value,
-// eps, maximize. NOTE: a group's own initial_accumulator_value fills its sums; PyTorch
-// 1.13 fills every group's from the constructor's and ignores the group's.
+/// \file
+/// Adagrad with optional lr decay, weight decay and maximize, step for step as PyTorch
+/// 1.13's torch.optim.Adagrad (single-tensor path, dense gradients):
+///
+///   t = t + 1
+///   g = ±grad + weight_decay * p
+///   clr = lr / (1 + (t - 1) * lr_decay)
+///   s = s + g * g                      sum, starting at initial_accumulator_value
+///   p = p - clr * g / (sqrt(s) + eps)
+///
+/// As in PyTorch, every parameter's state exists from construction.
+///
+///   xg::optim::Adagrad opt(model.parameters(), xg::optim::AdagradOptions(0.1).lr_decay(1e-4));
+///
+/// Each parameter group may set lr, lr_decay, weight_decay, initial_accumulator_value,
+/// eps, maximize. NOTE: a group's own initial_accumulator_value fills its sums; PyTorch
+/// 1.13 fills every group's from the constructor's and ignores the group's.
 #pragma once
 
 #include "optim/optimizer.hpp"
@@ -33,7 +34,7 @@ struct AdagradOptions {
 class Adagrad : public OptimizerWithOptions<AdagradOptions> {
 public:
     Adagrad(std::vector<Tensor> params, const AdagradOptions& options = {});
-    // options are the defaults of the groups' unset options
+    /// options are the defaults of the groups' unset options
     Adagrad(const std::vector<ParamGroup>& groups, const AdagradOptions& options = {});
     Adagrad(std::initializer_list<ParamGroup> groups, const AdagradOptions& options = {})
         : Adagrad(std::vector<ParamGroup>(groups), options) {}
@@ -43,7 +44,7 @@ public:
 
 protected:
     void update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamState& state, std::size_t group) override;
-    // "sum" filled with the group's initial_accumulator_value
+    /// "sum" filled with the group's initial_accumulator_value
     void init_state(ParamState& state, const xt::xarray<float>& value, std::size_t group) const override;
     std::string extra_repr(std::size_t group) const override;
 

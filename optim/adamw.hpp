@@ -1,17 +1,18 @@
-// AdamW: Adam with decoupled weight decay (Loshchilov & Hutter), step for step as
-// PyTorch 1.13's torch.optim.AdamW (single-tensor path). The decay shrinks the
-// parameter before the Adam step instead of entering the gradient:
-//
-//   t = t + 1
-//   p = p * (1 - lr * weight_decay)
-//   g = ±grad
-//   m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g * g
-//   v_max = max(v_max, v)              (amsgrad; used for v below)
-//   p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-//
-//   xg::optim::AdamW opt(model.parameters(), xg::optim::AdamWOptions(1e-3).weight_decay(0.1));
-//
-// Each parameter group may set lr, betas, eps, weight_decay, amsgrad, maximize.
+/// \file
+/// AdamW: Adam with decoupled weight decay (Loshchilov & Hutter), step for step as
+/// PyTorch 1.13's torch.optim.AdamW (single-tensor path). The decay shrinks the
+/// parameter before the Adam step instead of entering the gradient:
+///
+///   t = t + 1
+///   p = p * (1 - lr * weight_decay)
+///   g = ±grad
+///   m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g * g
+///   v_max = max(v_max, v)              (amsgrad; used for v below)
+///   p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+///
+///   xg::optim::AdamW opt(model.parameters(), xg::optim::AdamWOptions(1e-3).weight_decay(0.1));
+///
+/// Each parameter group may set lr, betas, eps, weight_decay, amsgrad, maximize.
 #pragma once
 
 #include "optim/adam.hpp"
@@ -31,13 +32,13 @@ struct AdamWOptions {
 class AdamW : public OptimizerWithOptions<AdamWOptions> {
 public:
     AdamW(std::vector<Tensor> params, const AdamWOptions& options = {});
-    // options are the defaults of the groups' unset options
+    /// options are the defaults of the groups' unset options
     AdamW(const std::vector<ParamGroup>& groups, const AdamWOptions& options = {});
     AdamW(std::initializer_list<ParamGroup> groups, const AdamWOptions& options = {})
         : AdamW(std::vector<ParamGroup>(groups), options) {}
 
     std::string name() const override { return "AdamW"; }
-    // "exp_avg", "exp_avg_sq" (+ "max_exp_avg_sq" with amsgrad)
+    /// "exp_avg", "exp_avg_sq" (+ "max_exp_avg_sq" with amsgrad)
     std::vector<std::string> state_names(std::size_t group = 0) const override;
 
 protected:

@@ -1,24 +1,25 @@
-// Learning-rate schedules, as torch.optim.lr_scheduler in PyTorch 1.13. A schedule sets
-// the lr of every parameter group of the optimizer, each from the group's own initial_lr;
-// construct it after the optimizer (that sets the lrs for epoch 0) and call step() after
-// each epoch's optimizer steps:
-//
-//   xg::optim::SGD opt(model.parameters(), 0.1);
-//   xg::optim::StepLR sched(opt, /*step_size=*/30, /*gamma=*/0.1);
-//   for (int epoch = 0; epoch < 100; ++epoch) {
-//       train_one_epoch(opt);
-//       sched.step();
-//   }
-//
-// Warm-up, then cosine decay:
-//
-//   auto warmup = std::make_shared<xg::optim::LinearLR>(opt, 0.1, 1.0, 5);
-//   auto cosine = std::make_shared<xg::optim::CosineAnnealingLR>(opt, 95);
-//   xg::optim::SequentialLR sched(opt, {warmup, cosine}, {5});
-//
-// Each schedule computes a group's next lr from its current one (PyTorch's chainable
-// form), so schedules compose, and step(epoch) jumps to an epoch with the closed form.
-// save_state / load_state keep last_epoch (and the rest) in checkpoints.
+/// \file
+/// Learning-rate schedules, as torch.optim.lr_scheduler in PyTorch 1.13. A schedule sets
+/// the lr of every parameter group of the optimizer, each from the group's own initial_lr;
+/// construct it after the optimizer (that sets the lrs for epoch 0) and call step() after
+/// each epoch's optimizer steps:
+///
+///   xg::optim::SGD opt(model.parameters(), 0.1);
+///   xg::optim::StepLR sched(opt, /*step_size=*/30, /*gamma=*/0.1);
+///   for (int epoch = 0; epoch < 100; ++epoch) {
+///       train_one_epoch(opt);
+///       sched.step();
+///   }
+///
+/// Warm-up, then cosine decay:
+///
+///   auto warmup = std::make_shared<xg::optim::LinearLR>(opt, 0.1, 1.0, 5);
+///   auto cosine = std::make_shared<xg::optim::CosineAnnealingLR>(opt, 95);
+///   xg::optim::SequentialLR sched(opt, {warmup, cosine}, {5});
+///
+/// Each schedule computes a group's next lr from its current one (PyTorch's chainable
+/// form), so schedules compose, and step(epoch) jumps to an epoch with the closed form.
+/// save_state / load_state keep last_epoch (and the rest) in checkpoints.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +32,7 @@
 
 namespace xg::optim {
 
-// What checkpoints need of any schedule: its name and its state under a prefix.
+/// What checkpoints need of any schedule: its name and its state under a prefix.
 class ScheduleState {
 public:
     virtual ~ScheduleState() = default;
@@ -42,50 +43,50 @@ public:
 
 class LRScheduler : public ScheduleState {
 public:
-    // Sets each group's initial_lr (if no schedule did yet); base_lr(g) is group g's.
+    /// Sets each group's initial_lr (if no schedule did yet); base_lr(g) is group g's.
     explicit LRScheduler(Optimizer& optimizer);
     virtual ~LRScheduler() = default;
     LRScheduler(const LRScheduler&) = delete;
     LRScheduler& operator=(const LRScheduler&) = delete;
 
-    // Advance one epoch and set every group's lr.
+    /// Advance one epoch and set every group's lr.
     virtual void step();
-    // Jump to this epoch with the closed form (PyTorch's deprecated step(epoch)).
+    /// Jump to this epoch with the closed form (PyTorch's deprecated step(epoch)).
     virtual void step(std::int64_t epoch);
 
-    // The lr this schedule set last: group 0's, or a group's (PyTorch's get_last_lr()[g]).
+    /// The lr this schedule set last: group 0's, or a group's (PyTorch's get_last_lr()[g]).
     double get_last_lr(std::size_t group = 0) const { return last_lrs_.at(group); }
     std::int64_t last_epoch() const { return last_epoch_; }
     double base_lr(std::size_t group = 0) const { return base_lrs_.at(group); }
     Optimizer& optimizer() const { return *optimizer_; }
 
-    // "scheduler.last_epoch", "scheduler.base_lrs", "scheduler._last_lr" (one value per
-    // group), "scheduler._step_count" (PyTorch's state_dict names). load_state checks
-    // everything first (the group count too) and leaves the schedule unchanged on an error.
+    /// "scheduler.last_epoch", "scheduler.base_lrs", "scheduler._last_lr" (one value per
+    /// group), "scheduler._step_count" (PyTorch's state_dict names). load_state checks
+    /// everything first (the group count too) and leaves the schedule unchanged on an error.
     void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "scheduler.") const override;
     void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.") override;
 
 protected:
-    // A group's lr for last_epoch from its current lr (chainable form).
+    /// A group's lr for last_epoch from its current lr (chainable form).
     virtual double get_lr(std::size_t group) const = 0;
-    // A group's lr for last_epoch from its base_lr alone; defaults to get_lr(group).
+    /// A group's lr for last_epoch from its base_lr alone; defaults to get_lr(group).
     virtual double closed_form_lr(std::size_t group) const { return get_lr(group); }
-    // The first step, which every constructor ends with (PyTorch's _initial_step).
+    /// The first step, which every constructor ends with (PyTorch's _initial_step).
     void initial_step();
     double current_lr(std::size_t group) const { return optimizer_->lr(group); }
-    // Sets every group's lr (all checked first).
+    /// Sets every group's lr (all checked first).
     void set_optimizer_lrs(const std::vector<double>& lrs);
 
     Optimizer* optimizer_;
     std::int64_t last_epoch_ = -1;
     std::int64_t step_count_ = 0;
-    std::vector<double> base_lrs_;  // one per group
+    std::vector<double> base_lrs_;  ///< one per group
     std::vector<double> last_lrs_;
 
     friend class SequentialLR;
 };
 
-// lr = base_lr * gamma^(epoch / step_size): multiplied by gamma every step_size epochs.
+/// lr = base_lr * gamma^(epoch / step_size): multiplied by gamma every step_size epochs.
 class StepLR : public LRScheduler {
 public:
     StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma = 0.1);
@@ -100,8 +101,8 @@ private:
     double gamma_;
 };
 
-// lr = base_lr * gamma^(milestones passed): multiplied by gamma at each milestone epoch
-// (a milestone listed twice multiplies twice, as PyTorch's Counter does).
+/// lr = base_lr * gamma^(milestones passed): multiplied by gamma at each milestone epoch
+/// (a milestone listed twice multiplies twice, as PyTorch's Counter does).
 class MultiStepLR : public LRScheduler {
 public:
     MultiStepLR(Optimizer& optimizer, std::vector<std::int64_t> milestones, double gamma = 0.1);
@@ -112,11 +113,11 @@ protected:
     double closed_form_lr(std::size_t group) const override;
 
 private:
-    std::vector<std::int64_t> milestones_;  // sorted
+    std::vector<std::int64_t> milestones_;  ///< sorted
     double gamma_;
 };
 
-// lr = base_lr * gamma^epoch.
+/// lr = base_lr * gamma^epoch.
 class ExponentialLR : public LRScheduler {
 public:
     ExponentialLR(Optimizer& optimizer, double gamma);
@@ -130,8 +131,8 @@ private:
     double gamma_;
 };
 
-// lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2, computed
-// recursively as PyTorch does (so it goes back up after T_max, as PyTorch's does).
+/// lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2, computed
+/// recursively as PyTorch does (so it goes back up after T_max, as PyTorch's does).
 class CosineAnnealingLR : public LRScheduler {
 public:
     CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min = 0);
@@ -146,8 +147,8 @@ private:
     double eta_min_;
 };
 
-// The lr factor goes linearly from start_factor (epoch 0) to end_factor (epoch
-// total_iters) and stays there: linear warm-up with the defaults' end_factor 1.
+/// The lr factor goes linearly from start_factor (epoch 0) to end_factor (epoch
+/// total_iters) and stays there: linear warm-up with the defaults' end_factor 1.
 class LinearLR : public LRScheduler {
 public:
     LinearLR(Optimizer& optimizer, double start_factor = 1.0 / 3, double end_factor = 1.0, std::int64_t total_iters = 5);
@@ -162,18 +163,18 @@ private:
     std::int64_t total_iters_;
 };
 
-// Runs schedulers[0] until epoch milestones[0], then schedulers[1] (restarted at its
-// epoch 0) until milestones[1], and so on. The schedulers must drive this optimizer.
+/// Runs schedulers[0] until epoch milestones[0], then schedulers[1] (restarted at its
+/// epoch 0) until milestones[1], and so on. The schedulers must drive this optimizer.
 class SequentialLR : public LRScheduler {
 public:
     SequentialLR(Optimizer& optimizer, std::vector<std::shared_ptr<LRScheduler>> schedulers,
                  std::vector<std::int64_t> milestones);
     void step() override;
-    void step(std::int64_t epoch) override;  // not supported, as in PyTorch: throws
+    void step(std::int64_t epoch) override;  ///< not supported, as in PyTorch: throws
     std::string name() const override { return "SequentialLR"; }
 
-    // "scheduler.last_epoch", "scheduler._last_lr" and each scheduler's state under
-    // "scheduler._schedulers.<i>.".
+    /// "scheduler.last_epoch", "scheduler._last_lr" and each scheduler's state under
+    /// "scheduler._schedulers.<i>.".
     void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "scheduler.") const override;
     void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.") override;
 
@@ -185,28 +186,28 @@ private:
     std::vector<std::int64_t> milestones_;
 };
 
-enum class PlateauMode { min, max };  // the metric should fall (a loss) or rise (an accuracy)
+enum class PlateauMode { min, max };  ///< the metric should fall (a loss) or rise (an accuracy)
 enum class ThresholdMode { rel, abs };
 
 struct ReduceLROnPlateauOptions {
     XG_ARG(PlateauMode, mode) = PlateauMode::min;
-    XG_ARG(double, factor) = 0.1;      // new lr = lr * factor
-    XG_ARG(std::int64_t, patience) = 10;  // epochs without improvement tolerated
-    XG_ARG(double, threshold) = 1e-4;  // what counts as an improvement
+    XG_ARG(double, factor) = 0.1;      ///< new lr = lr * factor
+    XG_ARG(std::int64_t, patience) = 10;  ///< epochs without improvement tolerated
+    XG_ARG(double, threshold) = 1e-4;  ///< what counts as an improvement
     XG_ARG(ThresholdMode, threshold_mode) = ThresholdMode::rel;
-    XG_ARG(std::int64_t, cooldown) = 0;   // epochs to wait after a reduction
+    XG_ARG(std::int64_t, cooldown) = 0;   ///< epochs to wait after a reduction
     XG_ARG(double, min_lr) = 0;
-    // One min_lr per parameter group (PyTorch's min_lr list); empty: min_lr for every group.
+    /// One min_lr per parameter group (PyTorch's min_lr list); empty: min_lr for every group.
     XG_ARG(std::vector<double>, min_lrs);
-    XG_ARG(double, eps) = 1e-8;        // a smaller change is not made
+    XG_ARG(double, eps) = 1e-8;        ///< a smaller change is not made
 };
 
-// PyTorch's ReduceLROnPlateau: call step(metric) after each epoch's evaluation; when the
-// metric has not improved for more than `patience` epochs, every group's lr is multiplied
-// by `factor` (down to its min_lr).
-//
-//   xg::optim::ReduceLROnPlateau plateau(adam, xg::optim::ReduceLROnPlateauOptions().patience(2));
-//   for (...) { train(); plateau.step(validation_loss); }
+/// PyTorch's ReduceLROnPlateau: call step(metric) after each epoch's evaluation; when the
+/// metric has not improved for more than `patience` epochs, every group's lr is multiplied
+/// by `factor` (down to its min_lr).
+///
+///   xg::optim::ReduceLROnPlateau plateau(adam, xg::optim::ReduceLROnPlateauOptions().patience(2));
+///   for (...) { train(); plateau.step(validation_loss); }
 class ReduceLROnPlateau : public ScheduleState {
 public:
     explicit ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options = {});
@@ -221,9 +222,9 @@ public:
     std::int64_t cooldown_counter() const { return cooldown_counter_; }
     std::string name() const override { return "ReduceLROnPlateau"; }
 
-    // "scheduler.last_epoch", "scheduler.best", "scheduler.num_bad_epochs",
-    // "scheduler.cooldown_counter" (PyTorch's state_dict names); a checkpoint can hold it
-    // as it holds any schedule (save_checkpoint's scheduler argument).
+    /// "scheduler.last_epoch", "scheduler.best", "scheduler.num_bad_epochs",
+    /// "scheduler.cooldown_counter" (PyTorch's state_dict names); a checkpoint can hold it
+    /// as it holds any schedule (save_checkpoint's scheduler argument).
     void save_state(nn::SafetensorsWriter& w, const std::string& prefix = "scheduler.") const override;
     void load_state(const nn::SafetensorsReader& r, const std::string& prefix = "scheduler.") override;
 
@@ -232,7 +233,7 @@ private:
 
     Optimizer* optimizer_;
     ReduceLROnPlateauOptions options_;
-    std::vector<double> min_lrs_;  // one per group
+    std::vector<double> min_lrs_;  ///< one per group
     std::int64_t last_epoch_ = 0, num_bad_epochs_ = 0, cooldown_counter_ = 0;
     double best_;
 };

@@ -1,16 +1,17 @@
-// RMSprop with optional weight decay, momentum, centering and maximize, step for step
-// as PyTorch 1.13's torch.optim.RMSprop (single-tensor path):
-//
-//   g = ±grad + weight_decay * p
-//   s = alpha * s + (1 - alpha) * g * g              square_avg
-//   a = alpha * a + (1 - alpha) * g                  grad_avg (centered)
-//   d = sqrt(s - a * a) + eps   (centered)   or   d = sqrt(s) + eps
-//   b = momentum * b + g / d;  p = p - lr * b        momentum_buffer (momentum > 0)
-//   p = p - lr * g / d                               (momentum == 0)
-//
-//   xg::optim::RMSprop opt(model.parameters(), xg::optim::RMSpropOptions(1e-2).momentum(0.9).centered(true));
-//
-// Each parameter group may set lr, alpha, eps, weight_decay, momentum, centered, maximize.
+/// \file
+/// RMSprop with optional weight decay, momentum, centering and maximize, step for step
+/// as PyTorch 1.13's torch.optim.RMSprop (single-tensor path):
+///
+///   g = ±grad + weight_decay * p
+///   s = alpha * s + (1 - alpha) * g * g              square_avg
+///   a = alpha * a + (1 - alpha) * g                  grad_avg (centered)
+///   d = sqrt(s - a * a) + eps   (centered)   or   d = sqrt(s) + eps
+///   b = momentum * b + g / d;  p = p - lr * b        momentum_buffer (momentum > 0)
+///   p = p - lr * g / d                               (momentum == 0)
+///
+///   xg::optim::RMSprop opt(model.parameters(), xg::optim::RMSpropOptions(1e-2).momentum(0.9).centered(true));
+///
+/// Each parameter group may set lr, alpha, eps, weight_decay, momentum, centered, maximize.
 #pragma once
 
 #include "optim/optimizer.hpp"
@@ -31,13 +32,13 @@ struct RMSpropOptions {
 class RMSprop : public OptimizerWithOptions<RMSpropOptions> {
 public:
     RMSprop(std::vector<Tensor> params, const RMSpropOptions& options = {});
-    // options are the defaults of the groups' unset options
+    /// options are the defaults of the groups' unset options
     RMSprop(const std::vector<ParamGroup>& groups, const RMSpropOptions& options = {});
     RMSprop(std::initializer_list<ParamGroup> groups, const RMSpropOptions& options = {})
         : RMSprop(std::vector<ParamGroup>(groups), options) {}
 
     std::string name() const override { return "RMSprop"; }
-    // "square_avg" (+ "momentum_buffer" when momentum > 0, + "grad_avg" when centered)
+    /// "square_avg" (+ "momentum_buffer" when momentum > 0, + "grad_avg" when centered)
     std::vector<std::string> state_names(std::size_t group = 0) const override;
 
 protected:

@@ -1,15 +1,16 @@
-// SGD with optional momentum, dampening, Nesterov momentum, L2 weight decay and
-// maximize, step for step as PyTorch 1.13's torch.optim.SGD:
-//
-//   g = ±grad + weight_decay * p
-//   b = g                                   on the first step (no dampening)
-//   b = momentum * b + (1 - dampening) * g  after
-//   g = g + momentum * b  (nesterov)   or   g = b
-//   p = p - lr * g
-//
-//   xg::optim::SGD opt(model.parameters(), xg::optim::SGDOptions(0.1).momentum(0.9).nesterov(true));
-//
-// Each parameter group may set lr, momentum, dampening, weight_decay, nesterov, maximize.
+/// \file
+/// SGD with optional momentum, dampening, Nesterov momentum, L2 weight decay and
+/// maximize, step for step as PyTorch 1.13's torch.optim.SGD:
+///
+///   g = ±grad + weight_decay * p
+///   b = g                                   on the first step (no dampening)
+///   b = momentum * b + (1 - dampening) * g  after
+///   g = g + momentum * b  (nesterov)   or   g = b
+///   p = p - lr * g
+///
+///   xg::optim::SGD opt(model.parameters(), xg::optim::SGDOptions(0.1).momentum(0.9).nesterov(true));
+///
+/// Each parameter group may set lr, momentum, dampening, weight_decay, nesterov, maximize.
 #pragma once
 
 #include "optim/optimizer.hpp"
@@ -29,13 +30,13 @@ struct SGDOptions {
 class SGD : public OptimizerWithOptions<SGDOptions> {
 public:
     SGD(std::vector<Tensor> params, const SGDOptions& options);
-    // options are the defaults of the groups' unset options
+    /// options are the defaults of the groups' unset options
     SGD(const std::vector<ParamGroup>& groups, const SGDOptions& options);
     SGD(std::initializer_list<ParamGroup> groups, const SGDOptions& options)
         : SGD(std::vector<ParamGroup>(groups), options) {}
 
     std::string name() const override { return "SGD"; }
-    // "momentum_buffer" when the group's momentum != 0 (PyTorch keeps no step count for SGD).
+    /// "momentum_buffer" when the group's momentum != 0 (PyTorch keeps no step count for SGD).
     std::vector<std::string> state_names(std::size_t group = 0) const override;
     bool has_step() const override { return false; }
 
