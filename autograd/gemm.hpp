@@ -20,6 +20,7 @@
 
 namespace xg::gemm {
 
+/// A microkernel family: portable C++, AVX2 with FMA, or AVX-512.
 enum class Isa { generic, avx2, avx512 };
 
 const char* isa_name(Isa isa);     ///< "avx512", "avx2", "generic"
@@ -31,8 +32,12 @@ void set_isa(Isa isa);             ///< force a path (tests, benchmarks); an err
 /// B (K, N) in the microkernel's layout for one ISA. Move-only; share it through a pointer.
 template <class T>
 struct PackedB {
-    Isa isa = Isa::generic;
+    Isa isa = Isa::generic;            ///< the kernel it was packed for; multiply() uses that one
     std::size_t K = 0, N = 0, nr = 0;  ///< nr: panel width
+    /** \var K
+        B's rows (the product's inner dimension). */
+    /** \var N
+        B's columns. */
     Workspace<T> data;                 ///< ceil(N / nr) panels of K * nr
 };
 

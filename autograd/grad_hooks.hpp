@@ -23,11 +23,13 @@
 
 namespace xg {
 
+/// Leaves to watch and the callbacks a backward on this thread makes for them; active while
+/// a GradReadyHookGuard holds it.
 template <class T>
 struct GradReadyHook {
     std::vector<TensorT<T>> watched;  ///< leaves
-    std::function<void(std::size_t index)> ready;
-    std::function<void(bool ok)> done;
+    std::function<void(std::size_t index)> ready;  ///< called once per watched leaf, with its index, when its gradient is final
+    std::function<void(bool ok)> done;             ///< called when the backward ends; ok is false after an exception
 };
 
 namespace detail {
@@ -35,9 +37,12 @@ template <class T>
 std::vector<GradReadyHook<T>*>& grad_ready_hooks();  ///< this thread's
 }
 
+/// Registers a GradReadyHook for this thread's backward passes for the guard's lifetime
+/// (RAII; not copyable). The hook must outlive the guard.
 template <class T>
 class GradReadyHookGuard {
 public:
+    /// Registers hook until this guard is destroyed.
     explicit GradReadyHookGuard(GradReadyHook<T>& hook) : hook_(&hook) { detail::grad_ready_hooks<T>().push_back(hook_); }
     ~GradReadyHookGuard() { std::erase(detail::grad_ready_hooks<T>(), hook_); }
     GradReadyHookGuard(const GradReadyHookGuard&) = delete;

@@ -42,19 +42,23 @@ IndexArray long_tensor(std::span<const I> values, const ShapeArg& shape = Shape{
     const Shape& s = shape;
     return detail::make_index_array(detail::to_int64(values), s.empty() ? Shape{values.size()} : s);
 }
+/// A 1-D index array of a vector of any integer type, or one of `shape`.
 template <std::integral I>
 IndexArray long_tensor(const std::vector<I>& values, const ShapeArg& shape = Shape{}) {
     return long_tensor(std::span<const I>(values), shape);
 }
+/// A 1-D index array of a braced list, or one of `shape`: xg::long_tensor({3, 1, 4}).
 inline IndexArray long_tensor(std::initializer_list<std::int64_t> values, const ShapeArg& shape = Shape{}) {
     return long_tensor(std::span<const std::int64_t>(values.begin(), values.size()), shape);
 }
 
 /// A float Tensor's size(d), numel(), to_vector() and item<T>(), for an index array.
 std::size_t size(const IndexArray& ids, long d);  ///< negative d counts from the end
-inline std::size_t numel(const IndexArray& ids) { return ids.size(); }
+inline std::size_t numel(const IndexArray& ids) { return ids.size(); }  ///< the number of elements
+/// Every element in row-major order, as a std::vector.
 inline std::vector<std::int64_t> to_vector(const IndexArray& ids) { return {ids.data(), ids.data() + ids.size()}; }
 std::int64_t item(const IndexArray& ids);  ///< the single element of a one-element array
+/// The single element converted to T: xg::item<int>(ids).
 template <class T>
 T item(const IndexArray& ids) {
     return static_cast<T>(item(ids));

@@ -7,6 +7,7 @@
 
 namespace xg {
 
+/// How a loss combines its per-element values, as PyTorch's reduction='none' | 'mean' | 'sum'.
 enum class Reduction { None, Mean, Sum };
 
 /// Options of cross_entropy, as libtorch's F::CrossEntropyFuncOptions:
@@ -20,8 +21,8 @@ enum class Reduction { None, Mean, Sum };
 template <class T = float>
 struct CrossEntropyFuncOptions {
     XG_ARG(TensorT<T>, weight);               ///< (C); undefined: every class weighs 1
-    XG_ARG(long, ignore_index) = -100;
-    XG_ARG(Reduction, reduction) = Reduction::Mean;
+    XG_ARG(long, ignore_index) = -100;        ///< targets equal to it cost nothing (PyTorch's default -100)
+    XG_ARG(Reduction, reduction) = Reduction::Mean;  ///< None: one loss per position; Mean: divided by the kept weight; Sum
     XG_ARG(double, label_smoothing) = 0.0;    ///< in [0, 1], as torch allows
 };
 
@@ -34,7 +35,7 @@ struct CrossEntropyFuncOptions {
 template <class T = float>
 struct BinaryCrossEntropyWithLogitsFuncOptions {
     XG_ARG(TensorT<T>, weight);      ///< undefined: 1
-    XG_ARG(Reduction, reduction) = Reduction::Mean;
+    XG_ARG(Reduction, reduction) = Reduction::Mean;  ///< None: the loss per element; Mean; Sum
     XG_ARG(TensorT<T>, pos_weight);  ///< undefined: 1
 };
 
@@ -53,6 +54,8 @@ template <class T>
 TensorT<T> nll_loss(const TensorT<T>& log_probs, const IndexArray& target, long ignore_index = -100,
                     Reduction reduction = Reduction::Mean);
 
+/// Squared error (input - target)^2, as torch.nn.functional.mse_loss; the shapes must be
+/// equal (no broadcasting).
 template <class T>
 TensorT<T> mse_loss(const TensorT<T>& input, const TensorT<T>& target, Reduction reduction = Reduction::Mean);
 

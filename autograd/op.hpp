@@ -2,12 +2,14 @@
 /// For op authors: how an op records itself on the tape. A user of xgrad's ops needs only
 /// autograd/tensor.hpp; an op's .cpp (and a user's own op) includes this.
 ///
+/// \code
 ///   template <class T>
 ///   TensorT<T> square(const TensorT<T>& x) {
 ///       return make_op<T>(x.value() * x.value(), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>&) {
 ///           x.add_grad(2 * x.value() * g);  // forward and backward side by side
 ///       });
 ///   }
+/// \endcode
 ///
 /// The tape's own machinery (its entries, the walk) is autograd/tape.hpp, which is not installed.
 #pragma once
@@ -85,6 +87,7 @@ TensorT<T> make_op(xt::xarray<T>&& value, std::initializer_list<TensorT<T>> inpu
     if (needs_grad(inputs)) detail::record_single(out, std::forward<F>(backward), inputs.begin(), inputs.size(), where.function_name());
     return out;
 }
+/// make_op with the inputs in a std::vector (for ops over a list of tensors, such as cat).
 template <class T, class F>
 TensorT<T> make_op(xt::xarray<T>&& value, const std::vector<TensorT<T>>& inputs, F&& backward,
                    detail::SourceLocation where = detail::SourceLocation::current()) {

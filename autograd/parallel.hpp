@@ -13,6 +13,7 @@ namespace xg {
 /// Threads xgrad's kernels use (0: every core). Default: every core. Large GEMMs are split
 /// by rows or column panels over these threads (autograd/gemm.hpp).
 void set_num_threads(int n);
+/// The thread count set_num_threads() set (every core by default), as torch.get_num_threads.
 int get_num_threads();
 
 /// Calls f(0), ..., f(n - 1), spread over up to get_num_threads() threads (the caller's
@@ -21,6 +22,8 @@ int get_num_threads();
 /// holds the pool, another thread's runs its loop alone (same results: callers split work
 /// by get_num_threads(), never by who happens to run it).
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& f);
+/// True while this thread runs its share of a parallel_for spread over the pool (nested
+/// parallel_for and GEMMs then stay on this thread), as torch.in_parallel_region.
 bool in_parallel_region();
 
 }  // namespace xg

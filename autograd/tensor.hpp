@@ -60,19 +60,25 @@ using Mask = xt::xarray<bool>;                ///< where / masked_fill condition
 /// clang, a warning under g++). A negative size is an error.
 class ShapeArg {
 public:
+    /// One size of a braced list: any integer type but bool and char, checked non-negative.
     struct Size {
+        /// From any integer; a negative value throws xg::Error. Implicit, so {T, B, I} converts.
         template <std::integral I>
             requires(!std::same_as<I, bool> && !std::same_as<I, char>)
         Size(I v) : n(static_cast<std::size_t>(v)) {  // NOLINT: implicit, the point of it
             if constexpr (std::is_signed_v<I>) XG_CHECK(v >= 0, "shape: size " << v << " is negative");
         }
-        std::size_t n;
+        std::size_t n;  ///< the size
     };
+    /// From a Shape (copied); implicit.
     ShapeArg(const Shape& s) : shape_(s) {}                       // NOLINT: implicit
+    /// From a Shape (moved); implicit.
     ShapeArg(Shape&& s) : shape_(std::move(s)) {}                 // NOLINT: implicit
+    /// From a braced list of sizes of any integer types: {3, 4}; implicit.
     ShapeArg(std::initializer_list<Size> sizes) {                 // NOLINT: implicit
         for (const Size& s : sizes) shape_.push_back(s.n);
     }
+    /// The shape, so a ShapeArg passes wherever a Shape is read.
     operator const Shape&() const { return shape_; }              // NOLINT: implicit
 
 private:
@@ -83,18 +89,21 @@ private:
 /// type, so that xg::reshape(x, {n, 1, -1}) works whether n is int, long or size_t, as
 /// ShapeArg does for sizes. A value beyond the range of long is an error.
 struct Dim {
+    /// From any integer but bool and char; an unsigned value above LONG_MAX throws xg::Error. Implicit.
     template <std::integral I>
         requires(!std::same_as<I, bool> && !std::same_as<I, char>)
     Dim(I v) : value(static_cast<long>(v)) {  // NOLINT: implicit, the point of it
         if constexpr (std::is_unsigned_v<I>)
             XG_CHECK(v <= static_cast<std::make_unsigned_t<long>>(std::numeric_limits<long>::max()), "dim: " << v << " is too large");
     }
-    long value;
+    long value;  ///< the entry, as a long
 };
+/// The entries of a braced list of Dim as a std::vector<long>.
 std::vector<long> to_longs(std::initializer_list<Dim> dims);
 
 /// "(3, 4)": how every error message prints a shape.
 std::string shape_str(const Shape& s);
+/// shape_str of any range of sizes (an xtensor shape, a std::vector of another integer type).
 template <class S>
 std::string shape_str(const S& s) {
     return shape_str(Shape(s.begin(), s.end()));
@@ -102,6 +111,7 @@ std::string shape_str(const S& s) {
 
 /// Grad mode is per thread, as in PyTorch. NoGradGuard turns recording off in a scope.
 bool is_grad_enabled();
+/// Turns recording on or off for this thread, as torch.set_grad_enabled.
 void set_grad_enabled(bool enabled);
 
 /// Anomaly mode, as torch.autograd.set_detect_anomaly / detect_anomaly: while on, backward
@@ -110,10 +120,14 @@ void set_grad_enabled(bool enabled);
 /// "anomaly: log (output (32, 28)) returned nan in its gradient for input 0 of shape (32, 28)".
 /// Off by default; when off, recording and backward do no extra work. Process-wide, as PyTorch's.
 void detect_anomaly(bool enabled);
+/// Whether anomaly mode is on, as torch.is_anomaly_enabled.
 bool is_anomaly_enabled();
 
+/// Sets anomaly mode for a scope and restores the previous setting on exit, as
+/// torch.autograd.detect_anomaly(); not copyable. The mode is process-wide, not per thread.
 class DetectAnomalyGuard {
 public:
+    /// Turns anomaly mode on (or off, given false) until the guard is destroyed.
     explicit DetectAnomalyGuard(bool enabled = true) : previous_(is_anomaly_enabled()) { detect_anomaly(enabled); }
     ~DetectAnomalyGuard() { detect_anomaly(previous_); }
     DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
@@ -123,6 +137,8 @@ private:
     bool previous_;
 };
 
+/// Turns grad mode off on this thread for a scope and restores it on exit, as torch.no_grad()
+/// (libtorch's torch::NoGradGuard); not copyable.
 class NoGradGuard {
 public:
     NoGradGuard() : previous_(is_grad_enabled()) { set_grad_enabled(false); }
@@ -143,16 +159,19 @@ struct TensorImpl;   ///< value, gradient and flags: autograd/op.hpp
 struct TensorAccess;  ///< the tape's access to them: autograd/tape.hpp (internal)
 }  // namespace detail
 
+/// A tensor of element type T, as torch.Tensor: a cheap handle whose copies share one value,
+/// gradient and requires_grad flag. Use the aliases Tensor (float) and TensorD (double).
 template <class T>
 class TensorT {
 public:
-    using value_type = T;
-    using array_type = xt::xarray<T>;
+    using value_type = T;               ///< the element type
+    using array_type = xt::xarray<T>;   ///< the xtensor array that holds the value and the gradient
 
     TensorT() = default;  ///< an empty handle; defined() is false
+    /// A new leaf holding value (move it in to avoid a copy), as torch.tensor(value, requires_grad=...).
     explicit TensorT(array_type value, bool requires_grad = false);
 
-    bool defined() const { return impl_ != nullptr; }
+    bool defined() const { return impl_ != nullptr; }  ///< false for a default-constructed handle
 
     /// The handle is shared, so value() and grad() give access even through a const
     /// handle (as dereferencing a const shared_ptr does). Changing a value that the
@@ -168,16 +187,17 @@ public:
     void clear_grad() const;     ///< no gradient any more (PyTorch's p.grad = None)
     void zero_grad() const;      ///< grad becomes zeros (and stays allocated)
 
-    bool requires_grad() const;
+    bool requires_grad() const;  ///< gradients flow into it (false for an empty handle), as Tensor.requires_grad
     const TensorT& requires_grad_(bool flag = true) const;  ///< leaves only
-    bool is_leaf() const;
+    bool is_leaf() const;        ///< made by the user, not by a recorded op (true for an empty handle), as Tensor.is_leaf
     void retain_grad() const;  ///< keep this non-leaf's gradient after backward
 
-    Shape shape() const;
-    std::size_t dim() const;
+    Shape shape() const;              ///< the sizes, as Tensor.shape
+    std::size_t dim() const;          ///< the number of dims, as Tensor.dim()
     std::size_t size(long d) const;  ///< negative d counts from the end
-    std::size_t numel() const;
+    std::size_t numel() const;        ///< the number of elements, as Tensor.numel()
     T item() const;  ///< the single element of a one-element tensor
+    /// The single element converted to U, as libtorch's `loss.item<float>()`.
     template <class U>
     U item() const {  // libtorch's loss.item<float>()
         return static_cast<U>(item());
@@ -191,22 +211,26 @@ public:
     /// Reverse mode from this tensor. The tensor must hold one element, or pass the
     /// gradient of the output. The tape is freed afterwards unless retain_graph.
     void backward(bool retain_graph = false) const;
+    /// backward() seeded with grad_output, which must have this tensor's shape (for an output of
+    /// several elements), as Tensor.backward(gradient).
     void backward(const array_type& grad_output, bool retain_graph = false) const;
 
     /// Same values, no history, requires_grad false (a copy: cuts truncated BPTT).
     TensorT detach() const;
 
     /// Sugar for the free functions of the same name.
-    TensorT sum() const;
-    TensorT mean() const;
-    TensorT reshape(const Shape& shape) const;
-    TensorT transpose(long dim0, long dim1) const;
+    TensorT sum() const;   ///< xg::sum(*this): the sum of all elements
+    TensorT mean() const;  ///< xg::mean(*this): the mean of all elements
+    TensorT reshape(const Shape& shape) const;  ///< xg::reshape(*this, shape)
+    TensorT transpose(long dim0, long dim1) const;  ///< xg::transpose(*this, dim0, dim1)
 
     /// For op authors (defined in autograd/op.hpp): add an expression into the gradient
     /// (shape-checked), or get the gradient buffer (zeros if empty) to accumulate into
     /// directly, e.g. with gemm beta=1.
     template <class E>
     void add_grad(E&& e) const;
+    /// The gradient to accumulate into, created as zeros if it has none; throws if this tensor's
+    /// part of the graph was freed.
     array_type& grad_buffer() const;
 
     /// Handles to the same value and gradient (copies share them).
@@ -233,6 +257,8 @@ using TensorD = TensorT<double>;  ///< double: gradient checks
 /// (outputs of dropped entries can no longer be back-propagated through).
 template <class T = float>
 std::size_t tape_size();
+/// Drops every entry on this thread's tape of element type T; outputs of dropped entries can
+/// no longer be back-propagated through.
 template <class T = float>
 void clear_tape();
 

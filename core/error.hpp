@@ -32,7 +32,8 @@ struct FormatError : Error {
 
 }  // namespace xg
 
-// XG_CHECK(cond, "matmul: " << shape_str(a) << " x " << shape_str(b) << ": inner dimensions differ")
+/// Throws xg::Error with msg (anything a std::ostream takes, joined by <<) unless cond holds:
+///   XG_CHECK(cond, "matmul: " << shape_str(a) << " x " << shape_str(b) << ": inner dimensions differ")
 #define XG_CHECK(cond, msg)                            \
     do {                                               \
         if (!(cond)) {                                 \
@@ -42,4 +43,5 @@ struct FormatError : Error {
         }                                              \
     } while (0)
 
+/// Throws xg::Error with msg, streamed as in XG_CHECK.
 #define XG_FAIL(msg) XG_CHECK(false, msg)

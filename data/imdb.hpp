@@ -5,7 +5,7 @@
 ///
 ///   auto train = xg::data::read_imdb("data/corpora/aclImdb_sample", "train");
 ///   auto tokens = xg::data::tokenize_reviews(train);             // lower case, str.split()
-///   auto vocab = xg::data::build_imdb_vocab(tokens);             // <unk> = 0, <pad> = 1
+///   auto vocab = xg::data::build_imdb_vocab(tokens);             // `<unk>` = 0, `<pad>` = 1
 ///   auto data = xg::data::encode_reviews(tokens, xg::data::labels_of(train), vocab, 500);
 ///   xg::data::BucketIterator it(std::move(data), xg::data::BucketIteratorOptions(64).seed(0));
 ///   for (const auto& idx : it.plan_epoch()) {
@@ -27,15 +27,16 @@
 
 namespace xg::data {
 
+/// One review file of aclImdb, as read_imdb reads it.
 struct Review {
     std::string text;    ///< the file's bytes with '\n' removed, as d2l's read_imdb
     std::int64_t label;  ///< 1 positive, 0 negative
     int rating;          ///< 1-10, from the file name ID_RATING.txt
     std::int64_t id;     ///< the ID of the file name (unique within a folder)
-    std::string path;
+    std::string path;    ///< the file it was read from: dir/split/pos/ID_RATING.txt (or neg)
 };
 
-/// dir/<split>/pos then dir/<split>/neg ("train" or "test"), each folder's files in order
+/// dir/split/pos then dir/split/neg (split "train" or "test"), each folder's files in order
 /// of ID (d2l takes os.listdir's order, which is arbitrary). Every file must be named
 /// ID_RATING.txt; names starting with '.' are skipped. A missing directory or pos/neg
 /// folder, an unreadable file or a malformed name throws xg::IOError or xg::FormatError naming the path.
@@ -47,13 +48,14 @@ std::vector<Review> read_imdb(const std::string& dir, const std::string& split);
 /// more of a class than there are throws xg::Error.
 std::vector<Review> take_balanced(const std::vector<Review>& reviews, std::size_t n, std::uint64_t seed);
 
+/// Each review's label (1 positive, 0 negative), in order.
 std::vector<std::int64_t> labels_of(const std::vector<Review>& reviews);
 
 /// One token list per review. The default tokenizer lower-cases and splits on whitespace;
 /// WordTokenizerOptions::clean() also splits off punctuation and drops <br />.
 std::vector<Tokens> tokenize_reviews(const std::vector<Review>& reviews, const WordTokenizer& tokenizer = WordTokenizer());
 
-/// d2l's Vocab(train_tokens, min_freq=5, reserved_tokens=['<pad>']): <unk> = 0, <pad> = 1.
+/// d2l's Vocab(train_tokens, min_freq=5, reserved_tokens=['\<pad\>']): `<unk>` = 0, `<pad>` = 1.
 Vocab build_imdb_vocab(const std::vector<Tokens>& tokens, std::size_t min_freq = 5);
 
 /// d2l's truncate_pad: the first num_steps ids, padded with pad up to num_steps.
@@ -63,17 +65,19 @@ std::vector<std::int64_t> truncate_pad(const std::vector<std::int64_t>& ids, std
 /// the longest review of the batch.
 struct EncodedReviews {
     std::vector<std::vector<std::int64_t>> ids;  ///< each 1..num_steps ids
-    std::vector<std::int64_t> labels;
-    std::int64_t pad_id = 1;
+    std::vector<std::int64_t> labels;  ///< one per review: 1 positive, 0 negative
+    std::int64_t pad_id = 1;           ///< the vocabulary's id of '`<pad>`', used to pad batches
 
+    /// The number of reviews.
     std::size_t size() const { return ids.size(); }
+    /// Review i's number of ids (>= 1); i is not checked.
     std::size_t length(std::size_t i) const { return ids[i].size(); }
 };
 
 /// Encodes each review with vocab and keeps its first num_steps ids. An empty review
-/// (no tokens) becomes one <pad> id with length 1, so every length is >= 1 and a model
+/// (no tokens) becomes one `<pad>` id with length 1, so every length is >= 1 and a model
 /// that reads the state at the last true step still has a step to read; with
-/// Embedding(padding_idx = pad) that step is a zero vector. The vocab must hold '<pad>'.
+/// Embedding(padding_idx = pad) that step is a zero vector. The vocab must hold '`<pad>`'.
 EncodedReviews encode_reviews(const std::vector<Tokens>& tokens, const std::vector<std::int64_t>& labels, const Vocab& vocab,
                               std::size_t num_steps);
 
@@ -87,12 +91,16 @@ struct TextBatch {
     /// gradients are those of the whole global batch. 1 otherwise.
     double loss_scale = 1.0;
 
-    std::size_t size() const { return lengths.size(); }  // 0: this rank has no row this step
+    std::size_t size() const { return lengths.size(); }  ///< rows, B; 0: this rank has no row this step
 };
 
+/// Options for BucketIterator, with chainable setters; by default shuffled, 50 batches
+/// per bucket, the short batch kept, draws from xg::generator(), not sharded.
 struct BucketIteratorOptions {
+    /// Options with this global batch size (reviews per batch, over all ranks).
     explicit BucketIteratorOptions(std::size_t batch_size) : batch_size_(batch_size) {}
 
+    /// Reviews per batch (the global batch when sharded); 0 makes BucketIterator throw.
     BucketIteratorOptions& batch_size(std::size_t v) { batch_size_ = v; return *this; }
     /// Random buckets and batch order each epoch (training). Off: every review sorted by
     /// length, longest first, batches in that order (evaluation: least padding, fixed).
@@ -109,12 +117,12 @@ struct BucketIteratorOptions {
     /// build this rank's rows of each (data/shard.hpp).
     BucketIteratorOptions& shard(Shard v) { shard_ = v; return *this; }
 
-    std::size_t batch_size() const { return batch_size_; }
-    bool shuffle() const { return shuffle_; }
-    std::size_t bucket_batches() const { return bucket_batches_; }
-    bool drop_last() const { return drop_last_; }
-    const std::optional<std::uint64_t>& seed() const { return seed_; }
-    const Shard& shard() const { return shard_; }
+    std::size_t batch_size() const { return batch_size_; }                ///< reviews per batch, over all ranks
+    bool shuffle() const { return shuffle_; }                             ///< random buckets and batch order each epoch; default true
+    std::size_t bucket_batches() const { return bucket_batches_; }        ///< batches per length-sorted chunk; default 50
+    bool drop_last() const { return drop_last_; }                         ///< whether the short batch is dropped; default false
+    const std::optional<std::uint64_t>& seed() const { return seed_; }    ///< the own generator's seed; none: xg::generator()
+    const Shard& shard() const { return shard_; }                         ///< this rank's part; default rank 0 of 1 (all rows)
 
 private:
     std::size_t batch_size_;
@@ -131,6 +139,8 @@ private:
 /// dropped short batch with drop_last).
 class BucketIterator {
 public:
+    /// Takes the reviews; a batch_size or bucket_batches of 0, a bad shard, labels not
+    /// matching the reviews or a review with no ids throws xg::Error.
     BucketIterator(EncodedReviews data, BucketIteratorOptions options);
 
     /// The batches of the next epoch, as indices into data(); cheap, nothing is copied.
@@ -141,8 +151,12 @@ public:
     /// plan_epoch() with every batch built (the whole epoch in memory).
     std::vector<TextBatch> epoch();
 
+    /// Batches per epoch: size / batch_size rounded up, or down with drop_last (global
+    /// batches, the same count on every rank).
     std::size_t num_batches() const;
+    /// The reviews it was made with.
     const EncodedReviews& data() const { return data_; }
+    /// The options it was made with.
     const BucketIteratorOptions& options() const { return options_; }
 
 private:

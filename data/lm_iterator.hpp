@@ -24,8 +24,8 @@ namespace xg::data {
 
 /// X: (B, T) inputs; Y: (B, T) targets, each the token after the one in X.
 struct LMBatch {
-    IndexArray X;
-    IndexArray Y;
+    IndexArray X;  ///< (B, T) input token ids (B / N rows when sharded)
+    IndexArray Y;  ///< (B, T) target ids: Y[r][t] is the corpus token after X[r][t]
 };
 
 /// d2l's seq_data_iter_random: drop the first `offset` tokens (drawn from [0, T-1] when not
@@ -48,6 +48,7 @@ std::vector<LMBatch> seq_data_iter_sequential(const std::vector<std::int64_t>& c
 
 /// Batches the iterators above yield for a corpus of n tokens at this offset.
 std::size_t num_batches_random(std::size_t n, std::size_t batch_size, std::size_t num_steps, std::size_t offset);
+/// As num_batches_random, for seq_data_iter_sequential: (n - offset - 1) // B // T.
 std::size_t num_batches_sequential(std::size_t n, std::size_t batch_size, std::size_t num_steps, std::size_t offset);
 
 /// d2l's SeqDataLoader: a corpus, its vocabulary, and one of the two iterators.
@@ -66,18 +67,20 @@ public:
 
     /// Data parallel: epoch() gives this rank's batch_size / N rows of each batch.
     SeqDataLoader& shard(const Shard& s);
+    /// The shard epoch() serves (default rank 0 of 1: every row).
     const Shard& shard() const { return shard_; }
 
     /// Batches in every epoch, whatever the offset; an epoch has this many or one more
     /// (num_batches(offset) tells exactly).
     std::size_t num_batches() const;
+    /// Batches in an epoch drawn at this offset.
     std::size_t num_batches(std::size_t offset) const;
 
-    const std::vector<std::int64_t>& corpus() const { return corpus_; }
-    const Vocab& vocab() const { return vocab_; }
-    std::size_t batch_size() const { return batch_size_; }
-    std::size_t num_steps() const { return num_steps_; }
-    bool use_random_iter() const { return use_random_iter_; }
+    const std::vector<std::int64_t>& corpus() const { return corpus_; }  ///< the token ids, in corpus order
+    const Vocab& vocab() const { return vocab_; }                        ///< the vocabulary of corpus()
+    std::size_t batch_size() const { return batch_size_; }               ///< B: rows per global batch
+    std::size_t num_steps() const { return num_steps_; }                 ///< T: tokens per row
+    bool use_random_iter() const { return use_random_iter_; }            ///< random (true) or sequential (false) iteration
 
 private:
     void check() const;

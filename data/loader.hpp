@@ -16,9 +16,13 @@
 
 namespace xg::data {
 
+/// Options for BatchSampler, with chainable setters, as DataLoader's batch_size, shuffle,
+/// drop_last; by default in order, the short batch kept, not sharded.
 struct BatchSamplerOptions {
+    /// Options with this global batch size (indices per batch, over all ranks).
     explicit BatchSamplerOptions(std::size_t batch_size) : batch_size_(batch_size) {}
 
+    /// Indices per batch (the global batch when sharded); 0 makes BatchSampler throw.
     BatchSamplerOptions& batch_size(std::size_t v) { batch_size_ = v; return *this; }
     /// A new random order every epoch (torch's shuffle=True); else 0, 1, ..., n-1.
     BatchSamplerOptions& shuffle(bool v) { shuffle_ = v; return *this; }
@@ -31,11 +35,11 @@ struct BatchSamplerOptions {
     /// shuffle, every rank needs the same seed.
     BatchSamplerOptions& shard(Shard v) { shard_ = v; return *this; }
 
-    std::size_t batch_size() const { return batch_size_; }
-    bool shuffle() const { return shuffle_; }
-    bool drop_last() const { return drop_last_; }
-    const std::optional<std::uint64_t>& seed() const { return seed_; }
-    const Shard& shard() const { return shard_; }
+    std::size_t batch_size() const { return batch_size_; }              ///< indices per batch, over all ranks
+    bool shuffle() const { return shuffle_; }                           ///< a new order each epoch; default false
+    bool drop_last() const { return drop_last_; }                       ///< whether a short last batch is dropped; default false
+    const std::optional<std::uint64_t>& seed() const { return seed_; }  ///< the own generator's seed; none: xg::generator()
+    const Shard& shard() const { return shard_; }                       ///< this rank's part; default rank 0 of 1 (all rows)
 
 private:
     std::size_t batch_size_;
@@ -45,6 +49,7 @@ private:
     std::optional<std::uint64_t> seed_;
 };
 
+/// Batches of indices into n examples, as the sampling side of torch.utils.data.DataLoader.
 class BatchSampler {
 public:
     /// n examples; batch_size 0 throws xg::Error.
@@ -56,7 +61,9 @@ public:
 
     /// len(DataLoader): n / B rounded up, or down with drop_last.
     std::size_t num_batches() const;
+    /// n, the number of examples (not of batches, unlike len(BatchSampler): see num_batches()).
     std::size_t size() const { return n_; }
+    /// The options it was made with.
     const BatchSamplerOptions& options() const { return options_; }
 
 private:

@@ -14,9 +14,10 @@
 
 namespace xg::data {
 
+/// Which part of each batch this process takes: rank r of world_size N. The default is the whole batch.
 struct Shard {
-    std::size_t rank = 0;
-    std::size_t world_size = 1;
+    std::size_t rank = 0;        ///< this process's rank, in [0, world_size)
+    std::size_t world_size = 1;  ///< N, the number of processes sharing each batch
 };
 
 /// Throws xg::Error, naming who, unless 0 <= rank < world_size.

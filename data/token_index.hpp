@@ -16,8 +16,11 @@
 
 namespace xg::data {
 
+/// Token -> id lookup that stores only (hash, id) pairs; the caller keeps the tokens and
+/// passes each call the hash and a way to read the token of an id.
 class TokenIndex {
 public:
+    /// The hash to pass to find() and insert() for this token (std::hash of the string).
     static std::uint64_t hash(std::string_view token) { return std::hash<std::string_view>{}(token); }
 
     /// The id of token (whose hash is h), or -1. key_of(id) gives the token stored under id.
@@ -39,13 +42,16 @@ public:
         ++size_;
     }
 
+    /// Grows the table so that n ids fit without another rehash.
     void reserve(std::size_t n) {
         while (2 * n > slots_.size()) grow();
     }
+    /// Removes every id: an empty table, as newly made.
     void clear() {
         slots_.clear();
         size_ = 0;
     }
+    /// The number of ids inserted.
     std::size_t size() const { return size_; }
 
 private:

@@ -18,8 +18,10 @@
 
 namespace xg::data {
 
+/// One text's tokens, in order.
 using Tokens = std::vector<std::string>;
 
+/// What a token is: a whitespace-separated word or one character (d2l's 'word' and 'char').
 enum class TokenKind { word, character };
 
 /// "word" or "char", d2l's names; anything else throws xg::Error.
@@ -48,9 +50,9 @@ struct WordTokenizerOptions {
     /// reviews are full of them.
     WordTokenizerOptions& drop_html_breaks(bool on) { drop_html_breaks_ = on; return *this; }
 
-    bool lower() const { return lower_; }
-    bool split_punctuation() const { return split_punctuation_; }
-    bool drop_html_breaks() const { return drop_html_breaks_; }
+    bool lower() const { return lower_; }                          ///< whether letters are lower-cased; default true
+    bool split_punctuation() const { return split_punctuation_; }  ///< whether punctuation is split off; default false
+    bool drop_html_breaks() const { return drop_html_breaks_; }    ///< whether HTML line breaks are dropped; default false
 
     /// Both extras on: punctuation split off and <br /> dropped.
     static WordTokenizerOptions clean() { return WordTokenizerOptions().split_punctuation(true).drop_html_breaks(true); }
@@ -64,11 +66,15 @@ private:
 /// Word tokenizer for reviews. Default: lower case, then d2l's whitespace split.
 class WordTokenizer {
 public:
+    /// A tokenizer with these options (default: lower case only).
     explicit WordTokenizer(WordTokenizerOptions options = {}) : options_(options) {}
 
+    /// The tokens of one text.
     Tokens operator()(std::string_view text) const;
+    /// As operator()(std::string_view), for each text in turn.
     std::vector<Tokens> operator()(const std::vector<std::string>& texts) const;
 
+    /// The options it was made with.
     const WordTokenizerOptions& options() const { return options_; }
 
 private:

@@ -32,16 +32,20 @@
 
 namespace xg::distributed {
 
+/// DistributedDataParallel's options, chainable: DDPOptions().bucket_cap_mb(50).overlap(false).
 struct DDPOptions {
-    /// torch's default bucket size.
+    /// Bucket size in MiB, > 0; 25 by default, torch's default bucket size.
     DDPOptions& bucket_cap_mb(double v) { bucket_cap_mb_ = v; return *this; }
     /// Start buckets during the backward; off: all of them after it.
     DDPOptions& overlap(bool v) { overlap_ = v; return *this; }
     /// Make every rank start from rank 0's parameters.
     DDPOptions& broadcast_parameters(bool v) { broadcast_parameters_ = v; return *this; }
 
+    /// Bucket size in MiB (25 unless set).
     double bucket_cap_mb() const { return bucket_cap_mb_; }
+    /// Whether buckets start during the backward (true unless set).
     bool overlap() const { return overlap_; }
+    /// Whether construction broadcasts rank 0's parameters (true unless set).
     bool broadcast_parameters() const { return broadcast_parameters_; }
 
 private:
@@ -50,6 +54,9 @@ private:
     bool broadcast_parameters_ = true;
 };
 
+/// Averages the gradients of a module over all ranks during backward(), as
+/// torch.nn.parallel.DistributedDataParallel (see ddp.hpp). Unlike torch's it
+/// does not wrap the forward: call the module itself.
 class DistributedDataParallel {
 public:
     /// The module must outlive this; its parameter list must not change afterwards.
@@ -58,6 +65,7 @@ public:
     DistributedDataParallel(const DistributedDataParallel&) = delete;
     DistributedDataParallel& operator=(const DistributedDataParallel&) = delete;
 
+    /// The module whose gradients this averages (PyTorch's ddp.module).
     nn::Module& module() { return *module_; }
 
     /// Averages every gradient now. For a rank that has no data this step: zero_grad(),
@@ -68,6 +76,7 @@ public:
     /// gradients (gradient accumulation); the next backward after it averages the sum.
     class NoSync {
     public:
+        /// Turns averaging off until this guard is destroyed.
         explicit NoSync(DistributedDataParallel& ddp) : ddp_(&ddp) { ddp_->sync_ = false; }
         ~NoSync() { ddp_->sync_ = true; }
         NoSync(const NoSync&) = delete;
@@ -76,6 +85,8 @@ public:
     private:
         DistributedDataParallel* ddp_;
     };
+    /// The NoSync guard: `{ auto guard = ddp.no_sync(); loss.backward(); }`, as torch's
+    /// `with ddp.no_sync():`.
     NoSync no_sync() { return NoSync(*this); }
 
     /// Parameter indices (into module().parameters()) of each bucket, in the order they go.
@@ -85,7 +96,10 @@ public:
     /// last allreduces and copying back), summed over calls: the overhead data parallelism
     /// adds to a step. reset_stats() starts again.
     double sync_seconds() const { return sync_seconds_; }
+    /// How many times gradients were averaged (backwards outside no_sync(), and
+    /// synchronize() calls) since construction or reset_stats(); 0 with one rank.
     std::size_t syncs() const { return syncs_; }
+    /// Sets sync_seconds() and syncs() back to 0.
     void reset_stats() { sync_seconds_ = 0; syncs_ = 0; }
 
 private:

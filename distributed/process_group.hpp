@@ -54,7 +54,9 @@ std::string rank_label();
 /// exception that escapes (a rank that fails while others wait), it aborts the job instead.
 class Environment {
 public:
+    /// Calls init(&argc, &argv), so that MPI may take its own arguments out of argv.
     Environment(int& argc, char**& argv);
+    /// Calls init() without the program's arguments.
     Environment();
     ~Environment();
     Environment(const Environment&) = delete;

@@ -24,11 +24,13 @@
 
 namespace xg::nn {
 
+/// The base class of every layer and model, as torch.nn.Module: it owns the registry of
+/// named parameters and child modules and the training flag.
 template <class T>
 class ModuleT {
 public:
-    using TensorType = TensorT<T>;
-    using NamedTensors = std::vector<std::pair<std::string, TensorType>>;
+    using TensorType = TensorT<T>;  ///< The tensor type of its parameters.
+    using NamedTensors = std::vector<std::pair<std::string, TensorType>>;  ///< (name, tensor) pairs, in order.
 
     ModuleT() = default;
     virtual ~ModuleT() = default;
@@ -37,17 +39,23 @@ public:
 
     /// Own parameters in registration order, then each child's, prefixed "child.".
     NamedTensors named_parameters(bool recurse = true) const;
+    /// The tensors of named_parameters(), in the same order, as torch.nn.Module.parameters().
     std::vector<TensorType> parameters(bool recurse = true) const;
     /// The parameter with this dotted name, or an error that names it.
     TensorType parameter(const std::string& name) const;
+    /// Direct children in registration order, as torch.nn.Module.named_children().
     std::vector<std::pair<std::string, ModuleT*>> named_children() const;
 
     /// Training mode (dropout on) for this module and every descendant.
     void train(bool on = true);
+    /// Evaluation mode, train(false), for this module and every descendant.
     void eval() { train(false); }
+    /// True in training mode (the default), as torch.nn.Module.training.
     bool is_training() const { return training_; }
 
+    /// Sets the gradient of every parameter, this module's and its descendants', to zeros.
     void zero_grad();
+    /// The number of elements in all parameters, trainable or not.
     std::size_t num_parameters() const;
 
     /// "LSTM": the class name; subclasses of the built-in modules keep theirs.
@@ -60,7 +68,10 @@ public:
     std::string summary() const;
 
 protected:
+    /// Adds t as a parameter under name (non-empty, no '.', not yet taken) and returns it,
+    /// as torch.nn.Module.register_parameter; requires_grad sets whether it is trained.
     TensorType register_parameter(const std::string& name, TensorType t, bool requires_grad = true);
+    /// Adds a child this module shares ownership of, under name, and returns it.
     template <class M>
     std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
         add_child(name, m);
@@ -90,8 +101,9 @@ private:
     bool training_ = true;
 };
 
-using Module = ModuleT<float>;
+using Module = ModuleT<float>;  ///< ModuleT in float: the type most programs use.
 
+/// Prints m.repr(), as print(model) in PyTorch.
 template <class T>
 std::ostream& operator<<(std::ostream& os, const ModuleT<T>& m) {
     return os << m.repr();

@@ -46,47 +46,52 @@
 
 namespace xg::nn {
 
+/// Per-sequence lengths for a padded batch, one per sequence, each in [1, S] (as
+/// pack_padded_sequence's lengths); empty means every sequence has all S steps.
 using Lengths = std::vector<std::size_t>;
 
+/// Settings of RNN, as torch.nn.RNN's constructor arguments.
 struct RNNOptions {
     /// (RNNOptions(100, 256, 2): num_layers positional too, as torch.nn's third argument)
     RNNOptions(std::int64_t input_size, std::int64_t hidden_size, std::int64_t num_layers = 1)
         : input_size_(input_size), hidden_size_(hidden_size), num_layers_(num_layers) {}
-    XG_ARG(std::int64_t, input_size);
-    XG_ARG(std::int64_t, hidden_size);
-    XG_ARG(std::int64_t, num_layers);
-    XG_ARG(std::string, nonlinearity) = "tanh";  // or "relu"
-    XG_ARG(bool, bias) = true;
-    XG_ARG(bool, batch_first) = false;
-    XG_ARG(double, dropout) = 0.0;
-    XG_ARG(bool, bidirectional) = false;
+    XG_ARG(std::int64_t, input_size);          ///< I: features per input step
+    XG_ARG(std::int64_t, hidden_size);         ///< H: features of the hidden state
+    XG_ARG(std::int64_t, num_layers);          ///< L: stacked layers, each fed the previous one's output
+    XG_ARG(std::string, nonlinearity) = "tanh";  ///< "tanh" or "relu"; anything else is rejected
+    XG_ARG(bool, bias) = true;                 ///< add b_ih and b_hh, as torch.nn.RNN's bias
+    XG_ARG(bool, batch_first) = false;         ///< input and output as (B, S, ...) instead of (S, B, ...); h is unaffected
+    XG_ARG(double, dropout) = 0.0;             ///< dropout probability on each layer's output but the last, in training only
+    XG_ARG(bool, bidirectional) = false;       ///< also run each layer backwards in time, doubling the output width (D = 2)
 };
 
+/// Settings of GRU, as torch.nn.GRU's constructor arguments.
 struct GRUOptions {
     /// (GRUOptions(100, 256, 2): num_layers positional too, as torch.nn's third argument)
     GRUOptions(std::int64_t input_size, std::int64_t hidden_size, std::int64_t num_layers = 1)
         : input_size_(input_size), hidden_size_(hidden_size), num_layers_(num_layers) {}
-    XG_ARG(std::int64_t, input_size);
-    XG_ARG(std::int64_t, hidden_size);
-    XG_ARG(std::int64_t, num_layers);
-    XG_ARG(bool, bias) = true;
-    XG_ARG(bool, batch_first) = false;
-    XG_ARG(double, dropout) = 0.0;
-    XG_ARG(bool, bidirectional) = false;
+    XG_ARG(std::int64_t, input_size);      ///< I: features per input step
+    XG_ARG(std::int64_t, hidden_size);     ///< H: features of the hidden state
+    XG_ARG(std::int64_t, num_layers);      ///< L: stacked layers, each fed the previous one's output
+    XG_ARG(bool, bias) = true;             ///< add b_ih and b_hh, as torch.nn.GRU's bias
+    XG_ARG(bool, batch_first) = false;     ///< input and output as (B, S, ...) instead of (S, B, ...); h is unaffected
+    XG_ARG(double, dropout) = 0.0;         ///< dropout probability on each layer's output but the last, in training only
+    XG_ARG(bool, bidirectional) = false;   ///< also run each layer backwards in time, doubling the output width (D = 2)
 };
 
+/// Settings of LSTM, as torch.nn.LSTM's constructor arguments.
 struct LSTMOptions {
     /// (LSTMOptions(100, 256, 2): num_layers positional too, as torch.nn's third argument)
     LSTMOptions(std::int64_t input_size, std::int64_t hidden_size, std::int64_t num_layers = 1)
         : input_size_(input_size), hidden_size_(hidden_size), num_layers_(num_layers) {}
-    XG_ARG(std::int64_t, input_size);
-    XG_ARG(std::int64_t, hidden_size);
-    XG_ARG(std::int64_t, num_layers);
-    XG_ARG(bool, bias) = true;
-    XG_ARG(bool, batch_first) = false;
-    XG_ARG(double, dropout) = 0.0;
-    XG_ARG(bool, bidirectional) = false;
-    XG_ARG(std::int64_t, proj_size) = 0;
+    XG_ARG(std::int64_t, input_size);      ///< I: features per input step
+    XG_ARG(std::int64_t, hidden_size);     ///< H: features of the cell state
+    XG_ARG(std::int64_t, num_layers);      ///< L: stacked layers, each fed the previous one's output
+    XG_ARG(bool, bias) = true;             ///< add b_ih and b_hh, as torch.nn.LSTM's bias
+    XG_ARG(bool, batch_first) = false;     ///< input and output as (B, S, ...) instead of (S, B, ...); h and c are unaffected
+    XG_ARG(double, dropout) = 0.0;         ///< dropout probability on each layer's output but the last, in training only
+    XG_ARG(bool, bidirectional) = false;   ///< also run each layer backwards in time, doubling the output width (D = 2)
+    XG_ARG(std::int64_t, proj_size) = 0;   ///< P > 0 projects h to P features with weight_hr (LSTMP); must be below H
 };
 
 /// A recurrent layer's state: h, and c for an LSTM (empty for RNN and GRU). An empty h
@@ -101,20 +106,24 @@ struct RecurrentStateT {
     RecurrentStateT detach() const { return {h.defined() ? h.detach() : h, c.defined() ? c.detach() : c}; }
 };
 
+/// What RNNBaseT::forward and LSTMT::forward return: the output sequence and the final state.
 template <class T>
 struct RecurrentResultT {
-    TensorT<T> output;
-    RecurrentStateT<T> state;
+    TensorT<T> output;         ///< (S, B, D*Hout), or (B, S, D*Hout) with batch_first: the last layer's h at every step
+    RecurrentStateT<T> state;  ///< the final h of every layer and direction, and c for an LSTM
 };
 
+/// An LSTM's state (h, c), as PyTorch's (h_0, c_0) tuple: RecurrentStateT by another name.
 template <class T>
 using LSTMStateT = RecurrentStateT<T>;
+/// What LSTMT::forward returns, PyTorch's (output, (h_n, c_n)): RecurrentResultT by another name.
 template <class T>
 using LSTMResultT = RecurrentResultT<T>;
 
+/// What RNNT::forward and GRUT::forward return, PyTorch's (output, h_n).
 template <class T>
 struct RNNResultT {
-    TensorT<T> output;
+    TensorT<T> output;  ///< (S, B, D*H), or (B, S, D*H) with batch_first: the last layer's h at every step
     TensorT<T> h;  ///< (D*L, B, H)
 };
 
@@ -125,10 +134,15 @@ class RNNBaseT : public ModuleT<T> {
 public:
     /// The settings, stored once; options() of each layer is made from them.
     struct Config {
-        detail::RNNMode mode;
-        std::int64_t input_size, hidden_size, num_layers, proj_size;
-        bool bias, batch_first, bidirectional;
-        double dropout;
+        detail::RNNMode mode;      ///< the cell: RNN with tanh or relu, LSTM or GRU
+        std::int64_t input_size,   ///< I, as the options' input_size
+            hidden_size,           ///< H, as the options' hidden_size
+            num_layers,            ///< L, as the options' num_layers
+            proj_size;             ///< P, LSTM's proj_size; 0 (no projection) for RNN and GRU
+        bool bias,                 ///< as the options' bias
+            batch_first,           ///< as the options' batch_first
+            bidirectional;         ///< as the options' bidirectional
+        double dropout;            ///< as the options' dropout
     };
 
     /// out and the final state; state.c (in and out) only for an LSTM, where h and c are
@@ -139,12 +153,15 @@ public:
         return forward(x, state, lengths);
     }
 
+    /// The settings this layer was built with, whichever of RNN, GRU and LSTM it is.
     const Config& config() const { return config_; }
     std::string extra_repr() const override;
     /// Every parameter back to U(-1/sqrt(H), 1/sqrt(H)), as PyTorch's reset_parameters.
     void reset_parameters();
 
 protected:
+    /// Checks the settings, then registers each layer's and direction's parameters under
+    /// PyTorch's names (weight_ih_l0, ..., weight_hh_l0_reverse) and calls reset_parameters().
     explicit RNNBaseT(const Config& config);
 
 private:
@@ -152,56 +169,75 @@ private:
     std::vector<std::vector<detail::DirectionWeights<T>>> layers_;
 };
 
+/// Elman RNN with tanh or relu, as torch.nn.RNN.
 template <class T>
 class RNNT : public RNNBaseT<T> {
 public:
+    /// A layer with these settings, parameters drawn as reset_parameters() does; throws on a
+    /// nonlinearity other than "tanh" or "relu".
     explicit RNNT(const RNNOptions& options);
-    using RNNBaseT<T>::forward;  ///< (x, RecurrentState, lengths)
+    using RNNBaseT<T>::forward;  // (x, RecurrentState, lengths)
+    /// (out, h_n) from x and an optional h0 (empty: zeros), as torch.nn.RNN's forward; the
+    /// base forward(x, RecurrentState, lengths) is also available.
     RNNResultT<T> forward(const TensorT<T>& x, const TensorT<T>& h0 = {}, const Lengths& lengths = {});
     using RNNBaseT<T>::operator();
+    /// module(x, h0, lengths) is module.forward(x, h0, lengths), as in PyTorch.
     RNNResultT<T> operator()(const TensorT<T>& x, const TensorT<T>& h0 = {}, const Lengths& lengths = {}) {
         return forward(x, h0, lengths);
     }
+    /// The settings, rebuilt from config(): RNNT(layer.options()) makes a layer like this one.
     RNNOptions options() const;
     std::string type_name() const override { return "RNN"; }
 };
 
+/// Gated recurrent unit layer, as torch.nn.GRU.
 template <class T>
 class GRUT : public RNNBaseT<T> {
 public:
+    /// A layer with these settings, parameters drawn as reset_parameters() does.
     explicit GRUT(const GRUOptions& options);
-    using RNNBaseT<T>::forward;  ///< (x, RecurrentState, lengths)
+    using RNNBaseT<T>::forward;  // (x, RecurrentState, lengths)
+    /// (out, h_n) from x and an optional h0 (empty: zeros), as torch.nn.GRU's forward; the
+    /// base forward(x, RecurrentState, lengths) is also available.
     RNNResultT<T> forward(const TensorT<T>& x, const TensorT<T>& h0 = {}, const Lengths& lengths = {});
     using RNNBaseT<T>::operator();
+    /// module(x, h0, lengths) is module.forward(x, h0, lengths), as in PyTorch.
     RNNResultT<T> operator()(const TensorT<T>& x, const TensorT<T>& h0 = {}, const Lengths& lengths = {}) {
         return forward(x, h0, lengths);
     }
+    /// The settings, rebuilt from config(): GRUT(layer.options()) makes a layer like this one.
     GRUOptions options() const;
     std::string type_name() const override { return "GRU"; }
 };
 
+/// Long short-term memory layer, optionally with projection (LSTMP), as torch.nn.LSTM.
 template <class T>
 class LSTMT : public RNNBaseT<T> {
 public:
+    /// A layer with these settings, parameters drawn as reset_parameters() does.
     explicit LSTMT(const LSTMOptions& options);
+    /// (out, (h_n, c_n)) from x and an optional {h0, c0} (both or neither; empty: zeros), as
+    /// torch.nn.LSTM's forward.
     LSTMResultT<T> forward(const TensorT<T>& x, const LSTMStateT<T>& state = {}, const Lengths& lengths = {}) {
         return RNNBaseT<T>::forward(x, state, lengths);
     }
+    /// module(x, state, lengths) is module.forward(x, state, lengths), as in PyTorch.
     LSTMResultT<T> operator()(const TensorT<T>& x, const LSTMStateT<T>& state = {}, const Lengths& lengths = {}) {
         return forward(x, state, lengths);
     }
+    /// The settings, rebuilt from config(): LSTMT(layer.options()) makes a layer like this one.
     LSTMOptions options() const;
     std::string type_name() const override { return "LSTM"; }
 };
 
-using RNNBase = RNNBaseT<float>;
-using RecurrentState = RecurrentStateT<float>;
-using RecurrentResult = RecurrentResultT<float>;
-using LSTMState = LSTMStateT<float>;
-using LSTMResult = LSTMResultT<float>;
-using RNNResult = RNNResultT<float>;
-using RNN = RNNT<float>;
-using GRU = GRUT<float>;
-using LSTM = LSTMT<float>;
+using RNNBase = RNNBaseT<float>;                  ///< RNNBaseT in float: the type most programs use.
+using RecurrentState = RecurrentStateT<float>;    ///< RecurrentStateT in float.
+using RecurrentResult = RecurrentResultT<float>;  ///< RecurrentResultT in float.
+using LSTMState = LSTMStateT<float>;              ///< LSTMStateT in float.
+using LSTMResult = LSTMResultT<float>;            ///< LSTMResultT in float.
+using RNNResult = RNNResultT<float>;              ///< RNNResultT in float.
+using RNN = RNNT<float>;                          ///< RNNT in float: the type most programs use.
+using GRU = GRUT<float>;                          ///< GRUT in float: the type most programs use.
+using LSTM = LSTMT<float>;                        ///< LSTMT in float: the type most programs use.
 
 }  // namespace xg::nn

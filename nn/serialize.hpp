@@ -30,19 +30,24 @@ namespace xg::nn {
 /// truncated or corrupt file throws xg::FormatError (a missing or unreadable one xg::IOError) naming the file and the problem.
 class SafetensorsReader {
 public:
+    /// Reads the whole file at path and checks it; errors as above.
     explicit SafetensorsReader(const std::string& path);
     /// A safetensors file already in memory; name stands for the path in messages.
     static SafetensorsReader from_bytes(std::string bytes, const std::string& name);
 
+    /// The path it was read from (from_bytes: the name given).
     const std::string& path() const { return path_; }
     std::vector<std::string> names() const;  ///< in file order of their data
+    /// Whether the file holds a tensor of this name.
     bool contains(const std::string& name) const { return entries_.count(name) != 0; }
     const std::string& dtype(const std::string& name) const;  ///< "F32", "F64", "I64", ...
+    /// The tensor's shape; an unknown name throws xg::FormatError.
     Shape shape(const std::string& name) const;
     /// The tensor converted to T (F16, BF16, F32, F64 and the integer types convert). For an
     /// integer T, a value that is not a whole number in T's range throws xg::FormatError.
     template <class T>
     xt::xarray<T> get(const std::string& name) const;
+    /// The header's "__metadata__" pairs, a value that is not a string as its JSON text (empty when none).
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
 private:
@@ -63,15 +68,21 @@ private:
 /// Collects named tensors and writes them as one safetensors file (atomically).
 class SafetensorsWriter {
 public:
+    /// Adds an array as an F32 tensor; an empty, repeated or "__metadata__" name throws xg::Error.
     void add(const std::string& name, const xt::xarray<float>& a);
+    /// As the float add(), stored as F64.
     void add(const std::string& name, const xt::xarray<double>& a);
+    /// As the float add(), stored as I64.
     void add(const std::string& name, const xt::xarray<std::int64_t>& a);
+    /// As the float add(), with a tensor's value (F32 or F64, from T; no gradient is saved).
     template <class T>
     void add(const std::string& name, const TensorT<T>& t) {  // a tensor's value
         add(name, t.value());
     }
+    /// Sets a "__metadata__" entry, replacing any earlier value of key.
     void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
     std::string bytes() const;  ///< the whole file
+    /// Writes bytes() to path atomically (the old file stays whole on failure); errors throw xg::IOError.
     void write(const std::string& path) const;
 
 private:
@@ -102,8 +113,10 @@ void load(ModuleT<T>& module, const std::string& path, bool strict = true);
 template <class T>
 struct StagedLoad {
     std::vector<std::pair<TensorT<T>, xt::xarray<T>>> values;  ///< parameter, its new value
+    /// Puts every staged value into its parameter (without recording gradients) and empties values.
     void commit();
 };
+/// The first half of load(): reads and checks every tensor of reader for module, changing nothing.
 template <class T>
 StagedLoad<T> stage_load(ModuleT<T>& module, const SafetensorsReader& reader, bool strict = true);
 

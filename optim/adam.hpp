@@ -22,21 +22,27 @@
 
 namespace xg::optim {
 
+/// Adam's options, as torch.optim.Adam's arguments; chainable: AdamOptions(1e-3).betas({0.9, 0.98}).
 struct AdamOptions {
+    /// The learning rate (PyTorch's default 1e-3); implicit, so a plain number can stand
+    /// for the options.
     AdamOptions(double lr = 1e-3) : lr_(lr) {}  // NOLINT: implicit, as libtorch's
-    XG_ARG(double, lr);
-    XG_ARG(Betas, betas) = {0.9, 0.999};
-    XG_ARG(double, eps) = 1e-8;
-    XG_ARG(double, weight_decay) = 0;
-    XG_ARG(bool, amsgrad) = false;
-    XG_ARG(bool, maximize) = false;
+    XG_ARG(double, lr);                     ///< learning rate, >= 0
+    XG_ARG(Betas, betas) = {0.9, 0.999};    ///< decay rates of the moment averages, each in [0, 1)
+    XG_ARG(double, eps) = 1e-8;             ///< added to the denominator for stability, >= 0
+    XG_ARG(double, weight_decay) = 0;       ///< L2 penalty added to the gradient, >= 0
+    XG_ARG(bool, amsgrad) = false;          ///< use the largest second moment so far (AMSGrad)
+    XG_ARG(bool, maximize) = false;         ///< ascend the objective instead of descending
 };
 
+/// Adam, as torch.optim.Adam (see adam.hpp).
 class Adam : public OptimizerWithOptions<AdamOptions> {
 public:
+    /// One group holding every parameter. Invalid options throw xg::Error.
     Adam(std::vector<Tensor> params, const AdamOptions& options = {});
     /// options are the defaults of the groups' unset options
     Adam(const std::vector<ParamGroup>& groups, const AdamOptions& options = {});
+    /// As above, with the groups in braces: {body.parameters(), ParamGroup(head.parameters()).lr(1e-4)}.
     Adam(std::initializer_list<ParamGroup> groups, const AdamOptions& options = {})
         : Adam(std::vector<ParamGroup>(groups), options) {}
 

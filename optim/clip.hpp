@@ -16,6 +16,7 @@
 
 namespace xg::optim {
 
+/// Infinity, for clip_grad_norm's norm_type: the largest |g| (Python's float("inf")).
 inline constexpr double inf = std::numeric_limits<double>::infinity();
 
 /// Scales all gradients together so that their total norm (the norm of all gradients

@@ -47,13 +47,16 @@ namespace xg::optim {
 /// (beta1, beta2): decay rates of Adam's first and second moment averages.
 using Betas = std::tuple<double, double>;
 
-// A group option: unset until a setter sets it; the getter gives the std::optional.
+/// A group option: unset until a setter sets it; the getter gives the std::optional.
+/// Used by ParamGroup only, and undefined after it.
 #define XG_GROUP_ARG(TYPE, NAME)                                      \
 public:                                                               \
+    /** Sets NAME for this group (overriding the optimizer's) and returns the group, for chaining. */ \
     auto NAME(const TYPE& new_##NAME)->decltype(*this) {              \
         this->NAME##_ = new_##NAME;                                   \
         return *this;                                                 \
     }                                                                 \
+    /** The NAME this group sets: empty when unset (the optimizer's own applies). */ \
     const std::optional<TYPE>& NAME() const noexcept { return this->NAME##_; } \
                                                                       \
 private:                                                              \
@@ -62,9 +65,15 @@ private:                                                              \
 /// One parameter group as the optimizers' group constructors take it: its parameters and
 /// the options it overrides (PyTorch's {"params": ..., "lr": ...}). Each optimizer takes
 /// the options it has; setting one it does not have (betas for SGD) is an error.
+/// lr, weight_decay and maximize are for all; momentum for SGD and RMSprop; dampening and
+/// nesterov for SGD; betas and amsgrad for Adam and AdamW; eps for all but SGD; alpha and
+/// centered for RMSprop; lr_decay and initial_accumulator_value for Adagrad.
 class ParamGroup {
 public:
+    /// A group of these parameters that overrides no option yet; implicit, so that a
+    /// plain parameter list can stand for a group, as in libtorch.
     ParamGroup(std::vector<Tensor> params) : params_(std::move(params)) {}  // NOLINT: implicit, as libtorch's
+    /// The group's parameters.
     const std::vector<Tensor>& params() const { return params_; }
 
     XG_GROUP_ARG(double, lr);
@@ -91,11 +100,13 @@ private:
 /// (PyTorch: state[p] is empty); buffers have the parameter's shape and follow the
 /// order of Optimizer::state_names(group).
 struct ParamState {
-    bool initialized = false;
-    std::int64_t step = 0;
-    std::vector<xt::xarray<float>> buffers;
+    bool initialized = false;                ///< whether the state exists yet (Adagrad's exist from construction)
+    std::int64_t step = 0;                   ///< updates so far (PyTorch's state[p]["step"]); stays 0 for SGD
+    std::vector<xt::xarray<float>> buffers;  ///< one per name in Optimizer::state_names(group)
 };
 
+/// The base of every optimizer, as torch.optim.Optimizer: parameter groups with their
+/// lrs, per-parameter state, step(), zero_grad() and checkpoints (see optimizer.hpp).
 class Optimizer {
 public:
     /// One group holding every parameter.
@@ -113,24 +124,32 @@ public:
     /// next step skips parameters that backward does not reach, as grad = None does).
     void zero_grad(bool set_to_none = false);
 
+    /// How many parameter groups there are, as len(optimizer.param_groups).
     std::size_t num_param_groups() const { return groups_.size(); }
     /// Group 0's lr; set_lr(lr) sets every group's.
     double lr() const { return lr(0); }
+    /// Sets every group's lr; it must be finite and >= 0 (else xg::Error).
     void set_lr(double lr);
+    /// One group's lr (param_groups[group]["lr"]).
     double lr(std::size_t group) const { return groups_.at(group).lr; }
+    /// Sets one group's lr; it must be finite and >= 0 (else xg::Error).
     void set_lr(std::size_t group, double lr);
     /// The lr that schedules start from: set by the first schedule attached to this
     /// optimizer (PyTorch's param_group["initial_lr"]), saved with the state.
     /// set_initial_lr(lr) sets every group's.
     std::optional<double> initial_lr(std::size_t group = 0) const { return groups_.at(group).initial_lr; }
+    /// Sets every group's initial_lr.
     void set_initial_lr(double lr);
+    /// Sets one group's initial_lr.
     void set_initial_lr(std::size_t group, double lr) { groups_.at(group).initial_lr = lr; }
 
     /// Every parameter, group after group; or one group's.
     const std::vector<Tensor>& parameters() const { return params_; }
+    /// As above, for one group: param_groups[group]["params"].
     std::vector<Tensor> parameters(std::size_t group) const;
     /// The group that parameter i belongs to.
     std::size_t group_of(std::size_t i) const;
+    /// Parameter i's state (PyTorch's optimizer.state[p]); i counts across groups.
     const ParamState& state(std::size_t i) const { return states_.at(i); }
 
     /// "Adam": used in messages and repr().
@@ -163,6 +182,7 @@ protected:
     /// A group's options for repr().
     virtual std::string extra_repr(std::size_t group) const = 0;
 
+    /// Parameter i's state, for an optimizer that fills it outside update() (Adagrad).
     ParamState& mutable_state(std::size_t i) { return states_.at(i); }
 
 private:
@@ -180,6 +200,7 @@ private:
     std::vector<Group> groups_;
 };
 
+/// Prints o.repr(), as print(optimizer) does in Python.
 inline std::ostream& operator<<(std::ostream& os, const Optimizer& o) { return os << o.repr(); }
 
 namespace detail {
@@ -217,6 +238,10 @@ Options apply_overrides(Options o, const ParamGroup& g, const std::string& who, 
     return o;
 }
 
+/// \def XG_OVERRIDE(NAME)
+/// apply_overrides' step for one option: copies the group's NAME into o if the group sets
+/// it, an error if Options has no NAME. Defined and undefined inside apply_overrides.
+
 /// Calls f(std::bool_constant<flag>...): one branch-free copy of an element loop per
 /// combination of options, which the compiler vectorises (it gives up on loops with
 /// branches such as `if (amsgrad) vmax[i] = ...`).
@@ -240,8 +265,8 @@ class OptimizerWithOptions : public Optimizer {
 public:
     /// A group's parameters and options (with its current lr).
     struct Group {
-        std::vector<Tensor> params;
-        Options options;
+        std::vector<Tensor> params;  ///< the group's parameters
+        Options options;             ///< its options, with its current lr
     };
 
     /// Group `group`'s options, with its current lr.
@@ -254,8 +279,11 @@ public:
     }
 
 protected:
+    /// One group holding every parameter, with options o.
     OptimizerWithOptions(std::vector<Tensor> params, const Options& o)
         : Optimizer(std::move(params), o.lr()), options_{o} {}
+    /// One group per ParamGroup: defaults with the group's overrides. who (the optimizer's
+    /// name) is for the error when a group sets an option Options lacks.
     OptimizerWithOptions(const std::vector<ParamGroup>& groups, const Options& defaults, const std::string& who)
         : Optimizer(groups, defaults.lr()) {
         for (std::size_t g = 0; g < groups.size(); ++g)

@@ -17,21 +17,27 @@
 
 namespace xg::optim {
 
+/// SGD's options, as torch.optim.SGD's arguments; chainable: SGDOptions(0.1).momentum(0.9).
 struct SGDOptions {
+    /// The learning rate, which SGD has no default for (as in PyTorch); implicit, so a
+    /// plain number can stand for the options.
     SGDOptions(double lr) : lr_(lr) {}  // NOLINT: implicit, as libtorch's
-    XG_ARG(double, lr);
-    XG_ARG(double, momentum) = 0;
-    XG_ARG(double, dampening) = 0;
-    XG_ARG(double, weight_decay) = 0;
-    XG_ARG(bool, nesterov) = false;
-    XG_ARG(bool, maximize) = false;
+    XG_ARG(double, lr);                     ///< learning rate, >= 0
+    XG_ARG(double, momentum) = 0;           ///< momentum factor, >= 0; 0: no momentum buffer
+    XG_ARG(double, dampening) = 0;          ///< dampening of the momentum (not on the first step)
+    XG_ARG(double, weight_decay) = 0;       ///< L2 penalty added to the gradient, >= 0
+    XG_ARG(bool, nesterov) = false;         ///< Nesterov momentum: needs momentum > 0 and dampening 0
+    XG_ARG(bool, maximize) = false;         ///< ascend the objective instead of descending
 };
 
+/// Stochastic gradient descent, as torch.optim.SGD (see sgd.hpp).
 class SGD : public OptimizerWithOptions<SGDOptions> {
 public:
+    /// One group holding every parameter. Invalid options throw xg::Error.
     SGD(std::vector<Tensor> params, const SGDOptions& options);
     /// options are the defaults of the groups' unset options
     SGD(const std::vector<ParamGroup>& groups, const SGDOptions& options);
+    /// As above, with the groups in braces: {body.parameters(), ParamGroup(head.parameters()).lr(1e-2)}.
     SGD(std::initializer_list<ParamGroup> groups, const SGDOptions& options)
         : SGD(std::vector<ParamGroup>(groups), options) {}
 
