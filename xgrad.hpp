@@ -1,10 +1,11 @@
-// xgrad: write and train sequence models in C++ the way you would in PyTorch.
-// This header includes the whole public API:
-//   xg::          tensors, the tape, differentiable ops, gradcheck   (autograd/)
-//   xg::nn::      modules, recurrent layers, serialization             (nn/)
-//   xg::optim::   optimizers, clipping, lr schedules, checkpoints     (optim/)
-//   xg::data::    vocabularies, tokenizers, corpora, batch iterators  (data/)
-//   xg::distributed::  data-parallel training on MPI                  (distributed/)
+/// \file
+/// xgrad: write and train sequence models in C++ the way you would in PyTorch.
+/// This header includes the whole public API:
+///   xg::          tensors, the tape, differentiable ops, gradcheck   (autograd/)
+///   xg::nn::      modules, recurrent layers, serialization             (nn/)
+///   xg::optim::   optimizers, clipping, lr schedules, checkpoints     (optim/)
+///   xg::data::    vocabularies, tokenizers, corpora, batch iterators  (data/)
+///   xg::distributed::  data-parallel training on MPI                  (distributed/)
 #pragma once
 
 #include "autograd/gemm.hpp"

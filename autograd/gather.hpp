@@ -1,15 +1,16 @@
-// Lookups by integer index: embedding rows and one-hot codes.
+/// \file
+/// Lookups by integer index: embedding rows and one-hot codes.
 #pragma once
 
 #include "autograd/tensor.hpp"
 
 namespace xg {
 
-// weight (V, E) and ids of any shape S -> (S..., E). Rows equal to padding_idx
-// (if >= 0) get no gradient. Backward scatters into the rows that were used.
+/// weight (V, E) and ids of any shape S -> (S..., E). Rows equal to padding_idx
+/// (if >= 0) get no gradient. Backward scatters into the rows that were used.
 template <class T> TensorT<T> embedding(const TensorT<T>& weight, const IndexArray& ids, long padding_idx = -1);
 
-// ids of shape S -> (S..., num_classes) of 0/1 (no gradient), as torch.nn.functional.one_hot.
+/// ids of shape S -> (S..., num_classes) of 0/1 (no gradient), as torch.nn.functional.one_hot.
 template <class T = float> TensorT<T> one_hot(const IndexArray& ids, std::size_t num_classes);
 
 }  // namespace xg

@@ -1,15 +1,16 @@
-// xgrad's own GEMM for the hot loops: register-blocked xsimd microkernels for AVX-512,
-// AVX2+FMA and a plain fallback, chosen by the CPU's ISA flags (never a CPU-model table or
-// an environment variable), with the right-hand matrix packed once and reused.
-//
-//   auto w = xg::gemm::pack(w_hh, H, /*trans=*/true, H, 4 * H);    // B = W_hh^T, (K, N)
-//   for (t...) xg::gemm::multiply(B, h_prev, H, false, w, true, a_t, 4 * H);  // a_t += h W_hh^T
-//
-// Legend: C (M, N) = op(A) (M, K) * B (K, N), row-major. The packed layout is N cut into
-// panels of NR columns, each panel K rows of NR contiguous values (zero-padded), the order
-// the microkernel streams it in; one packing serves every time step, both passes and every
-// thread. A is read in place (row- or column-major), C accumulates or is overwritten.
-// Results do not depend on the thread count: each C element is summed in one fixed order.
+/// \file
+/// xgrad's own GEMM for the hot loops: register-blocked xsimd microkernels for AVX-512,
+/// AVX2+FMA and a plain fallback, chosen by the CPU's ISA flags (never a CPU-model table or
+/// an environment variable), with the right-hand matrix packed once and reused.
+///
+///   auto w = xg::gemm::pack(w_hh, H, /*trans=*/true, H, 4 * H);    // B = W_hh^T, (K, N)
+///   for (t...) xg::gemm::multiply(B, h_prev, H, false, w, true, a_t, 4 * H);  // a_t += h W_hh^T
+///
+/// Legend: C (M, N) = op(A) (M, K) * B (K, N), row-major. The packed layout is N cut into
+/// panels of NR columns, each panel K rows of NR contiguous values (zero-padded), the order
+/// the microkernel streams it in; one packing serves every time step, both passes and every
+/// thread. A is read in place (row- or column-major), C accumulates or is overwritten.
+/// Results do not depend on the thread count: each C element is summed in one fixed order.
 #pragma once
 
 #include <cstddef>
@@ -19,38 +20,43 @@
 
 namespace xg::gemm {
 
+/// A microkernel family: portable C++, AVX2 with FMA, or AVX-512.
 enum class Isa { generic, avx2, avx512 };
 
-const char* isa_name(Isa isa);     // "avx512", "avx2", "generic"
-bool isa_supported(Isa isa);       // compiled in and run by this CPU
-Isa best_isa();                    // the fastest supported one
-Isa active_isa();                  // what pack() uses by default (best_isa() unless set)
-void set_isa(Isa isa);             // force a path (tests, benchmarks); an error if unsupported
+const char* isa_name(Isa isa);     ///< "avx512", "avx2", "generic"
+bool isa_supported(Isa isa);       ///< compiled in and run by this CPU
+Isa best_isa();                    ///< the fastest supported one
+Isa active_isa();                  ///< what pack() uses by default (best_isa() unless set)
+void set_isa(Isa isa);             ///< force a path (tests, benchmarks); an error if unsupported
 
-// B (K, N) in the microkernel's layout for one ISA. Move-only; share it through a pointer.
+/// B (K, N) in the microkernel's layout for one ISA. Move-only; share it through a pointer.
 template <class T>
 struct PackedB {
-    Isa isa = Isa::generic;
-    std::size_t K = 0, N = 0, nr = 0;  // nr: panel width
-    Workspace<T> data;                 // ceil(N / nr) panels of K * nr
+    Isa isa = Isa::generic;            ///< the kernel it was packed for; multiply() uses that one
+    std::size_t K = 0, N = 0, nr = 0;  ///< nr: panel width
+    /** \var K
+        B's rows (the product's inner dimension). */
+    /** \var N
+        B's columns. */
+    Workspace<T> data;                 ///< ceil(N / nr) panels of K * nr
 };
 
-// B(k, n) = trans ? b[n * ldb + k] : b[k * ldb + n]
+/// B(k, n) = trans ? b[n * ldb + k] : b[k * ldb + n]
 template <class T>
 PackedB<T> pack(const T* b, std::size_t ldb, bool trans, std::size_t K, std::size_t N, Isa isa = active_isa());
 
-// C (M, N) (+)= op(A) B, op(A)(m, k) = trans_a ? a[k * lda + m] : a[m * lda + k]. Splits over
-// xgrad's threads when the product is large and no parallel region is running.
+/// C (M, N) (+)= op(A) B, op(A)(m, k) = trans_a ? a[k * lda + m] : a[m * lda + k]. Splits over
+/// xgrad's threads when the product is large and no parallel region is running.
 template <class T>
 void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const PackedB<T>& b, bool accumulate, T* c,
               std::size_t ldc);
 
-// One-off product: packs B, then multiply().
+/// One-off product: packs B, then multiply().
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, bool accumulate, T* c, std::size_t ldc);
 
-// The reference: three plain loops, summed in double (tests check every path against it).
+/// The reference: three plain loops, summed in double (tests check every path against it).
 template <class T>
 void reference(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, const T* a, std::size_t lda,
                const T* b, std::size_t ldb, bool accumulate, T* c, std::size_t ldc);

@@ -1,14 +1,17 @@
-// For op authors: how an op records itself on the tape. A user of xgrad's ops needs only
-// autograd/tensor.hpp; an op's .cpp (and a user's own op) includes this.
-//
-//   template <class T>
-//   TensorT<T> square(const TensorT<T>& x) {
-//       return make_op<T>(x.value() * x.value(), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>&) {
-//           x.add_grad(2 * x.value() * g);  // forward and backward side by side
-//       });
-//   }
-//
-// The tape's own machinery (its entries, the walk) is autograd/tape.hpp, which is not installed.
+/// \file
+/// For op authors: how an op records itself on the tape. A user of xgrad's ops needs only
+/// autograd/tensor.hpp; an op's .cpp (and a user's own op) includes this.
+///
+/// \code
+///   template <class T>
+///   TensorT<T> square(const TensorT<T>& x) {
+///       return make_op<T>(x.value() * x.value(), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>&) {
+///           x.add_grad(2 * x.value() * g);  // forward and backward side by side
+///       });
+///   }
+/// \endcode
+///
+/// The tape's own machinery (its entries, the walk) is autograd/tape.hpp, which is not installed.
 #pragma once
 
 #include <functional>
@@ -22,16 +25,16 @@ namespace xg {
 
 namespace detail {
 
-// What a tensor handle shares: value, gradient and flags.
+/// What a tensor handle shares: value, gradient and flags.
 template <class T>
 struct TensorImpl {
     xt::xarray<T> value;
     xt::xarray<T> grad;
-    bool has_grad = false;       // grad holds a gradient (else it is empty)
+    bool has_grad = false;       ///< grad holds a gradient (else it is empty)
     bool requires_grad = false;
-    bool is_leaf = true;         // false for outputs of recorded ops
-    bool retain_grad = false;    // keep a non-leaf gradient after backward
-    bool freed = false;          // the entry that made it was released by backward()
+    bool is_leaf = true;         ///< false for outputs of recorded ops
+    bool retain_grad = false;    ///< keep a non-leaf gradient after backward
+    bool freed = false;          ///< the entry that made it was released by backward()
 };
 
 // std::source_location needs __builtin_source_location, which clang has from version 15
@@ -47,17 +50,17 @@ struct SourceLocation {
 };
 #endif
 
-// One entry on this thread's tape: the outputs (marked as results of a recorded op), the
-// function that pushes their gradients into the inputs it captured, the op's name for
-// anomaly mode's messages, and the inputs (their leaves for grad-ready hooks; all of them in
-// anomaly mode). Defined in autograd/tensor.cpp.
+/// One entry on this thread's tape: the outputs (marked as results of a recorded op), the
+/// function that pushes their gradients into the inputs it captured, the op's name for
+/// anomaly mode's messages, and the inputs (their leaves for grad-ready hooks; all of them in
+/// anomaly mode). Defined in autograd/tensor.cpp.
 template <class T>
 void record(const std::vector<TensorT<T>>& outputs, std::function<void(const std::vector<TensorT<T>>&)> backward,
             const char* op, const TensorT<T>* inputs, std::size_t input_count);
 
 }  // namespace detail
 
-// True when an op on these inputs must be recorded.
+/// True when an op on these inputs must be recorded.
 template <class Range>
 bool needs_grad(const Range& inputs) {
     if (!is_grad_enabled()) return false;
@@ -74,9 +77,9 @@ void record_single(const TensorT<T>& out, F&& backward, const TensorT<T>* inputs
 }
 }  // namespace detail
 
-// Make the result of a single-output op and, if needed, record it:
-//   backward(grad_out, out_value) adds into the gradients of the inputs it captured.
-// `where` names the op in anomaly mode's messages: the calling function, by default.
+/// Make the result of a single-output op and, if needed, record it:
+///   backward(grad_out, out_value) adds into the gradients of the inputs it captured.
+/// `where` names the op in anomaly mode's messages: the calling function, by default.
 template <class T, class F>
 TensorT<T> make_op(xt::xarray<T>&& value, std::initializer_list<TensorT<T>> inputs, F&& backward,
                    detail::SourceLocation where = detail::SourceLocation::current()) {
@@ -84,6 +87,7 @@ TensorT<T> make_op(xt::xarray<T>&& value, std::initializer_list<TensorT<T>> inpu
     if (needs_grad(inputs)) detail::record_single(out, std::forward<F>(backward), inputs.begin(), inputs.size(), where.function_name());
     return out;
 }
+/// make_op with the inputs in a std::vector (for ops over a list of tensors, such as cat).
 template <class T, class F>
 TensorT<T> make_op(xt::xarray<T>&& value, const std::vector<TensorT<T>>& inputs, F&& backward,
                    detail::SourceLocation where = detail::SourceLocation::current()) {
@@ -92,9 +96,9 @@ TensorT<T> make_op(xt::xarray<T>&& value, const std::vector<TensorT<T>>& inputs,
     return out;
 }
 
-// Record an op with several outputs (a recurrent layer returns output, h_n and c_n).
-// backward(outputs) reads outputs[i].has_grad() / grad(); an output that received no
-// gradient has has_grad() false. op and inputs serve anomaly mode's messages.
+/// Record an op with several outputs (a recurrent layer returns output, h_n and c_n).
+/// backward(outputs) reads outputs[i].has_grad() / grad(); an output that received no
+/// gradient has has_grad() false. op and inputs serve anomaly mode's messages.
 template <class T, class F>
 void record_multi(const std::vector<TensorT<T>>& outputs, F&& backward, const char* op = "multi-output op",
                   const std::vector<TensorT<T>>& inputs = {}) {

@@ -1,4 +1,5 @@
-// Every differentiable op of the autograd core.
+/// \file
+/// Every differentiable op of the autograd core.
 #pragma once
 
 #include "autograd/activation.hpp"

@@ -1,7 +1,8 @@
-// Threads: how many xgrad uses, and the one parallel loop the kernels share.
-// Work is split into independent units (a recurrent layer's directions and batch chunks),
-// each run single-threaded, rather than splitting every small GEMM across threads:
-// units never wait on each other, while a two-thread GEMM synchronises every call.
+/// \file
+/// Threads: how many xgrad uses, and the one parallel loop the kernels share.
+/// Work is split into independent units (a recurrent layer's directions and batch chunks),
+/// each run single-threaded, rather than splitting every small GEMM across threads:
+/// units never wait on each other, while a two-thread GEMM synchronises every call.
 #pragma once
 
 #include <cstddef>
@@ -9,17 +10,20 @@
 
 namespace xg {
 
-// Threads xgrad's kernels use (0: every core). Default: every core. Large GEMMs are split
-// by rows or column panels over these threads (autograd/gemm.hpp).
+/// Threads xgrad's kernels use (0: every core). Default: every core. Large GEMMs are split
+/// by rows or column panels over these threads (autograd/gemm.hpp).
 void set_num_threads(int n);
+/// The thread count set_num_threads() set (every core by default), as torch.get_num_threads.
 int get_num_threads();
 
-// Calls f(0), ..., f(n - 1), spread over up to get_num_threads() threads (the caller's
-// among them, the rest from a persistent pool). Inside f, parallel_for and GEMMs run on
-// the calling thread. The first exception is rethrown. While one thread's parallel_for
-// holds the pool, another thread's runs its loop alone (same results: callers split work
-// by get_num_threads(), never by who happens to run it).
+/// Calls f(0), ..., f(n - 1), spread over up to get_num_threads() threads (the caller's
+/// among them, the rest from a persistent pool). Inside f, parallel_for and GEMMs run on
+/// the calling thread. The first exception is rethrown. While one thread's parallel_for
+/// holds the pool, another thread's runs its loop alone (same results: callers split work
+/// by get_num_threads(), never by who happens to run it).
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& f);
+/// True while this thread runs its share of a parallel_for spread over the pool (nested
+/// parallel_for and GEMMs then stay on this thread), as torch.in_parallel_region.
 bool in_parallel_region();
 
 }  // namespace xg

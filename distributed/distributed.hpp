@@ -1,5 +1,6 @@
-// xg::distributed: data-parallel training across processes and machines on MPI.
-// See docs/distributed.md.
+/// \file
+/// xg::distributed: data-parallel training across processes and machines on MPI.
+/// See docs/distributed.md.
 #pragma once
 
 #include "distributed/collectives.hpp"

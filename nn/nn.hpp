@@ -1,4 +1,5 @@
-// Every module of xg::nn.
+/// \file
+/// Every module of xg::nn.
 #pragma once
 
 #include "nn/activation.hpp"

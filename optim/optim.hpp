@@ -1,4 +1,5 @@
-// Every part of xg::optim: optimizers, gradient clipping, learning-rate schedules.
+/// \file
+/// Every part of xg::optim: optimizers, gradient clipping, learning-rate schedules.
 #pragma once
 
 #include "optim/adagrad.hpp"
