@@ -236,154 +236,175 @@ void check_split(const std::vector<xg::data::Review>& reviews, const std::string
         support::die("imdb_sentiment", dir + "/" + split + " has only " + (positive ? "positive" : "negative") + " reviews");
 }
 
-int train(Options o, const po::variables_map& given) {
-    nlohmann::json meta;
-    std::size_t first_epoch = 0, schedule_epochs = o.epochs;
-    if (!o.resume.empty()) {
-        meta = xg::optim::read_checkpoint_meta(o.resume);
-        support::read_meta("imdb_sentiment", o.resume, meta, [&](const nlohmann::json& m) {
-            const nlohmann::json& saved = m.at("settings");
-            nlohmann::json mine = settings_json(o);
-            if (saved.at("schedule") != "cosine") mine.erase("lr");  // a constant lr may change
-            support::check_resume_flags("imdb_sentiment", given, mine, saved);
-            const double typed_lr = o.lr;
-            apply_settings(o, saved);
-            if (support::given(given, "lr")) o.lr = typed_lr;
-            first_epoch = m.at("epoch"), schedule_epochs = m.at("schedule-epochs");
-            (void)m.at("generator");
-            if (m.contains("history")) (void)m.at("history").get<std::vector<EpochScores>>();  // checked before anything loads
-            return 0;
-        });
-        support::check_saved_settings("imdb_sentiment", o.resume, [&] { check_settings(o); });
-        if (first_epoch >= o.epochs)
-            support::die("imdb_sentiment", o.resume + " has trained " + std::to_string(first_epoch) +
-                                               " epochs already; --epochs is the total, so ask for more");
-        if (schedule_epochs == 0 || schedule_epochs > std::size_t(std::numeric_limits<std::int64_t>::max()))
-            support::die("imdb_sentiment", o.resume + "/checkpoint.json: schedule-epochs " + std::to_string(schedule_epochs) +
-                                               " is not a positive epoch count");
-        if (o.schedule == "cosine" && o.epochs > schedule_epochs)
-            support::die("imdb_sentiment", o.resume + " follows a cosine schedule that ends at epoch " +
-                                               std::to_string(schedule_epochs) + "; --epochs cannot go past it");
-    }
-    namespace dist = xg::distributed;
-    if (dist::rank() != 0) o.save.clear(), o.metrics.clear(), o.plot.clear();  // rank 0 writes the files
-    if (!o.save.empty()) xg::optim::check_checkpoint_target(o.save);  // now, not after the first epoch
-    support::check_plot_target("imdb_sentiment", o.plot);
-    xg::detect_anomaly(o.detect_anomaly);
-    xg::manual_seed(o.seed);
-    support::start_rank(o.threads);
-    support::Clock load_clock;
+// --resume: the settings from the checkpoint's meta m (a flag typed now must agree with them,
+// but a constant lr may change); returns the epochs it has trained.
+std::size_t take_saved_settings(Options& o, const po::variables_map& given, const nlohmann::json& m,
+                                std::size_t& schedule_epochs) {
+    const nlohmann::json& saved = m.at("settings");
+    nlohmann::json mine = settings_json(o);
+    if (saved.at("schedule") != "cosine") mine.erase("lr");
+    support::check_resume_flags("imdb_sentiment", given, mine, saved);
+    const double typed_lr = o.lr;
+    apply_settings(o, saved);
+    if (support::given(given, "lr")) o.lr = typed_lr;
+    const std::size_t epochs_done = m.at("epoch");
+    schedule_epochs = m.at("schedule-epochs");
+    (void)m.at("generator");
+    if (m.contains("history")) (void)m.at("history").get<std::vector<EpochScores>>();  // checked before anything loads
+    return epochs_done;
+}
+
+// A resumed cosine schedule ends where it was planned to: --epochs cannot go past it.
+void check_schedule(const Options& o, std::size_t schedule_epochs) {
+    if (schedule_epochs == 0 || schedule_epochs > std::size_t(std::numeric_limits<std::int64_t>::max()))
+        support::die("imdb_sentiment", o.resume + "/checkpoint.json: schedule-epochs " + std::to_string(schedule_epochs) +
+                                           " is not a positive epoch count");
+    if (o.schedule == "cosine" && o.epochs > schedule_epochs)
+        support::die("imdb_sentiment", o.resume + " follows a cosine schedule that ends at epoch " +
+                                           std::to_string(schedule_epochs) + "; --epochs cannot go past it");
+}
+
+// The settings of a run: the flags', or a resumed run's from its checkpoint. Returns the epochs a
+// cosine schedule spans (fixed when the run first started).
+std::size_t resume_settings(support::Run& run, Options& o, const po::variables_map& given) {
+    std::size_t schedule_epochs = o.epochs;
+    if (!run.resuming()) return schedule_epochs;
+    run.resume([&](const auto& m) { return take_saved_settings(o, given, m, schedule_epochs); }, [&] { check_settings(o); });
+    check_schedule(o, schedule_epochs);
+    return schedule_epochs;
+}
+
+// cosine: the lr falls from --lr to 0 along a half cosine over the epochs, stepped after each;
+// constant: none.
+std::unique_ptr<xg::optim::LRScheduler> make_schedule(const std::string& kind, xg::optim::Adam& adam, std::size_t epochs) {
+    if (kind == "cosine") return std::make_unique<xg::optim::CosineAnnealingLR>(adam, std::int64_t(epochs));
+    return nullptr;
+}
+
+// --resume, once the model, optimizer and schedule are built: their state, the scores so far,
+// the batch order and random stream the run would have had. A constant lr may change.
+void load_resumed(support::Run& run, SentimentModel& model, xg::optim::Adam& adam, xg::optim::LRScheduler* schedule,
+                  xg::data::BucketIterator& train_it, std::vector<EpochScores>& history, const Options& o,
+                  const po::variables_map& given) {
+    if (run.meta().contains("history")) history = run.meta().at("history").get<std::vector<EpochScores>>();
+    xg::optim::load_checkpoint(run.resume_path(), model, &adam, schedule);
+    if (o.schedule == "constant" && support::given(given, "lr")) adam.set_lr(o.lr);
+    for (std::size_t e = 0; e < run.first_epoch(); ++e) train_it.plan_epoch();
+    run.resumed();
+}
+
+// The reviews, tokenized and encoded with the vocabulary (built from the training split, or a
+// resumed run's), in length buckets; each rank reads its share of every batch.
+struct Data {
+    xg::data::Vocab vocab;
+    xg::data::BucketIterator train, test;
+    std::size_t train_reviews, test_reviews;
+};
+Data load_data(const Options& o) {
+    const auto shard = xg::distributed::shard();
+    support::Clock clock;
     const auto tokenizer = make_tokenizer(o.tokenizer);
     const auto train_reviews = load_split(o.data, "train", o.limit, o.seed);
     const auto test_reviews = load_split(o.data, "test", o.limit, o.seed + 1);
     const auto train_tokens = xg::data::tokenize_reviews(train_reviews, tokenizer);
-    const auto vocab = o.resume.empty() ? xg::data::build_imdb_vocab(train_tokens, o.min_freq)
-                                        : xg::data::Vocab::load(o.resume + "/vocab.json");
-    const std::int64_t pad = vocab["<pad>"];
+    auto vocab = o.resume.empty() ? xg::data::build_imdb_vocab(train_tokens, o.min_freq)
+                                  : xg::data::Vocab::load(o.resume + "/vocab.json");
     xg::data::BucketIterator train_it(
         xg::data::encode_reviews(train_tokens, xg::data::labels_of(train_reviews), vocab, o.num_steps),
-        xg::data::BucketIteratorOptions(o.batch_size).seed(o.seed).shard(dist::shard()));
+        xg::data::BucketIteratorOptions(o.batch_size).seed(o.seed).shard(shard));
     xg::data::BucketIterator test_it(xg::data::encode_reviews(xg::data::tokenize_reviews(test_reviews, tokenizer),
                                                               xg::data::labels_of(test_reviews), vocab, o.num_steps),
-                                     xg::data::BucketIteratorOptions(o.batch_size).shuffle(false).shard(dist::shard()));
+                                     xg::data::BucketIteratorOptions(o.batch_size).shuffle(false).shard(shard));
     check_split(train_reviews, o.data, "train");
     check_split(test_reviews, o.data, "test");
     std::printf("%zu train and %zu test reviews from %s, vocabulary %zu (read and encoded in %.1f s)\n",
-                train_reviews.size(), test_reviews.size(), o.data.c_str(), vocab.size(), load_clock.seconds());
+                train_reviews.size(), test_reviews.size(), o.data.c_str(), vocab.size(), clock.seconds());
+    return {std::move(vocab), std::move(train_it), std::move(test_it), train_reviews.size(), test_reviews.size()};
+}
 
-    SentimentModel model(o.spec, vocab.size(), pad);
-    xg::optim::Adam adam(model.parameters(), xg::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
-    // cosine: the lr falls from --lr to 0 along a half cosine over the epochs, stepped after each
-    std::unique_ptr<xg::optim::LRScheduler> schedule;
-    if (o.schedule == "cosine") schedule = std::make_unique<xg::optim::CosineAnnealingLR>(adam, std::int64_t(schedule_epochs));
-    std::vector<EpochScores> history;  // every epoch so far, a resumed run's earlier ones too
-    if (!o.resume.empty()) {
-        if (meta.contains("history")) history = meta.at("history").get<std::vector<EpochScores>>();
-        xg::optim::load_checkpoint(o.resume, model, &adam, schedule.get());
-        if (o.schedule == "constant" && support::given(given, "lr")) adam.set_lr(o.lr);  // a constant lr may change
-        xg::set_generator_state(meta.at("generator"));
-        for (std::size_t e = 0; e < first_epoch; ++e) train_it.plan_epoch();  // the batch order the run would have had
-        std::printf("resumed %s at epoch %zu\n", o.resume.c_str(), first_epoch);
-    }
-    dist::DistributedDataParallel ddp(model);  // under mpirun: gradients averaged in backward()
+void print_setup(const SentimentModel& model, const xg::optim::Adam& adam, const Options& o,
+                 const xg::distributed::DistributedDataParallel& ddp) {
+    namespace dist = xg::distributed;
     std::printf("%s\n%zu parameters, %d threads, %s\n", model.repr().c_str(), model.num_parameters(), xg::get_num_threads(),
                 adam.repr().c_str());
     if (dist::world_size() > 1)
         std::printf("data parallel: %d ranks, each about %zu reviews of every batch of %zu, %zu gradient buckets\n",
                     dist::world_size(), o.batch_size / std::size_t(dist::world_size()), o.batch_size, ddp.buckets().size());
+}
 
-    auto save = [&](std::size_t epochs_done) {
-        nlohmann::json m = {{"program", "imdb_sentiment"},    {"settings", settings_json(o)}, {"epoch", epochs_done},
-                            {"schedule-epochs", schedule_epochs}, {"lr", adam.lr()},
-                            {"generator", xg::generator_state()}, {"history", history}};
-        xg::optim::save_checkpoint(o.save, model, adam, m, [&](const std::string& dir) { vocab.save(dir + "/vocab.json"); },
-                                   schedule.get());
-    };
-
-    support::MetricsLog metrics("imdb_sentiment", o.metrics, first_epoch);
-    auto draw = [&] {
-        std::vector<support::Series> curves(4);
-        curves[0].title = "train loss", curves[1].title = "train acc", curves[2].title = "test loss", curves[3].title = "test acc";
-        for (const auto& e : history) {
-            curves[0].values.push_back(e.loss), curves[1].values.push_back(e.train_accuracy);
-            curves[2].values.push_back(e.test_loss), curves[3].values.push_back(e.test_accuracy);
-        }
-        support::plot("imdb_sentiment", o.plot, "IMDB, " + o.spec.kind + ": loss and accuracy", "", curves);
-    };
-    support::Clock total;
-    double train_seconds = 0;
-    std::size_t reviews_seen = 0, tokens_seen = 0;
-    Scores train_scores, test_scores;
-    for (std::size_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
-        support::Clock clock;
-        train_scores = train_epoch(model, train_it, adam, o.clip, ddp, "epoch " + std::to_string(epoch + 1) + " batch");
-        const double epoch_seconds = clock.seconds();
-        train_seconds += epoch_seconds;
-        all_reduce(train_scores);  // every rank's reviews
-        reviews_seen += train_scores.n;
-        tokens_seen += train_scores.tokens;
-        support::Clock eval_clock;
-        test_scores = evaluate(model, test_it);
-        std::printf("epoch %zu: lr %.3g, loss %.4f, train acc %.4f, test acc %.4f; training %.1f reviews/s, %.0f tokens/s "
-                    "(%.0f s), test %.0f s\n",
-                    epoch + 1, adam.lr(), train_scores.loss / double(train_scores.n), train_scores.accuracy(), test_scores.accuracy(),
-                    double(train_scores.n) / epoch_seconds, double(train_scores.tokens) / epoch_seconds, epoch_seconds,
-                    eval_clock.seconds());
-        std::fflush(stdout);
-        history.push_back({train_scores.loss / double(train_scores.n), train_scores.accuracy(),
-                           test_scores.loss / double(test_scores.n), test_scores.accuracy()});
-        metrics.add({{"epoch", epoch + 1}, {"lr", adam.lr()}, {"loss", history.back().loss},
-                     {"accuracy", history.back().train_accuracy}, {"test_loss", history.back().test_loss},
-                     {"test_accuracy", history.back().test_accuracy},
-                     {"tokens_per_s", double(train_scores.tokens) / epoch_seconds},
-                     {"reviews_per_s", double(train_scores.n) / epoch_seconds}, {"seconds", epoch_seconds},
-                     {"test_seconds", eval_clock.seconds()}});
-        draw();
-        if (schedule) schedule->step();
-        if (!o.save.empty()) save(epoch + 1);
+// One line per epoch, and the same figures into --metrics and the --plot curves.
+void report_epoch(support::Run& run, std::size_t epochs_done, double lr, const Scores& train, const Scores& test,
+                  double seconds, const support::Clock& eval_clock, const std::vector<EpochScores>& history,
+                  const std::string& kind) {
+    std::printf("epoch %zu: lr %.3g, loss %.4f, train acc %.4f, test acc %.4f; training %.1f reviews/s, %.0f tokens/s "
+                "(%.0f s), test %.0f s\n",
+                epochs_done, lr, train.loss / double(train.n), train.accuracy(), test.accuracy(), double(train.n) / seconds,
+                double(train.tokens) / seconds, seconds, eval_clock.seconds());
+    std::fflush(stdout);
+    const EpochScores& e = history.back();
+    run.log({{"epoch", epochs_done}, {"lr", lr}, {"loss", e.loss}, {"accuracy", e.train_accuracy}, {"test_loss", e.test_loss},
+             {"test_accuracy", e.test_accuracy}, {"tokens_per_s", double(train.tokens) / seconds},
+             {"reviews_per_s", double(train.n) / seconds}, {"seconds", seconds}, {"test_seconds", eval_clock.seconds()}});
+    std::vector<support::Series> curves = {{"train loss", {}}, {"train acc", {}}, {"test loss", {}}, {"test acc", {}}};
+    for (const auto& h : history) {
+        curves[0].values.push_back(h.loss), curves[1].values.push_back(h.train_accuracy);
+        curves[2].values.push_back(h.test_loss), curves[3].values.push_back(h.test_accuracy);
     }
+    run.plot("IMDB, " + kind + ": loss and accuracy", "", curves);
+}
+
+void report(const support::Run& run, const Options& o, const Scores& train, const Scores& test, const Data& data,
+            const xg::distributed::DistributedDataParallel& ddp) {
     std::printf("\nconfusion matrix on the %zu test reviews (rows: truth, columns: prediction)\n"
                 "              negative  positive\n  negative  %10zu%10zu\n  positive  %10zu%10zu\n",
-                test_scores.n, test_scores.tn, test_scores.fp, test_scores.fn, test_scores.tp);
-    std::printf("test accuracy %.4f, train accuracy %.4f, %.1f s in all\n", test_scores.accuracy(), train_scores.accuracy(),
-                total.seconds());
-    if (o.json) {
-        nlohmann::json r = {{"model", o.spec.kind},
-                            {"test_accuracy", test_scores.accuracy()},
-                            {"train_accuracy", train_scores.accuracy()},
-                            {"loss", train_scores.n ? train_scores.loss / double(train_scores.n) : 0.0},
-                            {"test_loss", test_scores.n ? test_scores.loss / double(test_scores.n) : 0.0},
-                            {"reviews_per_s", train_seconds > 0 ? double(reviews_seen) / train_seconds : 0.0},
-                            {"tokens_per_s", train_seconds > 0 ? double(tokens_seen) / train_seconds : 0.0},
-                            {"epochs", o.epochs},
-                            {"ranks", dist::world_size()},
-                            {"allreduce_fraction", train_seconds > 0 ? ddp.sync_seconds() / train_seconds : 0.0},
-                            {"train_reviews", train_reviews.size()},
-                            {"test_reviews", test_reviews.size()},
-                            {"seconds", total.seconds()}};
-        r.update(support::memory_figures());
-        std::cout << r.dump() << std::endl;
+                test.n, test.tn, test.fp, test.fn, test.tp);
+    std::printf("test accuracy %.4f, train accuracy %.4f, %.1f s in all\n", test.accuracy(), train.accuracy(), run.seconds());
+    run.print_json({{"model", o.spec.kind},
+                    {"test_accuracy", test.accuracy()},
+                    {"train_accuracy", train.accuracy()},
+                    {"loss", train.n ? train.loss / double(train.n) : 0.0},
+                    {"test_loss", test.n ? test.loss / double(test.n) : 0.0},
+                    {"reviews_per_s", run.examples_per_s()},
+                    {"tokens_per_s", run.tokens_per_s()},
+                    {"train_reviews", data.train_reviews},
+                    {"test_reviews", data.test_reviews}},
+                   ddp);
+}
+
+int train(Options o, const po::variables_map& given) {
+    support::Run run("imdb_sentiment", o);
+    const std::size_t schedule_epochs = resume_settings(run, o, given);
+    run.check_outputs();
+    xg::detect_anomaly(o.detect_anomaly);
+    xg::manual_seed(o.seed);
+    support::start_rank(o.threads);
+    Data data = load_data(o);
+    SentimentModel model(o.spec, data.vocab.size(), data.vocab["<pad>"]);
+    xg::optim::Adam adam(model.parameters(), xg::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+    const auto schedule = make_schedule(o.schedule, adam, schedule_epochs);
+    std::vector<EpochScores> history;  // every epoch so far, a resumed run's earlier ones too
+    if (run.resuming()) load_resumed(run, model, adam, schedule.get(), data.train, history, o, given);
+    xg::distributed::DistributedDataParallel ddp(model);  // under mpirun: gradients averaged in backward()
+    print_setup(model, adam, o, ddp);
+
+    run.begin_epochs(/*progress_bar=*/false);  // train_epoch draws a bar of its own
+    Scores train_scores, test_scores;
+    for (std::size_t epoch = run.first_epoch(); epoch < o.epochs; ++epoch) {
+        run.start_epoch();
+        train_scores = train_epoch(model, data.train, adam, o.clip, ddp, "epoch " + std::to_string(epoch + 1) + " batch");
+        all_reduce(train_scores);  // every rank's reviews
+        const double seconds = run.end_training(train_scores.tokens, train_scores.n);
+        support::Clock eval_clock;
+        test_scores = evaluate(model, data.test);
+        history.push_back({train_scores.loss / double(train_scores.n), train_scores.accuracy(),
+                           test_scores.loss / double(test_scores.n), test_scores.accuracy()});
+        report_epoch(run, epoch + 1, adam.lr(), train_scores, test_scores, seconds, eval_clock, history, o.spec.kind);
+        if (schedule) schedule->step();
+        run.save(model, adam, {{"settings", settings_json(o)}, {"epoch", epoch + 1}, {"schedule-epochs", schedule_epochs},
+                               {"lr", adam.lr()}, {"history", history}},
+                 data.vocab, schedule.get());
     }
+    report(run, o, train_scores, test_scores, data, ddp);
     return 0;
 }
 
@@ -415,24 +436,9 @@ int predict(const std::string& checkpoint, const std::vector<std::string>& texts
 }
 
 int main(int argc, char** argv) {
-    xg::distributed::Environment env(argc, argv);  // under mpirun: one rank per process
-    xg::tune_malloc_for_training();  // big arrays every batch: keep freed ones in the heap
-    Flags f;
-    try {
-        f = parse_flags(argc, argv);
-    } catch (const support::FlagError& e) {
-        support::die("imdb_sentiment", e.what());
-    }
-    if (!f.help.empty()) {
-        std::cout << f.help;
-        return 0;
-    }
-    try {
+    const char* out_of_memory = "out of memory: the model or the batches are too large (--embed, --hidden, --batch-size)";
+    return support::main(argc, argv, "imdb_sentiment", out_of_memory, parse_flags, [](const Flags& f) {
         if (f.command == "predict") return predict(f.checkpoint, f.texts);
         return train(f.o, f.vm);
-    } catch (const std::bad_alloc&) {
-        support::die("imdb_sentiment", "out of memory: the model or the batches are too large (--embed, --hidden, --batch-size)");
-    } catch (const std::exception& e) {
-        support::die("imdb_sentiment", e.what());
-    }
+    });
 }

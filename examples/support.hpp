@@ -1,6 +1,7 @@
 // What the training examples share and is not model code: a progress bar with ETA,
 // a clock, strict number flags, the checks of a resumed run, the error exit, the
-// per-epoch metrics file and the training-curve plot.
+// per-epoch metrics file, the training-curve plot, a Run that holds all of these around
+// the epoch loop, and main().
 #pragma once
 
 #include <sys/resource.h>
@@ -14,6 +15,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <new>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -24,9 +28,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/file_io.hpp"
+#include "autograd/factory.hpp"
 #include "autograd/parallel.hpp"
 #include "autograd/workspace.hpp"
+#include "data/vocab.hpp"
+#include "distributed/ddp.hpp"
 #include "distributed/process_group.hpp"
+#include "optim/checkpoint.hpp"
 
 namespace support {
 
@@ -343,6 +351,143 @@ inline nlohmann::json memory_figures() {
     return {{"peak_rss_bytes", std::size_t(usage.ru_maxrss) * 1024},
             {"peak_workspace_bytes", m.peak_in_use_bytes},
             {"peak_workspace_reserved_bytes", m.peak_reserved_bytes}};
+}
+
+// ---- a training run -----------------------------------------------------------------
+
+// Everything a train() does around its epoch loop that is not the model's: resuming from
+// a checkpoint, the files only rank 0 writes (checkpoint, metrics, plot), the clocks, the
+// epoch progress bar and the --json line. Built from an example's Options (epochs, json,
+// resume, save, metrics, plot).
+class Run {
+public:
+    template <class Options>
+    Run(std::string program, const Options& o)
+        : program_(std::move(program)), epochs_(o.epochs), json_(o.json), resume_(o.resume), save_(o.save),
+          metrics_path_(o.metrics), plot_path_(o.plot) {}
+
+    bool resuming() const { return !resume_.empty(); }
+    const std::string& resume_path() const { return resume_; }
+    const std::string& save_path() const { return save_; }
+    const nlohmann::json& meta() const { return meta_; }  // the resumed checkpoint's checkpoint.json
+    std::size_t first_epoch() const { return first_epoch_; }
+    double seconds() const { return total_.seconds(); }
+
+    // --resume: read(meta) takes the settings from checkpoint.json and returns the epochs it
+    // has trained; check() puts them through the flags' checks. Any failure exits with one line.
+    template <class Read, class Check>
+    void resume(Read&& read, Check&& check) {
+        meta_ = xg::optim::read_checkpoint_meta(resume_);
+        first_epoch_ = read_meta(program_, resume_, meta_, read);
+        check_saved_settings(program_, resume_, check);
+        if (first_epoch_ >= epochs_)
+            die(program_, resume_ + " has trained " + std::to_string(first_epoch_) +
+                              " epochs already; --epochs is the total, so ask for more");
+    }
+
+    // Rank 0 writes the files; their targets are checked now, not after the training.
+    void check_outputs() {
+        if (xg::distributed::rank() != 0) save_.clear(), metrics_path_.clear(), plot_path_.clear();
+        if (!save_.empty()) xg::optim::check_checkpoint_target(save_);
+        check_plot_target(program_, plot_path_);
+    }
+
+    // Called once the checkpoint is loaded: its random stream, as an uninterrupted run would have it.
+    void resumed() {
+        xg::set_generator_state(meta_.at("generator"));
+        std::printf("resumed %s at epoch %zu\n", resume_.c_str(), first_epoch_);
+    }
+
+    // Opens the metrics file and starts the clock; progress_bar: one bar over the epochs (an
+    // example with a bar per epoch has none).
+    void begin_epochs(bool progress_bar) {
+        metrics_.emplace(program_, metrics_path_, first_epoch_);
+        if (progress_bar) bar_.emplace("epoch", epochs_, first_epoch_);
+        total_.restart();
+    }
+    void start_epoch() { epoch_clock_.restart(); }
+    // The epoch's training is done (evaluation and reports not counted): returns its seconds.
+    double end_training(std::size_t tokens, std::size_t examples = 0) {
+        const double seconds = epoch_clock_.seconds();
+        train_seconds_ += seconds, tokens_ += tokens, examples_ += examples;
+        return seconds;
+    }
+    double tokens_per_s() const { return train_seconds_ > 0 ? double(tokens_) / train_seconds_ : 0.0; }
+    double examples_per_s() const { return train_seconds_ > 0 ? double(examples_) / train_seconds_ : 0.0; }
+
+    bool bar_shown() const { return bar_ && bar_->enabled(); }
+    void show_progress(std::size_t epochs_done, const std::string& info) {
+        if (bar_) bar_->update(epochs_done, info);
+    }
+    void clear_progress() {
+        if (bar_) bar_->clear();
+    }
+    void end_epochs() {
+        if (bar_) bar_->done();
+    }
+
+    void log(const nlohmann::json& line) { metrics_->add(line); }
+    void plot(const std::string& title, const std::string& ylabel, const std::vector<Series>& series, bool log_y = false) {
+        support::plot(program_, plot_path_, title, ylabel, series, log_y);
+    }
+    // --save: the weights, the optimizer (and schedule), the vocabulary and meta, to which the
+    // program's name and the random stream are added.
+    void save(const xg::nn::Module& model, const xg::optim::Optimizer& optimizer, nlohmann::json meta,
+              const xg::data::Vocab& vocab, const xg::optim::ScheduleState* schedule = nullptr) {
+        if (save_.empty()) return;
+        meta["program"] = program_, meta["generator"] = xg::generator_state();
+        const auto save_vocab = [&](const std::string& dir) { vocab.save(dir + "/vocab.json"); };
+        xg::optim::save_checkpoint(save_, model, optimizer, meta, save_vocab, schedule);
+    }
+
+    // --json: the example's figures, then the run's (epochs, ranks, time in all-reduce, seconds, memory).
+    void print_json(nlohmann::json r, const xg::distributed::DistributedDataParallel& ddp) const {
+        if (!json_) return;
+        r["epochs"] = epochs_, r["ranks"] = xg::distributed::world_size(), r["seconds"] = total_.seconds();
+        r["allreduce_fraction"] = train_seconds_ > 0 ? ddp.sync_seconds() / train_seconds_ : 0.0;
+        r.update(memory_figures());
+        std::cout << r.dump() << std::endl;
+    }
+
+private:
+    std::string program_;
+    std::size_t epochs_;
+    bool json_;
+    std::string resume_, save_, metrics_path_, plot_path_;
+    nlohmann::json meta_;
+    std::size_t first_epoch_ = 0;
+    std::optional<MetricsLog> metrics_;
+    std::optional<Progress> bar_;
+    Clock total_, epoch_clock_;
+    double train_seconds_ = 0;
+    std::size_t tokens_ = 0, examples_ = 0;
+};
+
+// Both examples' main(): one rank per process under mpirun, the flags (--help prints and
+// exits 0, a bad flag one line and 2), then command(flags); an error there is one line,
+// out of memory the line out_of_memory (which flags make the model smaller).
+template <class Parse, class Command>
+int main(int argc, char** argv, const std::string& program, const std::string& out_of_memory, Parse&& parse,
+         Command&& command) {
+    xg::distributed::Environment env(argc, argv);
+    xg::tune_malloc_for_training();  // big arrays every batch: keep freed ones in the heap
+    decltype(parse(argc, argv)) flags;
+    try {
+        flags = parse(argc, argv);
+    } catch (const FlagError& e) {
+        die(program, e.what());
+    }
+    if (!flags.help.empty()) {
+        std::cout << flags.help;
+        return 0;
+    }
+    try {
+        return command(flags);
+    } catch (const std::bad_alloc&) {
+        die(program, out_of_memory);
+    } catch (const std::exception& e) {
+        die(program, e.what());
+    }
 }
 
 }  // namespace support

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <random>
 
@@ -206,123 +207,132 @@ void apply_settings(Options& o, const nlohmann::json& s) {
     o.batch_size = s.at("batch-size"), o.num_steps = s.at("num-steps"), o.max_tokens = s.at("max-tokens");
     o.random_iter = s.at("random-iter"), o.clip = s.at("clip"), o.seed = s.at("seed");
 }
-int train(Options o, const po::variables_map& given) {
+// --resume: the settings from the checkpoint's meta m (a flag typed now must agree with them);
+// returns the epochs it has trained.
+std::size_t take_saved_settings(Options& o, const po::variables_map& given, const nlohmann::json& m) {
+    support::check_resume_flags("time_machine", given, settings_json(o), m.at("settings"));
+    apply_settings(o, m.at("settings"));
+    const std::size_t epochs_done = m.at("epoch");
+    (void)m.at("generator"), (void)m.at("history");  // present, so the load below cannot fail halfway
+    return epochs_done;
+}
+
+// --resume, once the model and optimizer are built: their state, the perplexities so far and the
+// random stream. A typed --lr replaces the checkpoint's.
+void load_resumed(support::Run& run, LanguageModel& net, xg::optim::SGD& sgd, std::vector<double>& history, double lr,
+                  const po::variables_map& given) {
+    xg::optim::load_checkpoint(run.resume_path(), net, &sgd);
+    history = run.meta().at("history").get<std::vector<double>>();
+    if (support::given(given, "lr")) sgd.set_lr(lr);
+    run.resumed();
+}
+
+// The corpus in batches; each rank reads batch_size / N rows of every batch. A resumed run
+// must see the vocabulary it was trained on.
+xg::data::SeqDataLoader load_corpus(const Options& o, const support::Run& run) {
     namespace dist = xg::distributed;
-    xg::manual_seed(o.seed);
-    support::start_rank(o.threads);
-    nlohmann::json meta;
-    std::size_t first_epoch = 0;
-    if (!o.resume.empty()) {
-        meta = xg::optim::read_checkpoint_meta(o.resume);
-        support::read_meta("time_machine", o.resume, meta, [&](const nlohmann::json& m) {
-            support::check_resume_flags("time_machine", given, settings_json(o), m.at("settings"));
-            apply_settings(o, m.at("settings"));
-            first_epoch = m.at("epoch");
-            (void)m.at("generator"), (void)m.at("history");  // present, so the load below cannot fail halfway
-            return 0;
-        });
-        support::check_saved_settings("time_machine", o.resume, [&] { check_settings(o); });
-        if (first_epoch >= o.epochs)
-            support::die("time_machine", o.resume + " has trained " + std::to_string(first_epoch) +
-                                             " epochs already; --epochs is the total, so ask for more");
-    }
-    if (dist::rank() != 0) o.save.clear(), o.metrics.clear(), o.plot.clear();  // rank 0 writes the files
-    if (!o.save.empty()) xg::optim::check_checkpoint_target(o.save);  // now, not after the training
-    support::check_plot_target("time_machine", o.plot);
-    xg::detect_anomaly(o.detect_anomaly);
     xg::data::SeqDataLoader loader(o.data, o.batch_size, o.num_steps, o.random_iter, o.max_tokens);
     if (o.batch_size % std::size_t(dist::world_size()) != 0)
         support::die("time_machine", "--batch-size " + std::to_string(o.batch_size) + " does not split over " +
                                          std::to_string(dist::world_size()) + " ranks; use a multiple of it");
-    loader.shard(dist::shard());  // each rank: batch_size / N rows of every batch
-    const auto& vocab = loader.vocab();
-    if (!o.resume.empty() && xg::data::Vocab::load(o.resume + "/vocab.json").idx_to_token() != vocab.idx_to_token())
-        support::die("time_machine", o.data + " gives another vocabulary than the one " + o.resume +
+    loader.shard(dist::shard());
+    if (run.resuming() &&
+        xg::data::Vocab::load(run.resume_path() + "/vocab.json").idx_to_token() != loader.vocab().idx_to_token())
+        support::die("time_machine", o.data + " gives another vocabulary than the one " + run.resume_path() +
                                          " was trained on; resume with the same --data");
-    auto net = make_model(o.spec, vocab.size());
-    xg::optim::SGD sgd(net->parameters(), xg::optim::SGDOptions(o.lr));
-    std::vector<double> history;
-    if (!o.resume.empty()) {
-        xg::optim::load_checkpoint(o.resume, *net, &sgd);
-        xg::set_generator_state(meta.at("generator"));  // the same random stream as an uninterrupted run
-        history = meta.at("history").get<std::vector<double>>();
-        if (support::given(given, "lr")) sgd.set_lr(o.lr);  // else the checkpoint's
-        std::printf("resumed %s at epoch %zu\n", o.resume.c_str(), first_epoch);
-    }
-    dist::DistributedDataParallel ddp(*net);  // under mpirun: gradients averaged in backward()
+    return loader;
+}
 
-    auto save = [&](std::size_t epochs_done) {
-        nlohmann::json m = {{"program", "time_machine"}, {"settings", settings_json(o)}, {"epoch", epochs_done},
-                            {"lr", sgd.lr()},             {"generator", xg::generator_state()},
-                            {"history", history}};
-        xg::optim::save_checkpoint(o.save, *net, sgd, m, [&](const std::string& dir) { vocab.save(dir + "/vocab.json"); });
-    };
-
+void print_setup(const LanguageModel& net, const xg::data::SeqDataLoader& loader, const Options& o,
+                 const xg::distributed::DistributedDataParallel& ddp) {
+    namespace dist = xg::distributed;
     std::printf("%s\n%zu parameters, vocabulary %zu, %zu tokens, %zu batches of %zu x %zu per epoch, %d threads\n",
-                net->repr().c_str(), net->num_parameters(), vocab.size(), loader.corpus().size(), loader.num_batches(),
+                net.repr().c_str(), net.num_parameters(), loader.vocab().size(), loader.corpus().size(), loader.num_batches(),
                 o.batch_size, o.num_steps, xg::get_num_threads());
     if (dist::world_size() > 1)
         std::printf("data parallel: %d ranks of %zu x %zu, %d threads each, %zu gradient buckets\n", dist::world_size(),
                     o.batch_size / std::size_t(dist::world_size()), o.num_steps, xg::get_num_threads(), ddp.buckets().size());
-    support::MetricsLog metrics("time_machine", o.metrics, first_epoch);
-    auto draw = [&] {
-        support::plot("time_machine", o.plot, "time machine, " + o.spec.kind + ": training perplexity", "perplexity",
-                      {{"train", history}}, /*log_y=*/true);
-    };
-    support::Progress bar("epoch", o.epochs, first_epoch);
-    support::Clock total;
-    double ppl = 0, train_seconds = 0;
-    std::size_t train_tokens = 0;
-    std::string sample, sample2;  // the last epoch's, for --json
-    for (std::size_t epoch = first_epoch; epoch < o.epochs; ++epoch) {
-        support::Clock clock;
-        auto [loss_sum, tokens] = train_epoch(*net, loader, sgd, o.clip, o.random_iter);
-        if (dist::world_size() > 1) {  // every rank's tokens: the global batch's perplexity
-            loss_sum = dist::all_reduce(loss_sum);
-            tokens = std::size_t(dist::all_reduce(double(tokens)));
-        }
+}
+
+// Under mpirun, every rank's loss and tokens: the perplexity of the global batch.
+std::pair<double, std::size_t> sum_over_ranks(std::pair<double, std::size_t> epoch) {
+    if (xg::distributed::world_size() == 1) return epoch;
+    return {xg::distributed::all_reduce(epoch.first), std::size_t(xg::distributed::all_reduce(double(epoch.second)))};
+}
+
+// The last samples printed, for --json.
+struct Samples {
+    std::string time_traveller, traveller;
+};
+
+// The progress bar every epoch; every --sample-every epochs and at the end, samples, the plot
+// and the checkpoint; without a bar, a line every 10 epochs.
+void report_epoch(support::Run& run, std::size_t epochs_done, const Options& o, double ppl, LanguageModel& net,
+                  const xg::data::Vocab& vocab, const std::vector<double>& history, Samples& samples,
+                  const std::function<void()>& save) {
+    char info[96];
+    std::snprintf(info, sizeof info, "perplexity %.2f  %.1fk tokens/s", ppl, run.tokens_per_s() / 1000);
+    run.show_progress(epochs_done, info);
+    if (epochs_done % o.sample_every == 0 || epochs_done == o.epochs) {
+        run.clear_progress();
+        samples = {predict("time traveller", 50, net, vocab), predict("traveller", 50, net, vocab)};
+        std::printf("epoch %zu: perplexity %.2f, %.0f tokens/s\n  %s\n  %s\n", epochs_done, ppl, run.tokens_per_s(),
+                    samples.time_traveller.c_str(), samples.traveller.c_str());
+        std::fflush(stdout);
+        run.plot("time machine, " + o.spec.kind + ": training perplexity", "perplexity", {{"train", history}}, /*log_y=*/true);
+        save();
+    } else if (!run.bar_shown() && epochs_done % 10 == 0) {
+        std::printf("epoch %zu: perplexity %.2f, %.0f tokens/s\n", epochs_done, ppl, run.tokens_per_s());
+    }
+}
+
+void report(support::Run& run, const Options& o, double ppl, const Samples& samples,
+            const xg::distributed::DistributedDataParallel& ddp) {
+    std::printf("perplexity %.2f, %.0f tokens/s (%s, %.1f s)\n", ppl, run.tokens_per_s(), o.spec.kind.c_str(), run.seconds());
+    if (!run.save_path().empty()) std::printf("saved %s\n", run.save_path().c_str());  // by the last epoch
+    run.print_json({{"model", o.spec.kind},
+                    {"perplexity", ppl},
+                    {"tokens_per_s", run.tokens_per_s()},
+                    {"threads", xg::get_num_threads()},
+                    {"sample", samples.time_traveller},
+                    {"sample_traveller", samples.traveller}},
+                   ddp);
+}
+
+int train(Options o, const po::variables_map& given) {
+    xg::manual_seed(o.seed);
+    support::start_rank(o.threads);
+    support::Run run("time_machine", o);
+    if (run.resuming()) run.resume([&](const auto& m) { return take_saved_settings(o, given, m); }, [&] { check_settings(o); });
+    run.check_outputs();
+    xg::detect_anomaly(o.detect_anomaly);
+    auto loader = load_corpus(o, run);
+    const auto& vocab = loader.vocab();
+    auto net = make_model(o.spec, vocab.size());
+    xg::optim::SGD sgd(net->parameters(), xg::optim::SGDOptions(o.lr));
+    std::vector<double> history;  // the perplexity of every epoch, a resumed run's earlier ones too
+    if (run.resuming()) load_resumed(run, *net, sgd, history, o.lr, given);
+    xg::distributed::DistributedDataParallel ddp(*net);  // under mpirun: gradients averaged in backward()
+    print_setup(*net, loader, o, ddp);
+
+    run.begin_epochs(/*progress_bar=*/true);
+    double ppl = 0;
+    Samples samples;
+    for (std::size_t epoch = run.first_epoch(); epoch < o.epochs; ++epoch) {
+        run.start_epoch();
+        auto [loss_sum, tokens] = sum_over_ranks(train_epoch(*net, loader, sgd, o.clip, o.random_iter));
         ppl = std::exp(loss_sum / double(tokens));
         history.push_back(ppl);
-        const double secs = clock.seconds();
-        train_seconds += secs;
-        train_tokens += tokens;
-        const double speed = double(train_tokens) / train_seconds;
-        metrics.add({{"epoch", epoch + 1}, {"lr", sgd.lr()}, {"loss", loss_sum / double(tokens)}, {"perplexity", ppl},
-                     {"tokens_per_s", double(tokens) / secs}, {"seconds", secs}});
-        char info[96];
-        std::snprintf(info, sizeof info, "perplexity %.2f  %.1fk tokens/s", ppl, speed / 1000);
-        bar.update(epoch + 1, info);
-        const bool last = epoch + 1 == o.epochs;
-        if ((epoch + 1) % o.sample_every == 0 || last) {
-            bar.clear();
-            sample = predict("time traveller", 50, *net, vocab), sample2 = predict("traveller", 50, *net, vocab);
-            std::printf("epoch %zu: perplexity %.2f, %.0f tokens/s\n  %s\n  %s\n", epoch + 1, ppl, speed, sample.c_str(),
-                        sample2.c_str());
-            std::fflush(stdout);
-            draw();
-            if (!o.save.empty()) save(epoch + 1);
-        } else if (!bar.enabled() && (epoch + 1) % 10 == 0) {
-            std::printf("epoch %zu: perplexity %.2f, %.0f tokens/s\n", epoch + 1, ppl, speed);
-        }
+        const double seconds = run.end_training(tokens);
+        run.log({{"epoch", epoch + 1}, {"lr", sgd.lr()}, {"loss", loss_sum / double(tokens)}, {"perplexity", ppl},
+                 {"tokens_per_s", double(tokens) / seconds}, {"seconds", seconds}});
+        report_epoch(run, epoch + 1, o, ppl, *net, vocab, history, samples, [&] {
+            const nlohmann::json meta = {{"settings", settings_json(o)}, {"epoch", epoch + 1}, {"lr", sgd.lr()}, {"history", history}};
+            run.save(*net, sgd, meta, vocab);
+        });
     }
-    bar.done();
-    const double tokens_per_s = train_seconds > 0 ? double(train_tokens) / train_seconds : 0.0;
-    std::printf("perplexity %.2f, %.0f tokens/s (%s, %.1f s)\n", ppl, tokens_per_s, o.spec.kind.c_str(), total.seconds());
-    if (!o.save.empty()) std::printf("saved %s\n", o.save.c_str());  // by the last epoch, above
-    if (o.json) {
-        nlohmann::json r = {{"model", o.spec.kind},
-                            {"perplexity", ppl},
-                            {"tokens_per_s", tokens_per_s},
-                            {"epochs", o.epochs},
-                            {"seconds", total.seconds()},
-                            {"threads", xg::get_num_threads()},
-                            {"ranks", dist::world_size()},
-                            {"allreduce_fraction", train_seconds > 0 ? ddp.sync_seconds() / train_seconds : 0.0},
-                            {"sample", sample},
-                            {"sample_traveller", sample2}};
-        r.update(support::memory_figures());
-        std::cout << r.dump() << std::endl;
-    }
+    run.end_epochs();
+    report(run, o, ppl, samples, ddp);
     return 0;
 }
 
@@ -344,24 +354,9 @@ int generate(const std::string& checkpoint, const std::string& prefix, std::size
 }
 
 int main(int argc, char** argv) {
-    xg::distributed::Environment env(argc, argv);  // under mpirun: one rank per process
-    xg::tune_malloc_for_training();  // big arrays every batch: keep freed ones in the heap
-    Flags f;
-    try {
-        f = parse_flags(argc, argv);
-    } catch (const support::FlagError& e) {
-        support::die("time_machine", e.what());
-    }
-    if (!f.help.empty()) {
-        std::cout << f.help;
-        return 0;
-    }
-    try {
+    const char* out_of_memory = "out of memory: the model or the batches are too large (--hidden, --layers, --batch-size)";
+    return support::main(argc, argv, "time_machine", out_of_memory, parse_flags, [](const Flags& f) {
         if (f.command == "generate") return generate(f.checkpoint, f.prefix, f.length, f.temperature, f.o.seed);
         return train(f.o, f.vm);
-    } catch (const std::bad_alloc&) {
-        support::die("time_machine", "out of memory: the model or the batches are too large (--hidden, --layers, --batch-size)");
-    } catch (const std::exception& e) {
-        support::die("time_machine", e.what());
-    }
+    });
 }
