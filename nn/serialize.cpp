@@ -115,8 +115,9 @@ std::size_t convert(const char* src, std::size_t n, T* dst) {
 
 SafetensorsReader::SafetensorsReader(const std::string& path) : path_(path) {
     std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) fail(path, "no such file");
-    if (std::filesystem::is_directory(path, ec)) fail(path, "a folder, not a safetensors file");
+    // cannot be read at all: an I/O error, as docs/autograd.md says
+    if (!std::filesystem::exists(path, ec)) throw IOError(path + ": no such file");
+    if (std::filesystem::is_directory(path, ec)) throw IOError(path + ": a folder, not a safetensors file");
     parse(read_file(path));  // refuses a FIFO or device rather than waiting on it
 }
 

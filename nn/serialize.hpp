@@ -27,7 +27,7 @@
 namespace xg::nn {
 
 /// Every tensor of a safetensors file, read and checked at construction: a missing,
-/// truncated or corrupt file throws xg::FormatError (a missing or unreadable one xg::IOError) naming the file and the problem.
+/// truncated or corrupt file throws xg::FormatError (a missing or unreadable one, or a folder, xg::IOError) naming the file and the problem.
 class SafetensorsReader {
 public:
     /// Reads the whole file at path and checks it; errors as above.

@@ -365,6 +365,7 @@ BOOST_AUTO_TEST_CASE(missing_file) {
     check_load_fails(lin, tmp / "nothing.safetensors", "no such file");
     check_load_fails(lin, tmp / "no_folder/nothing.safetensors", "no such file");
     CHECK_THROWS_WITH(nn::SafetensorsReader(tmp / "nothing.safetensors"), "nothing.safetensors: no such file");
+    BOOST_CHECK_THROW(nn::SafetensorsReader(tmp / "nothing.safetensors"), xg::IOError);  // missing: I/O, not format
 }
 
 BOOST_AUTO_TEST_CASE(strict_false) {
