@@ -97,18 +97,6 @@ TensorT<T> pow(const TensorT<T>& a, const TensorT<T>& p) {
     });
 }
 
-#define XG_ARITH(T)                                                  \
-    template TensorT<T> add(const TensorT<T>&, const TensorT<T>&);   \
-    template TensorT<T> sub(const TensorT<T>&, const TensorT<T>&);   \
-    template TensorT<T> mul(const TensorT<T>&, const TensorT<T>&);   \
-    template TensorT<T> div(const TensorT<T>&, const TensorT<T>&);   \
-    template TensorT<T> neg(const TensorT<T>&);                      \
-    template TensorT<T> add_scalar(const TensorT<T>&, T);            \
-    template TensorT<T> mul_scalar(const TensorT<T>&, T);            \
-    template TensorT<T> rsub_scalar(const TensorT<T>&, T);           \
-    template TensorT<T> rdiv_scalar(const TensorT<T>&, T);           \
-    template TensorT<T> pow(const TensorT<T>&, std::type_identity_t<T>); \
-    template TensorT<T> pow(const TensorT<T>&, const TensorT<T>&);
-XG_INSTANTIATE(XG_ARITH)
+XG_DEFINE_OPS(XG_ARITHMETIC_OPS)
 
 }  // namespace xg

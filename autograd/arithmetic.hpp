@@ -2,6 +2,7 @@
 /// + - * / and pow, broadcasting as PyTorch does; scalars on either side.
 #pragma once
 
+#include "autograd/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -57,5 +58,13 @@ template <class T> TensorT<T> operator*(std::type_identity_t<T> s, const TensorT
 template <class T> TensorT<T> operator/(const TensorT<T>& a, std::type_identity_t<T> s) { return mul_scalar(a, T(1) / s); }
 /// s / a for a scalar s, elementwise; the scalar is not deduced.
 template <class T> TensorT<T> operator/(std::type_identity_t<T> s, const TensorT<T>& a) { return rdiv_scalar(a, s); }
+
+/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+#define XG_ARITHMETIC_OPS(T, OP, OVERLOAD) \
+    OP(T, add) OP(T, sub) OP(T, mul) OP(T, div) OP(T, neg)                                \
+    OP(T, add_scalar) OP(T, mul_scalar) OP(T, rsub_scalar) OP(T, rdiv_scalar)          \
+    OVERLOAD(T, pow, TensorT<T>(const TensorT<T>&, std::type_identity_t<T>))           \
+    OVERLOAD(T, pow, TensorT<T>(const TensorT<T>&, const TensorT<T>&))
+XG_DECLARE_OPS(XG_ARITHMETIC_OPS)
 
 }  // namespace xg

@@ -123,5 +123,3 @@ inline std::size_t prod(const Shape& s, std::size_t begin, std::size_t end) {
 
 }  // namespace xg::detail
 
-// Explicit instantiation for both scalar types: XG_INSTANTIATE(F) calls F(float) and F(double).
-#define XG_INSTANTIATE(F) F(float) F(double)

@@ -111,15 +111,6 @@ TensorT<T> rand(const ShapeArg& sizes, bool requires_grad) {
     return uniform<T>(shape, T(0), T(1), requires_grad);
 }
 
-#define XG_FACTORY(T)                                                   \
-    template TensorT<T> zeros<T>(const ShapeArg&, bool);                   \
-    template TensorT<T> ones<T>(const ShapeArg&, bool);                    \
-    template TensorT<T> full<T>(const ShapeArg&, std::type_identity_t<T>, bool); \
-    template TensorT<T> arange<T>(std::type_identity_t<T>);             \
-    template TensorT<T> arange<T>(std::type_identity_t<T>, std::type_identity_t<T>, std::type_identity_t<T>); \
-    template TensorT<T> randn<T>(const ShapeArg&, bool);                   \
-    template TensorT<T> rand<T>(const ShapeArg&, bool);                    \
-    template TensorT<T> uniform<T>(const ShapeArg&, std::type_identity_t<T>, std::type_identity_t<T>, bool);
-XG_INSTANTIATE(XG_FACTORY)
+XG_DEFINE_OPS(XG_FACTORY_OPS)
 
 }  // namespace xg

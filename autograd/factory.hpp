@@ -13,6 +13,7 @@
 #include <string>
 #include <type_traits>
 
+#include "autograd/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -94,5 +95,12 @@ template <class T>
 TensorT<T> ones_like(const TensorT<T>& t, bool requires_grad = false) {
     return ones<T>(t.shape(), requires_grad);
 }
+
+/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+#define XG_FACTORY_OPS(T, OP, OVERLOAD) \
+    OP(T, zeros) OP(T, ones) OP(T, full) OP(T, randn) OP(T, rand) OP(T, uniform)              \
+    OVERLOAD(T, arange, TensorT<T>(std::type_identity_t<T>))                                   \
+    OVERLOAD(T, arange, TensorT<T>(std::type_identity_t<T>, std::type_identity_t<T>, std::type_identity_t<T>))
+XG_DECLARE_OPS(XG_FACTORY_OPS)
 
 }  // namespace xg

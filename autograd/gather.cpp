@@ -51,9 +51,6 @@ TensorT<T> one_hot(const IndexArray& ids, std::size_t num_classes) {
     return TensorT<T>(std::move(y));
 }
 
-#define XG_GATHER(T)                                                               \
-    template TensorT<T> embedding(const TensorT<T>&, const IndexArray&, long);     \
-    template TensorT<T> one_hot<T>(const IndexArray&, std::size_t);
-XG_INSTANTIATE(XG_GATHER)
+XG_DEFINE_OPS(XG_GATHER_OPS)
 
 }  // namespace xg

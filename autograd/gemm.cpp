@@ -163,15 +163,6 @@ void reference(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::si
         }
 }
 
-#define XG_GEMM_INSTANTIATE(T)                                                                                        \
-    template PackedB<T> pack(const T*, std::size_t, bool, std::size_t, std::size_t, Isa);                             \
-    template void multiply(std::size_t, const T*, std::size_t, bool, const PackedB<T>&, bool, T*, std::size_t);        \
-    template void gemm(bool, bool, std::size_t, std::size_t, std::size_t, const T*, std::size_t, const T*, std::size_t, \
-                       bool, T*, std::size_t);                                                                        \
-    template void reference(bool, bool, std::size_t, std::size_t, std::size_t, const T*, std::size_t, const T*,        \
-                            std::size_t, bool, T*, std::size_t);
-XG_GEMM_INSTANTIATE(float)
-XG_GEMM_INSTANTIATE(double)
-#undef XG_GEMM_INSTANTIATE
+XG_DEFINE_OPS(XG_GEMM_FUNCTIONS)
 
 }  // namespace xg::gemm

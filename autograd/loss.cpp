@@ -250,14 +250,6 @@ TensorT<T> binary_cross_entropy_with_logits(const TensorT<T>& logits, const Tens
     });
 }
 
-#define XG_LOSS(T)                                                                                     \
-    template TensorT<T> cross_entropy(const TensorT<T>&, const IndexArray&, long, Reduction);          \
-    template TensorT<T> cross_entropy(const TensorT<T>&, const IndexArray&, const CrossEntropyFuncOptions<T>&); \
-    template TensorT<T> nll_loss(const TensorT<T>&, const IndexArray&, long, Reduction);               \
-    template TensorT<T> mse_loss(const TensorT<T>&, const TensorT<T>&, Reduction);                     \
-    template TensorT<T> binary_cross_entropy_with_logits(const TensorT<T>&, const TensorT<T>&, Reduction); \
-    template TensorT<T> binary_cross_entropy_with_logits(const TensorT<T>&, const TensorT<T>&,          \
-                                                         const BinaryCrossEntropyWithLogitsFuncOptions<T>&);
-XG_INSTANTIATE(XG_LOSS)
+XG_DEFINE_OPS(XG_LOSS_OPS)
 
 }  // namespace xg

@@ -2,6 +2,7 @@
 /// Losses, with PyTorch's reductions.
 #pragma once
 
+#include "autograd/instantiate.hpp"
 #include "autograd/tensor.hpp"
 #include "core/options.hpp"  // XG_ARG (a macro only: no dependency on the nn library)
 
@@ -67,5 +68,15 @@ TensorT<T> binary_cross_entropy_with_logits(const TensorT<T>& logits, const Tens
 template <class T>
 TensorT<T> binary_cross_entropy_with_logits(const TensorT<T>& logits, const TensorT<T>& target,
                                             const BinaryCrossEntropyWithLogitsFuncOptions<T>& options);
+
+/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+#define XG_LOSS_OPS(T, OP, OVERLOAD) \
+    OP(T, nll_loss) OP(T, mse_loss)                                                                 \
+    OVERLOAD(T, cross_entropy, TensorT<T>(const TensorT<T>&, const IndexArray&, long, Reduction))                 \
+    OVERLOAD(T, cross_entropy, TensorT<T>(const TensorT<T>&, const IndexArray&, const CrossEntropyFuncOptions<T>&)) \
+    OVERLOAD(T, binary_cross_entropy_with_logits, TensorT<T>(const TensorT<T>&, const TensorT<T>&, Reduction))    \
+    OVERLOAD(T, binary_cross_entropy_with_logits,                                                                 \
+             TensorT<T>(const TensorT<T>&, const TensorT<T>&, const BinaryCrossEntropyWithLogitsFuncOptions<T>&))
+XG_DECLARE_OPS(XG_LOSS_OPS)
 
 }  // namespace xg

@@ -134,9 +134,6 @@ TensorT<T> linear(const TensorT<T>& x, const TensorT<T>& w, const TensorT<T>& bi
     });
 }
 
-#define XG_MATMUL(T)                                                   \
-    template TensorT<T> matmul(const TensorT<T>&, const TensorT<T>&);  \
-    template TensorT<T> linear(const TensorT<T>&, const TensorT<T>&, const TensorT<T>&);
-XG_INSTANTIATE(XG_MATMUL)
+XG_DEFINE_OPS(XG_MATMUL_OPS)
 
 }  // namespace xg

@@ -2,7 +2,6 @@
 /// Every differentiable op of the autograd core.
 #pragma once
 
-#include "autograd/activation.hpp"
 #include "autograd/arithmetic.hpp"
 #include "autograd/factory.hpp"
 #include "autograd/gather.hpp"
@@ -13,4 +12,5 @@
 #include "autograd/pointwise.hpp"
 #include "autograd/reduce.hpp"
 #include "autograd/shape_ops.hpp"
+#include "autograd/softmax.hpp"
 #include "autograd/tensor.hpp"

@@ -1,12 +1,15 @@
 #include "autograd/pointwise.hpp"
 
 #include <cmath>
+#include <random>
 
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
+#include "autograd/arithmetic.hpp"
 #include "autograd/detail.hpp"
+#include "autograd/factory.hpp"
 
 namespace xg {
 
@@ -113,17 +116,19 @@ TensorT<T> masked_fill(const TensorT<T>& x, const Mask& mask, std::type_identity
     });
 }
 
-#define XG_POINTWISE(T)                                                                             \
-    template TensorT<T> exp(const TensorT<T>&);                                                     \
-    template TensorT<T> log(const TensorT<T>&);                                                     \
-    template TensorT<T> sqrt(const TensorT<T>&);                                                    \
-    template TensorT<T> abs(const TensorT<T>&);                                                     \
-    template TensorT<T> sigmoid(const TensorT<T>&);                                                 \
-    template TensorT<T> tanh(const TensorT<T>&);                                                    \
-    template TensorT<T> relu(const TensorT<T>&);                                                    \
-    template TensorT<T> clamp(const TensorT<T>&, std::type_identity_t<T>, std::type_identity_t<T>); \
-    template TensorT<T> where(const Mask&, const TensorT<T>&, const TensorT<T>&);                   \
-    template TensorT<T> masked_fill(const TensorT<T>&, const Mask&, std::type_identity_t<T>);
-XG_INSTANTIATE(XG_POINTWISE)
+template <class T>
+TensorT<T> dropout(const TensorT<T>& x, double p, bool training) {
+    XG_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability has to be between 0 and 1, but got " << p);
+    if (!training || p == 0.0) return x;
+    // y = x * mask / (1 - p): the mask is a constant, so mul's backward is dropout's backward
+    xt::xarray<T> mask = xt::xarray<T>::from_shape(x.value().shape());
+    const T keep_scale = p < 1.0 ? static_cast<T>(1.0 / (1.0 - p)) : T(0);
+    std::bernoulli_distribution keep(1.0 - p);
+    auto& gen = generator();
+    for (auto& m : mask) m = keep(gen) ? keep_scale : T(0);
+    return x * TensorT<T>(std::move(mask));
+}
+
+XG_DEFINE_OPS(XG_POINTWISE_OPS)
 
 }  // namespace xg

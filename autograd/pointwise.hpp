@@ -1,9 +1,10 @@
 /// \file
-/// Element-wise functions and selection by a mask.
+/// The pointwise family: element-wise functions, selection by a mask, and dropout.
 #pragma once
 
 #include <limits>
 
+#include "autograd/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -29,5 +30,15 @@ TensorT<T> clamp(const TensorT<T>& x, std::type_identity_t<T> min,
 template <class T> TensorT<T> where(const Mask& cond, const TensorT<T>& a, const TensorT<T>& b);
 /// x with value wherever mask (broadcast to x's shape) is true; no gradient flows there.
 template <class T> TensorT<T> masked_fill(const TensorT<T>& x, const Mask& mask, std::type_identity_t<T> value);
+
+/// Zeroes each element with probability p and scales the rest by 1/(1-p) when training;
+/// the identity otherwise (inverted dropout, as torch.nn.functional.dropout).
+template <class T> TensorT<T> dropout(const TensorT<T>& x, double p, bool training = true);
+
+/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+#define XG_POINTWISE_OPS(T, OP, OVERLOAD)                                                         \
+    OP(T, exp) OP(T, log) OP(T, sqrt) OP(T, abs) OP(T, sigmoid) OP(T, tanh) OP(T, relu) OP(T, clamp) \
+    OP(T, where) OP(T, masked_fill) OP(T, dropout)
+XG_DECLARE_OPS(XG_POINTWISE_OPS)
 
 }  // namespace xg

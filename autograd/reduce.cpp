@@ -152,14 +152,6 @@ IndexArray argmax(const TensorT<T>& x, long dim, bool keepdim) {
     return out;
 }
 
-#define XG_REDUCE(T)                                                  \
-    template TensorT<T> sum(const TensorT<T>&);                       \
-    template TensorT<T> sum(const TensorT<T>&, const Dims&, bool);    \
-    template TensorT<T> mean(const TensorT<T>&);                      \
-    template TensorT<T> mean(const TensorT<T>&, const Dims&, bool);   \
-    template TensorT<T> max(const TensorT<T>&);                       \
-    template TensorT<T> max(const TensorT<T>&, const Dims&, bool);    \
-    template IndexArray argmax(const TensorT<T>&, long, bool);
-XG_INSTANTIATE(XG_REDUCE)
+XG_DEFINE_OPS(XG_REDUCE_OPS)
 
 }  // namespace xg

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "autograd/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -32,5 +33,16 @@ template <class T> TensorT<T> max(const TensorT<T>& x, const Dims& dims, bool ke
 template <class T> TensorT<T> max(const TensorT<T>& x, long dim, bool keepdim = false) { return max(x, Dims{dim}, keepdim); }
 /// Index of the largest value along dim (the first one on ties); not differentiable.
 template <class T> IndexArray argmax(const TensorT<T>& x, long dim, bool keepdim = false);
+
+/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+#define XG_REDUCE_OPS(T, OP, OVERLOAD) \
+    OP(T, argmax)                                                  \
+    OVERLOAD(T, sum, TensorT<T>(const TensorT<T>&))                    \
+    OVERLOAD(T, sum, TensorT<T>(const TensorT<T>&, const Dims&, bool))  \
+    OVERLOAD(T, mean, TensorT<T>(const TensorT<T>&))                   \
+    OVERLOAD(T, mean, TensorT<T>(const TensorT<T>&, const Dims&, bool)) \
+    OVERLOAD(T, max, TensorT<T>(const TensorT<T>&))                    \
+    OVERLOAD(T, max, TensorT<T>(const TensorT<T>&, const Dims&, bool))
+XG_DECLARE_OPS(XG_REDUCE_OPS)
 
 }  // namespace xg

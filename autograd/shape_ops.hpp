@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "autograd/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -57,5 +58,17 @@ template <class T> TensorT<T> flip(const TensorT<T>& x, const std::vector<long>&
 template <class T> TensorT<T> flip(const TensorT<T>& x, std::initializer_list<Dim> dims) { return flip(x, to_longs(dims)); }
 /// Repeat size-1 dims (a broadcast made explicit), as Tensor.expand.
 template <class T> TensorT<T> expand(const TensorT<T>& x, const Shape& shape);
+
+/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+#define XG_SHAPE_OPS(T, OP, OVERLOAD) \
+    OP(T, flatten) OP(T, unsqueeze) OP(T, squeeze) OP(T, transpose) OP(T, slice) OP(T, narrow)      \
+    OP(T, select) OP(T, index_select) OP(T, expand)                                                  \
+    OVERLOAD(T, reshape, TensorT<T>(const TensorT<T>&, const Shape&))                                \
+    OVERLOAD(T, reshape, TensorT<T>(const TensorT<T>&, const std::vector<long>&))                    \
+    OVERLOAD(T, permute, TensorT<T>(const TensorT<T>&, const std::vector<long>&))                    \
+    OVERLOAD(T, cat, TensorT<T>(const std::vector<TensorT<T>>&, long))                               \
+    OVERLOAD(T, stack, TensorT<T>(const std::vector<TensorT<T>>&, long))                             \
+    OVERLOAD(T, flip, TensorT<T>(const TensorT<T>&, const std::vector<long>&))
+XG_DECLARE_OPS(XG_SHAPE_OPS)
 
 }  // namespace xg

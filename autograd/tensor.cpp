@@ -351,15 +351,11 @@ std::vector<GradReadyHook<T>*>& grad_ready_hooks() {
     thread_local std::vector<GradReadyHook<T>*> hooks;
     return hooks;
 }
-template std::vector<GradReadyHook<float>*>& grad_ready_hooks<float>();
-template std::vector<GradReadyHook<double>*>& grad_ready_hooks<double>();
+XG_DEFINE_OPS(XG_GRAD_HOOK_FUNCTIONS)
 
 template struct Tape<float>;
 template struct Tape<double>;
-template void record<float>(const std::vector<TensorT<float>>&, std::function<void(const std::vector<TensorT<float>>&)>,
-                            const char*, const TensorT<float>*, std::size_t);
-template void record<double>(const std::vector<TensorT<double>>&, std::function<void(const std::vector<TensorT<double>>&)>,
-                             const char*, const TensorT<double>*, std::size_t);
+XG_DEFINE_OPS(XG_RECORD_FUNCTIONS)
 
 }  // namespace detail
 
@@ -371,10 +367,6 @@ template <class T>
 void clear_tape() {
     detail::tape<T>().clear();
 }
-template std::size_t tape_size<float>();
-template std::size_t tape_size<double>();
-template void clear_tape<float>();
-template void clear_tape<double>();
 
 // ---- TensorT members ------------------------------------------------------------
 
@@ -585,7 +577,6 @@ std::ostream& operator<<(std::ostream& os, const TensorT<T>& t) {
 
 template class TensorT<float>;
 template class TensorT<double>;
-template std::ostream& operator<<(std::ostream&, const TensorT<float>&);
-template std::ostream& operator<<(std::ostream&, const TensorT<double>&);
+XG_DEFINE_OPS(XG_TENSOR_FUNCTIONS)
 
 }  // namespace xg

@@ -47,4 +47,10 @@ void broadcast_parameters(const nn::Module& module, int root = 0);
 /// size, a batch count): a job must fail at the start, not hang in a later collective.
 void check_same(std::int64_t value, const char* what);
 
+/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+#define XG_COLLECTIVE_FUNCTIONS(T, OP, OVERLOAD)                    \
+    OVERLOAD(T, all_reduce, void(const TensorT<T>&, ReduceOp)) \
+    OVERLOAD(T, broadcast, void(const TensorT<T>&, int))
+XG_DECLARE_OPS(XG_COLLECTIVE_FUNCTIONS)
+
 }  // namespace xg::distributed

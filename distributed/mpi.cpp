@@ -175,8 +175,6 @@ void all_reduce(const TensorT<T>& tensor, ReduceOp op) {
     auto& v = tensor.value();
     all_reduce_impl(std::span<T>(v.data(), v.size()), op);
 }
-template void all_reduce(const TensorT<float>&, ReduceOp);
-template void all_reduce(const TensorT<double>&, ReduceOp);
 
 double all_reduce(double value, ReduceOp op) {
     all_reduce_impl(std::span<double>(&value, 1), op);
@@ -193,8 +191,7 @@ void broadcast(const TensorT<T>& tensor, int root) {
     auto& v = tensor.value();
     broadcast_impl(std::span<T>(v.data(), v.size()), root);
 }
-template void broadcast(const TensorT<float>&, int);
-template void broadcast(const TensorT<double>&, int);
+XG_DEFINE_OPS(XG_COLLECTIVE_FUNCTIONS)
 
 void check_same(std::int64_t value, const char* what) {
     if (!running()) return;

@@ -4,9 +4,9 @@
 
 #include <sstream>
 
-#include "autograd/activation.hpp"
 #include "autograd/pointwise.hpp"
 #include "autograd/shape_ops.hpp"
+#include "autograd/softmax.hpp"
 #include "nn/module.hpp"
 
 namespace xg::nn {

@@ -51,4 +51,7 @@ private:
 
 using Embedding = EmbeddingT<float>;  ///< EmbeddingT in float: the type most programs use.
 
+extern template class EmbeddingT<float>;
+extern template class EmbeddingT<double>;
+
 }  // namespace xg::nn

@@ -157,17 +157,6 @@ void orthogonal_(const TensorT<T>& t, double gain) {
     }
 }
 
-#define XG_INIT(T)                                                                  \
-    template void uniform_(const TensorT<T>&, double, double);                      \
-    template void normal_(const TensorT<T>&, double, double);                       \
-    template void zeros_(const TensorT<T>&);                                        \
-    template void constant_(const TensorT<T>&, double);                             \
-    template void xavier_uniform_(const TensorT<T>&, double);                       \
-    template void xavier_normal_(const TensorT<T>&, double);                        \
-    template void kaiming_uniform_(const TensorT<T>&, double, FanMode, Nonlinearity); \
-    template void kaiming_normal_(const TensorT<T>&, double, FanMode, Nonlinearity);  \
-    template void orthogonal_(const TensorT<T>&, double);
-XG_INIT(float)
-XG_INIT(double)
+XG_DEFINE_OPS(XG_INIT_FUNCTIONS)
 
 }  // namespace xg::nn::init

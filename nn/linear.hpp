@@ -44,4 +44,7 @@ private:
 
 using Linear = LinearT<float>;  ///< LinearT in float: the type most programs use.
 
+extern template class LinearT<float>;
+extern template class LinearT<double>;
+
 }  // namespace xg::nn

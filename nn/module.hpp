@@ -109,4 +109,7 @@ std::ostream& operator<<(std::ostream& os, const ModuleT<T>& m) {
     return os << m.repr();
 }
 
+extern template class ModuleT<float>;
+extern template class ModuleT<double>;
+
 }  // namespace xg::nn

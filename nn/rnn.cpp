@@ -4,8 +4,8 @@
 #include <cmath>
 #include <sstream>
 
-#include "autograd/activation.hpp"
 #include "autograd/factory.hpp"
+#include "autograd/pointwise.hpp"
 #include "autograd/shape_ops.hpp"
 #include "core/sizes.hpp"
 #include "nn/init.hpp"

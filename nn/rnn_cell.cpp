@@ -150,19 +150,14 @@ CellStateT<T> LSTMCellT<T>::forward(const TensorT<T>& x_in, const CellStateT<T>&
     return {h2, c2};
 }
 
-#define XG_CELLS(T)                                                                                                   \
-    template std::pair<TensorT<T>, TensorT<T>> lstm_cell(const TensorT<T>&, const TensorT<T>&, const TensorT<T>&,     \
-                                                         const TensorT<T>&, const TensorT<T>&, const TensorT<T>&,     \
-                                                         const TensorT<T>&, const TensorT<T>&);                       \
-    template TensorT<T> gru_cell(const TensorT<T>&, const TensorT<T>&, const TensorT<T>&, const TensorT<T>&,          \
-                                 const TensorT<T>&, const TensorT<T>&);                                               \
-    template TensorT<T> rnn_cell(const TensorT<T>&, const TensorT<T>&, const TensorT<T>&, const TensorT<T>&,          \
-                                 const TensorT<T>&, const TensorT<T>&, const std::string&);                           \
-    template class CellBaseT<T>;                                                                                      \
-    template class RNNCellT<T>;                                                                                       \
-    template class GRUCellT<T>;                                                                                       \
-    template class LSTMCellT<T>;
-XG_CELLS(float)
-XG_CELLS(double)
+XG_DEFINE_OPS(XG_CELL_FUNCTIONS)
+template class CellBaseT<float>;
+template class CellBaseT<double>;
+template class RNNCellT<float>;
+template class RNNCellT<double>;
+template class GRUCellT<float>;
+template class GRUCellT<double>;
+template class LSTMCellT<float>;
+template class LSTMCellT<double>;
 
 }  // namespace xg::nn

@@ -29,6 +29,9 @@ TensorT<T> gru_cell(const TensorT<T>& x, const TensorT<T>& h, const TensorT<T>& 
 template <class T>
 TensorT<T> rnn_cell(const TensorT<T>& x, const TensorT<T>& h, const TensorT<T>& w_ih, const TensorT<T>& w_hh,
                     const TensorT<T>& b_ih, const TensorT<T>& b_hh, const std::string& nonlinearity = "tanh");
+/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+#define XG_CELL_FUNCTIONS(T, OP, OVERLOAD) OP(T, lstm_cell) OP(T, gru_cell) OP(T, rnn_cell)
+XG_DECLARE_OPS(XG_CELL_FUNCTIONS)
 
 /// Settings of RNNCell, as torch.nn.RNNCell's constructor arguments.
 struct RNNCellOptions {
@@ -139,5 +142,14 @@ using RNNCell = RNNCellT<float>;      ///< RNNCellT in float: the type most prog
 using GRUCell = GRUCellT<float>;      ///< GRUCellT in float: the type most programs use.
 using LSTMCell = LSTMCellT<float>;    ///< LSTMCellT in float: the type most programs use.
 using CellState = CellStateT<float>;  ///< CellStateT in float.
+
+extern template class CellBaseT<float>;
+extern template class CellBaseT<double>;
+extern template class RNNCellT<float>;
+extern template class RNNCellT<double>;
+extern template class GRUCellT<float>;
+extern template class GRUCellT<double>;
+extern template class LSTMCellT<float>;
+extern template class LSTMCellT<double>;
 
 }  // namespace xg::nn

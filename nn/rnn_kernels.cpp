@@ -640,9 +640,6 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
     return res;
 }
 
-template LayerResult<float> rnn_layer(RNNMode, const TensorT<float>&, const std::vector<DirectionWeights<float>>&,
-                                      const TensorT<float>&, const TensorT<float>&, const std::vector<std::size_t>&, bool);
-template LayerResult<double> rnn_layer(RNNMode, const TensorT<double>&, const std::vector<DirectionWeights<double>>&,
-                                       const TensorT<double>&, const TensorT<double>&, const std::vector<std::size_t>&, bool);
+XG_DEFINE_OPS(XG_RNN_LAYER_FUNCTIONS)
 
 }  // namespace xg::nn::detail

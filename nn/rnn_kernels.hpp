@@ -42,4 +42,8 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
                          const TensorT<T>& h0, const TensorT<T>& c0, const std::vector<std::size_t>& lengths,
                          bool batch_first);
 
+/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+#define XG_RNN_LAYER_FUNCTIONS(T, OP, OVERLOAD) OP(T, rnn_layer)
+XG_DECLARE_OPS(XG_RNN_LAYER_FUNCTIONS)
+
 }  // namespace xg::nn::detail

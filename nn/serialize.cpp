@@ -366,13 +366,8 @@ void load(ModuleT<T>& module, const std::string& path, bool strict) {
     stage_load(module, SafetensorsReader(path), strict).commit();
 }
 
-template void save<float>(const ModuleT<float>&, const std::string&);
-template void save<double>(const ModuleT<double>&, const std::string&);
-template void load<float>(ModuleT<float>&, const std::string&, bool);
-template void load<double>(ModuleT<double>&, const std::string&, bool);
 template struct StagedLoad<float>;
 template struct StagedLoad<double>;
-template StagedLoad<float> stage_load<float>(ModuleT<float>&, const SafetensorsReader&, bool);
-template StagedLoad<double> stage_load<double>(ModuleT<double>&, const SafetensorsReader&, bool);
+XG_DEFINE_OPS(XG_SERIALIZE_FUNCTIONS)
 
 }  // namespace xg::nn

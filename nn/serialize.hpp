@@ -120,4 +120,16 @@ struct StagedLoad {
 template <class T>
 StagedLoad<T> stage_load(ModuleT<T>& module, const SafetensorsReader& reader, bool strict = true);
 
+// The element types get is instantiated for (serialize.cpp); not part of the reference.
+/// \cond
+extern template xt::xarray<float> SafetensorsReader::get<float>(const std::string&) const;
+extern template xt::xarray<double> SafetensorsReader::get<double>(const std::string&) const;
+extern template xt::xarray<std::int64_t> SafetensorsReader::get<std::int64_t>(const std::string&) const;
+/// \endcond
+extern template struct StagedLoad<float>;
+extern template struct StagedLoad<double>;
+/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+#define XG_SERIALIZE_FUNCTIONS(T, OP, OVERLOAD) OP(T, save) OP(T, load) OP(T, stage_load)
+XG_DECLARE_OPS(XG_SERIALIZE_FUNCTIONS)
+
 }  // namespace xg::nn
