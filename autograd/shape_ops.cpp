@@ -165,6 +165,38 @@ TensorT<T> stack(const std::vector<TensorT<T>>& xs, long dim) {
     return cat(parts, static_cast<long>(d));
 }
 
+namespace {
+
+// x seen as (outer, n, inner) around dim d: the rows row(0), ..., row(count - 1) of its n,
+// each `inner` contiguous values. The forward of slice and index_select.
+template <class T, class Row>
+xt::xarray<T> take_rows(const xt::xarray<T>& x, std::size_t d, std::size_t count, Row row) {
+    const Shape xs(x.shape().begin(), x.shape().end());
+    const std::size_t outer = prod(xs, 0, d), n = xs[d], inner = prod(xs, d + 1, xs.size());
+    Shape os = xs;
+    os[d] = count;
+    xt::xarray<T> v = xt::xarray<T>::from_shape(os);
+    T* dst = v.data();
+    for (std::size_t o = 0; o < outer; ++o)
+        for (std::size_t k = 0; k < count; ++k, dst += inner) std::copy_n(x.data() + (o * n + row(k)) * inner, inner, dst);
+    return v;
+}
+
+// Their backward: adds each row of g into the row of grad it was taken from.
+template <class T, class Row>
+void add_rows(xt::xarray<T>& grad, const xt::xarray<T>& g, std::size_t d, std::size_t count, Row row) {
+    const Shape xs(grad.shape().begin(), grad.shape().end());
+    const std::size_t outer = prod(xs, 0, d), n = xs[d], inner = prod(xs, d + 1, xs.size());
+    const T* gy = g.data();
+    for (std::size_t o = 0; o < outer; ++o)
+        for (std::size_t k = 0; k < count; ++k, gy += inner) {
+            T* p = grad.data() + (o * n + row(k)) * inner;
+            for (std::size_t i = 0; i < inner; ++i) p[i] += gy[i];
+        }
+}
+
+}  // namespace
+
 template <class T>
 TensorT<T> slice(const TensorT<T>& x, long dim, long start, long end, long step) {
     const Shape xs = x.shape();
@@ -177,25 +209,10 @@ TensorT<T> slice(const TensorT<T>& x, long dim, long start, long end, long step)
     end = std::clamp(end, start, n);
     // ceil((end - start) / step) without end - start + step, which wraps for a huge step
     const std::size_t count = end == start ? 0 : static_cast<std::size_t>((end - start - 1) / step + 1);
-    const std::size_t outer = prod(xs, 0, d), inner = prod(xs, d + 1, xs.size());
-    Shape os = xs;
-    os[d] = count;
-    xt::xarray<T> v = xt::xarray<T>::from_shape(os);
-    const T* src = x.value().data();
-    T* dst = v.data();
-    for (std::size_t o = 0; o < outer; ++o)
-        for (std::size_t k = 0; k < count; ++k, dst += inner)
-            std::copy_n(src + (o * xs[d] + static_cast<std::size_t>(start) + k * static_cast<std::size_t>(step)) * inner,
-                        inner, dst);
-    return make_op<T>(std::move(v), {x}, [x, xs, d, start, step, count, outer, inner](const xt::xarray<T>& g, const xt::xarray<T>&) {
-        // scatter the slice's gradient back into its positions
-        T* gx = x.grad_buffer().data();
-        const T* gy = g.data();
-        for (std::size_t o = 0; o < outer; ++o)
-            for (std::size_t k = 0; k < count; ++k, gy += inner) {
-                T* p = gx + (o * xs[d] + static_cast<std::size_t>(start) + k * static_cast<std::size_t>(step)) * inner;
-                for (std::size_t i = 0; i < inner; ++i) p[i] += gy[i];
-            }
+    const std::size_t first = static_cast<std::size_t>(start), stride = static_cast<std::size_t>(step);
+    const auto row = [first, stride](std::size_t k) { return first + k * stride; };
+    return make_op<T>(take_rows(x.value(), d, count, row), {x}, [x, d, count, row](const xt::xarray<T>& g, const xt::xarray<T>&) {
+        add_rows(x.grad_buffer(), g, d, count, row);  // scatter the slice's gradient back into its positions
     });
 }
 
@@ -235,23 +252,9 @@ TensorT<T> index_select(const TensorT<T>& x, long dim, const IndexArray& index) 
         XG_CHECK(i >= 0 && static_cast<std::size_t>(i) < n, "index_select: index " << i << " is out of range for dimension "
                                                                                    << d << " with size " << n);
     }
-    const std::size_t outer = prod(xs, 0, d), inner = prod(xs, d + 1, xs.size());
-    Shape os = xs;
-    os[d] = count;
-    xt::xarray<T> v = xt::xarray<T>::from_shape(os);
-    const T* src = x.value().data();
-    T* dst = v.data();
-    for (std::size_t o = 0; o < outer; ++o)
-        for (std::size_t k = 0; k < count; ++k, dst += inner)
-            std::copy_n(src + (o * n + static_cast<std::size_t>(index.data()[k])) * inner, inner, dst);
-    return make_op<T>(std::move(v), {x}, [x, index, n, outer, inner](const xt::xarray<T>& g, const xt::xarray<T>&) {
-        T* gx = x.grad_buffer().data();  // index_add: repeated indices accumulate
-        const T* gy = g.data();
-        for (std::size_t o = 0; o < outer; ++o)
-            for (std::size_t k = 0; k < index.size(); ++k, gy += inner) {
-                T* p = gx + (o * n + static_cast<std::size_t>(index.data()[k])) * inner;
-                for (std::size_t i = 0; i < inner; ++i) p[i] += gy[i];
-            }
+    const auto row = [index](std::size_t k) { return static_cast<std::size_t>(index.data()[k]); };
+    return make_op<T>(take_rows(x.value(), d, count, row), {x}, [x, d, count, row](const xt::xarray<T>& g, const xt::xarray<T>&) {
+        add_rows(x.grad_buffer(), g, d, count, row);  // index_add: repeated indices accumulate
     });
 }
 
@@ -284,22 +287,6 @@ TensorT<T> expand(const TensorT<T>& x, const Shape& shape) {
     });
 }
 
-#define XG_SHAPE_OPS(T)                                                                  \
-    template TensorT<T> reshape(const TensorT<T>&, const Shape&);                        \
-    template TensorT<T> reshape(const TensorT<T>&, const std::vector<long>&);            \
-    template TensorT<T> flatten(const TensorT<T>&, long, long);                          \
-    template TensorT<T> unsqueeze(const TensorT<T>&, long);                              \
-    template TensorT<T> squeeze(const TensorT<T>&, long);                                \
-    template TensorT<T> transpose(const TensorT<T>&, long, long);                        \
-    template TensorT<T> permute(const TensorT<T>&, const std::vector<long>&);            \
-    template TensorT<T> cat(const std::vector<TensorT<T>>&, long);                       \
-    template TensorT<T> stack(const std::vector<TensorT<T>>&, long);                     \
-    template TensorT<T> slice(const TensorT<T>&, long, long, long, long);                \
-    template TensorT<T> narrow(const TensorT<T>&, long, long, long);                     \
-    template TensorT<T> select(const TensorT<T>&, long, long);                           \
-    template TensorT<T> index_select(const TensorT<T>&, long, const IndexArray&);        \
-    template TensorT<T> flip(const TensorT<T>&, const std::vector<long>&);               \
-    template TensorT<T> expand(const TensorT<T>&, const Shape&);
-XG_INSTANTIATE(XG_SHAPE_OPS)
+XG_DEFINE_OPS(XG_SHAPE_OPS)
 
 }  // namespace xg

@@ -409,13 +409,7 @@ int train(Options o, const po::variables_map& given) {
 }
 
 int predict(const std::string& checkpoint, const std::vector<std::string>& texts) {
-    const nlohmann::json meta = xg::optim::read_checkpoint_meta(checkpoint);
-    Options saved;
-    support::read_meta("imdb_sentiment", checkpoint, meta, [&](const nlohmann::json& m) {
-        apply_settings(saved, m.at("settings"));
-        return 0;
-    });
-    support::check_saved_settings("imdb_sentiment", checkpoint, [&] { check_settings(saved); });
+    const Options saved = support::saved_settings<Options>("imdb_sentiment", checkpoint);
     const auto tokenizer = make_tokenizer(saved.tokenizer);
     for (std::size_t i = 0; i < texts.size(); ++i)
         if (tokenizer(texts[i]).empty()) support::die("imdb_sentiment", "predict: text " + std::to_string(i + 1) + " has no words");

@@ -78,14 +78,17 @@ inline void apply_recipe(const Recipe& r, Options& o, const boost::program_optio
     unless_given("epochs", o.epochs, r.epochs);
 }
 
+// What --help prints before the flags.
+inline constexpr const char* kUsage = "usage: imdb_sentiment [train] [options]\n"
+                                 "       imdb_sentiment predict --checkpoint PATH \"review text\" [\"more text\" ...]\n\n"
+                                 "Trains a sentiment classifier on IMDB movie reviews and reports loss, accuracy,\n"
+                                 "throughput and a confusion matrix. The full data: aclImdb_v1.tar.gz from\n"
+                                 "https://ai.stanford.edu/~amaas/data/sentiment/ (unpack it and pass --data aclImdb).\n\n";
+
 // What the command line asks for.
-struct Flags {
-    std::string command = "train";  // train | predict
+struct Flags : support::ParsedFlags {
     Options o;
-    std::string checkpoint;          // predict's
     std::vector<std::string> texts;  // predict's reviews
-    boost::program_options::variables_map vm;  // which flags were typed (support::given)
-    std::string help;                          // --help: the text to print, and nothing else to do
 };
 
 // Parses and checks argv; a bad flag throws support::FlagError with the line to print.
@@ -122,39 +125,21 @@ inline Flags parse_flags(int argc, const char* const argv[]) {
         ("clip", po::value(&o.clip)->default_value(r.clip, shown(r.clip)), "gradient norm clipping (0: none)")
         ("min-freq", po::value(&o.min_freq)->default_value(5), "vocabulary: words seen at least this often in training")
         ("tokenizer", po::value(&o.tokenizer)->default_value(r.tokenizer), "d2l (lower case, whitespace) | clean (also punctuation, drops <br />)")
-        ("limit", po::value(&o.limit)->default_value(0), "use N reviews of each split, balanced and seeded (0: all)")
-        ("threads", po::value(&o.threads)->default_value(0), "threads (0: all cores)")
-        ("seed", po::value(&o.seed)->default_value(0), "random seed")
-        ("save", po::value(&o.save), "checkpoint folder to write after every epoch, atomically")
-        ("resume", po::value(&o.resume), "checkpoint folder to continue from")
-        ("json", po::bool_switch(&o.json), "end with one JSON line: test_accuracy, train_accuracy, loss, tokens_per_s, seconds")
-        ("metrics", po::value(&o.metrics), "append one JSON line per epoch to this file (epoch, lr, loss, accuracy, test_accuracy, tokens_per_s, seconds)")
-        ("plot", po::value(&o.plot), "draw train/test loss and accuracy into this .svg or .png file (needs gnuplot)")
-        ("detect-anomaly", po::bool_switch(&o.detect_anomaly), "stop at the first NaN or inf gradient, naming the op");
+        ("limit", po::value(&o.limit)->default_value(0), "use N reviews of each split, balanced and seeded (0: all)");
+    support::add_run_flags(train_opts, o, {.save = "checkpoint folder to write after every epoch, atomically",
+                                           .json = "end with one JSON line: test_accuracy, train_accuracy, loss, tokens_per_s, seconds",
+                                           .metrics = "append one JSON line per epoch to this file (epoch, lr, loss, accuracy, test_accuracy, tokens_per_s, seconds)",
+                                           .plot = "draw train/test loss and accuracy into this .svg or .png file (needs gnuplot)"});
     pred_opts.add_options()("checkpoint", po::value(&f.checkpoint), "checkpoint folder written by --save");
     hidden_opts.add_options()("command", po::value(&f.command), "train | predict")("text", po::value(&f.texts), "review text");
     po::positional_options_description pos;
     pos.add("command", 1).add("text", -1);
-    po::options_description all;
-    all.add(train_opts).add(pred_opts).add(hidden_opts);
-    support::parse_command_line(argc, argv, all, pos, f.vm);
-    if (f.vm.count("help")) {
-        std::ostringstream help;
-        help << "usage: imdb_sentiment [train] [options]\n"
-                "       imdb_sentiment predict --checkpoint PATH \"review text\" [\"more text\" ...]\n\n"
-                "Trains a sentiment classifier on IMDB movie reviews and reports loss, accuracy,\n"
-                "throughput and a confusion matrix. The full data: aclImdb_v1.tar.gz from\n"
-                "https://ai.stanford.edu/~amaas/data/sentiment/ (unpack it and pass --data aclImdb).\n\n"
-             << train_opts << "\n" << pred_opts;
-        f.help = help.str();
-        return f;
-    }
+    support::parse_command_line(argc, argv, kUsage, "predict", train_opts, pred_opts, hidden_opts, pos, f);
+    if (!f.help.empty()) return f;
     if (f.command == "predict") {
-        if (f.checkpoint.empty()) throw support::FlagError("predict needs --checkpoint PATH");
         if (f.texts.empty()) throw support::FlagError("predict needs review text to classify");
         return f;
     }
-    if (f.command != "train") throw support::FlagError("unknown command '" + f.command + "' (train or predict)");
     if (recipe != "default" && recipe != "d2l") throw support::FlagError("unknown --recipe '" + recipe + "' (default or d2l)");
     if (recipe == "d2l") apply_recipe(d2l_recipe, o, f.vm);
     if (!f.texts.empty()) throw support::FlagError("unexpected argument '" + f.texts[0] + "'");

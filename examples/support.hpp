@@ -152,17 +152,61 @@ inline void check_no_placeholders(int argc, const char* const argv[]) {
     }
 }
 
-// argv into vm by Boost.Program_options, every failure a FlagError naming the flag.
-inline void parse_command_line(int argc, const char* const argv[], const boost::program_options::options_description& all,
-                               const boost::program_options::positional_options_description& positional,
-                               boost::program_options::variables_map& vm) {
+// The flags of a training run that both examples have, with each example's words for what
+// its files and its JSON line hold.
+struct RunFlagTexts {
+    const char *save, *json, *metrics, *plot;
+};
+template <class Options>
+void add_run_flags(boost::program_options::options_description& opts, Options& o, const RunFlagTexts& says) {
+    namespace po = boost::program_options;
+    opts.add_options()
+        ("threads", po::value(&o.threads)->default_value(0), "threads (0: all cores)")
+        ("seed", po::value(&o.seed)->default_value(0), "random seed")
+        ("save", po::value(&o.save), says.save)
+        ("resume", po::value(&o.resume), "checkpoint folder to continue from")
+        ("json", po::bool_switch(&o.json), says.json)
+        ("metrics", po::value(&o.metrics), says.metrics)
+        ("plot", po::value(&o.plot), says.plot)
+        ("detect-anomaly", po::bool_switch(&o.detect_anomaly), "stop at the first NaN or inf gradient, naming the op");
+}
+
+// What both examples' command lines give besides their own flags.
+struct ParsedFlags {
+    std::string command = "train";  // train, or the example's other command (generate, predict)
+    std::string checkpoint;         // the other command's --checkpoint
+    boost::program_options::variables_map vm;  // which flags were typed (support::given)
+    std::string help;                          // --help: the text to print, and nothing else to do
+};
+
+// argv into f by Boost.Program_options, every failure a FlagError naming the flag. The
+// train and other command's option groups are what --help shows, after the usage text, in
+// f.help; the hidden group holds the positional arguments. The command must be train or
+// other, and other needs --checkpoint.
+inline void parse_command_line(int argc, const char* const argv[], const std::string& usage, const std::string& other,
+                                      const boost::program_options::options_description& train_opts,
+                                      const boost::program_options::options_description& command_opts,
+                                      const boost::program_options::options_description& hidden_opts,
+                                      const boost::program_options::positional_options_description& positional,
+                                      ParsedFlags& f) {
     namespace po = boost::program_options;
     check_no_placeholders(argc, argv);
+    po::options_description all;
+    all.add(train_opts).add(command_opts).add(hidden_opts);
     try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-        po::notify(vm);
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), f.vm);
+        po::notify(f.vm);
     } catch (const std::exception& e) {
         throw FlagError(std::string(e.what()) + " (see --help)");
+    }
+    if (f.vm.count("help")) {
+        std::ostringstream help;
+        help << usage << train_opts << "\n" << command_opts;
+        f.help = help.str();
+    } else if (f.command == other) {
+        if (f.checkpoint.empty()) throw FlagError(other + " needs --checkpoint PATH");
+    } else if (f.command != "train") {
+        throw FlagError("unknown command '" + f.command + "' (train or " + other + ")");
     }
 }
 
@@ -242,6 +286,19 @@ auto read_meta(const std::string& program, const std::string& dir, const nlohman
     }
 }
 
+// generate/predict: the settings a checkpoint was trained with, read and checked as --resume
+// reads them (apply_settings and check_settings are the example's, found by the type).
+template <class Options>
+Options saved_settings(const std::string& program, const std::string& dir) {
+    const nlohmann::json meta = xg::optim::read_checkpoint_meta(dir);
+    Options saved;
+    read_meta(program, dir, meta, [&](const nlohmann::json& m) {
+        apply_settings(saved, m.at("settings"));
+        return 0;
+    });
+    check_saved_settings(program, dir, [&] { check_settings(saved); });
+    return saved;
+}
 
 // --metrics FILE.jsonl: one JSON object per epoch, appended and flushed as the epoch ends.
 // A run starting at first_epoch keeps only the lines of earlier epochs (none for a fresh

@@ -338,13 +338,7 @@ int train(Options o, const po::variables_map& given) {
 
 int generate(const std::string& checkpoint, const std::string& prefix, std::size_t length, double temperature,
              std::uint64_t seed) {
-    const nlohmann::json meta = xg::optim::read_checkpoint_meta(checkpoint);
-    Options saved;
-    support::read_meta("time_machine", checkpoint, meta, [&](const nlohmann::json& m) {
-        apply_settings(saved, m.at("settings"));
-        return 0;
-    });
-    support::check_saved_settings("time_machine", checkpoint, [&] { check_settings(saved); });
+    const Options saved = support::saved_settings<Options>("time_machine", checkpoint);
     const auto vocab = xg::data::Vocab::load(checkpoint + "/vocab.json");
     auto net = make_model(saved.spec, vocab.size());
     xg::optim::load_checkpoint(checkpoint, *net);

@@ -58,15 +58,18 @@ inline void check_settings(const Options& o) {
     check_training(o);
 }
 
+// What --help prints before the flags.
+inline constexpr const char* kUsage = "usage: time_machine [train] [options]\n"
+                                 "       time_machine generate --checkpoint PATH [--prefix TEXT] [--length N] [--temperature T]\n\n"
+                                 "Trains d2l's character language model on H. G. Wells' The Time Machine and prints\n"
+                                 "perplexity, speed and what the model writes after \"time traveller\".\n\n";
+
 // What the command line asks for.
-struct Flags {
-    std::string command = "train";  // train | generate
+struct Flags : support::ParsedFlags {
     Options o;
-    std::string checkpoint, prefix = "time traveller";  // generate's
+    std::string prefix = "time traveller";  // generate's
     std::size_t length = 50;
     double temperature = 0;
-    boost::program_options::variables_map vm;  // which flags were typed (support::given)
-    std::string help;                          // --help: the text to print, and nothing else to do
 };
 
 // Parses and checks argv; a bad flag throws support::FlagError with the line to print.
@@ -89,16 +92,12 @@ inline Flags parse_flags(int argc, const char* const argv[]) {
         ("num-steps", po::value(&o.num_steps)->default_value(35), "time steps per batch")
         ("max-tokens", po::value(&o.max_tokens)->default_value(10000), "characters of the book to use (0: all)")
         ("random-iter", po::bool_switch(&o.random_iter), "random batches (state reset each batch) instead of sequential")
-        ("threads", po::value(&o.threads)->default_value(0), "threads (0: all cores)")
-        ("seed", po::value(&o.seed)->default_value(0), "random seed")
         ("data", po::value(&o.data), "the corpus (default: the bundled data/corpora/timemachine.txt)")
-        ("sample-every", po::value(&o.sample_every)->default_value(50), "print samples (and save) every N epochs")
-        ("save", po::value(&o.save), "checkpoint folder to write (model, optimizer, vocab, epoch), atomically")
-        ("resume", po::value(&o.resume), "checkpoint folder to continue from")
-        ("json", po::bool_switch(&o.json), "end with one JSON line: perplexity, tokens_per_s, epochs, seconds, sample")
-        ("metrics", po::value(&o.metrics), "append one JSON line per epoch to this file (epoch, lr, loss, perplexity, tokens_per_s, seconds)")
-        ("plot", po::value(&o.plot), "draw the perplexity curve into this .svg or .png file (needs gnuplot)")
-        ("detect-anomaly", po::bool_switch(&o.detect_anomaly), "stop at the first NaN or inf gradient, naming the op");
+        ("sample-every", po::value(&o.sample_every)->default_value(50), "print samples (and save) every N epochs");
+    support::add_run_flags(train_opts, o, {.save = "checkpoint folder to write (model, optimizer, vocab, epoch), atomically",
+                                           .json = "end with one JSON line: perplexity, tokens_per_s, epochs, seconds, sample",
+                                           .metrics = "append one JSON line per epoch to this file (epoch, lr, loss, perplexity, tokens_per_s, seconds)",
+                                           .plot = "draw the perplexity curve into this .svg or .png file (needs gnuplot)"});
     gen_opts.add_options()
         ("checkpoint", po::value(&f.checkpoint), "checkpoint folder written by --save")
         ("prefix", po::value(&f.prefix)->default_value("time traveller"), "text to continue")
@@ -107,25 +106,12 @@ inline Flags parse_flags(int argc, const char* const argv[]) {
     hidden_opts.add_options()("command", po::value(&f.command), "train | generate");
     po::positional_options_description pos;
     pos.add("command", 1);
-    po::options_description all;
-    all.add(train_opts).add(gen_opts).add(hidden_opts);
-    support::parse_command_line(argc, argv, all, pos, f.vm);
-    if (f.vm.count("help")) {
-        std::ostringstream help;
-        help << "usage: time_machine [train] [options]\n"
-                "       time_machine generate --checkpoint PATH [--prefix TEXT] [--length N] [--temperature T]\n\n"
-                "Trains d2l's character language model on H. G. Wells' The Time Machine and prints\n"
-                "perplexity, speed and what the model writes after \"time traveller\".\n\n"
-             << train_opts << "\n" << gen_opts;
-        f.help = help.str();
-        return f;
-    }
+    support::parse_command_line(argc, argv, kUsage, "generate", train_opts, gen_opts, hidden_opts, pos, f);
+    if (!f.help.empty()) return f;
     if (f.command == "generate") {
-        if (f.checkpoint.empty()) throw support::FlagError("generate needs --checkpoint PATH");
         support::check_finite("temperature", f.temperature, 0, true);
         return f;
     }
-    if (f.command != "train") throw support::FlagError("unknown command '" + f.command + "' (train or generate)");
     if (o.resume.empty()) {  // a resumed run takes the model from the checkpoint, checked there
         if (o.spec.kind == "lstmp" && o.spec.proj == 0) o.spec.proj = o.spec.hidden / 2;
         check_spec(o.spec);
