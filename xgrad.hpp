@@ -2,17 +2,17 @@
 /// xgrad: write and train sequence models in C++ the way you would in PyTorch.
 /// This header includes the whole public API:
 ///   xg::          tensors, the tape, differentiable ops, gradcheck   (autograd/)
+///                 threads and memory figures                          (core/runtime.hpp)
 ///   xg::nn::      modules, recurrent layers, serialization             (nn/)
 ///   xg::optim::   optimizers, clipping, lr schedules, checkpoints     (optim/)
 ///   xg::data::    vocabularies, tokenizers, corpora, batch iterators  (data/)
 ///   xg::distributed::  data-parallel training on MPI                  (distributed/)
 #pragma once
 
-#include "autograd/gemm.hpp"
 #include "autograd/grad_hooks.hpp"
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
-#include "autograd/parallel.hpp"
+#include "core/runtime.hpp"
 #include "data/imdb.hpp"
 #include "data/lm_iterator.hpp"
 #include "data/loader.hpp"

@@ -2,7 +2,7 @@
 /// + - * / and pow, broadcasting as PyTorch does; scalars on either side.
 #pragma once
 
-#include "autograd/instantiate.hpp"
+#include "core/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -59,7 +59,7 @@ template <class T> TensorT<T> operator/(const TensorT<T>& a, std::type_identity_
 /// s / a for a scalar s, elementwise; the scalar is not deduced.
 template <class T> TensorT<T> operator/(std::type_identity_t<T> s, const TensorT<T>& a) { return rdiv_scalar(a, s); }
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_ARITHMETIC_OPS(T, OP, OVERLOAD) \
     OP(T, add) OP(T, sub) OP(T, mul) OP(T, div) OP(T, neg)                                \
     OP(T, add_scalar) OP(T, mul_scalar) OP(T, rsub_scalar) OP(T, rdiv_scalar)          \

@@ -13,7 +13,7 @@
 #include <string>
 #include <type_traits>
 
-#include "autograd/instantiate.hpp"
+#include "core/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -96,7 +96,7 @@ TensorT<T> ones_like(const TensorT<T>& t, bool requires_grad = false) {
     return ones<T>(t.shape(), requires_grad);
 }
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_FACTORY_OPS(T, OP, OVERLOAD) \
     OP(T, zeros) OP(T, ones) OP(T, full) OP(T, randn) OP(T, rand) OP(T, uniform)              \
     OVERLOAD(T, arange, TensorT<T>(std::type_identity_t<T>))                                   \

@@ -2,7 +2,7 @@
 /// Lookups by integer index: embedding rows and one-hot codes.
 #pragma once
 
-#include "autograd/instantiate.hpp"
+#include "core/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -14,7 +14,7 @@ template <class T> TensorT<T> embedding(const TensorT<T>& weight, const IndexArr
 /// ids of shape S -> (S..., num_classes) of 0/1 (no gradient), as torch.nn.functional.one_hot.
 template <class T = float> TensorT<T> one_hot(const IndexArray& ids, std::size_t num_classes);
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_GATHER_OPS(T, OP, OVERLOAD) \
     OP(T, embedding) OP(T, one_hot)
 XG_DECLARE_OPS(XG_GATHER_OPS)

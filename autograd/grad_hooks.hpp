@@ -35,7 +35,7 @@ struct GradReadyHook {
 namespace detail {
 template <class T>
 std::vector<GradReadyHook<T>*>& grad_ready_hooks();  ///< this thread's
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_GRAD_HOOK_FUNCTIONS(T, OP, OVERLOAD) OP(T, grad_ready_hooks)
 XG_DECLARE_OPS(XG_GRAD_HOOK_FUNCTIONS)
 }

@@ -2,7 +2,7 @@
 /// Losses, with PyTorch's reductions.
 #pragma once
 
-#include "autograd/instantiate.hpp"
+#include "core/instantiate.hpp"
 #include "autograd/tensor.hpp"
 #include "core/options.hpp"  // XG_ARG (a macro only: no dependency on the nn library)
 
@@ -69,7 +69,7 @@ template <class T>
 TensorT<T> binary_cross_entropy_with_logits(const TensorT<T>& logits, const TensorT<T>& target,
                                             const BinaryCrossEntropyWithLogitsFuncOptions<T>& options);
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_LOSS_OPS(T, OP, OVERLOAD) \
     OP(T, nll_loss) OP(T, mse_loss)                                                                 \
     OVERLOAD(T, cross_entropy, TensorT<T>(const TensorT<T>&, const IndexArray&, long, Reduction))                 \

@@ -1,8 +1,8 @@
 #include "autograd/matmul.hpp"
 
-#include "autograd/gemm.hpp"
 #include "autograd/detail.hpp"
 #include "autograd/shape_ops.hpp"
+#include "core/gemm.hpp"
 
 namespace xg {
 

@@ -2,7 +2,7 @@
 /// Matrix products through BLAS.
 #pragma once
 
-#include "autograd/instantiate.hpp"
+#include "core/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -17,7 +17,7 @@ template <class T> TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b);
 /// One GEMM forward; backward dW = g^T x, dx = g W, db = sum of g over rows.
 template <class T> TensorT<T> linear(const TensorT<T>& x, const TensorT<T>& weight, const TensorT<T>& bias = TensorT<T>());
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_MATMUL_OPS(T, OP, OVERLOAD) \
     OP(T, matmul) OP(T, linear)
 XG_DECLARE_OPS(XG_MATMUL_OPS)

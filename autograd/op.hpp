@@ -57,7 +57,7 @@ struct SourceLocation {
 template <class T>
 void record(const std::vector<TensorT<T>>& outputs, std::function<void(const std::vector<TensorT<T>>&)> backward,
             const char* op, const TensorT<T>* inputs, std::size_t input_count);
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_RECORD_FUNCTIONS(T, OP, OVERLOAD) OP(T, record)
 XG_DECLARE_OPS(XG_RECORD_FUNCTIONS)
 

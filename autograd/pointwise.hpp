@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "autograd/instantiate.hpp"
+#include "core/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -35,7 +35,7 @@ template <class T> TensorT<T> masked_fill(const TensorT<T>& x, const Mask& mask,
 /// the identity otherwise (inverted dropout, as torch.nn.functional.dropout).
 template <class T> TensorT<T> dropout(const TensorT<T>& x, double p, bool training = true);
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_POINTWISE_OPS(T, OP, OVERLOAD)                                                         \
     OP(T, exp) OP(T, log) OP(T, sqrt) OP(T, abs) OP(T, sigmoid) OP(T, tanh) OP(T, relu) OP(T, clamp) \
     OP(T, where) OP(T, masked_fill) OP(T, dropout)

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "autograd/instantiate.hpp"
+#include "core/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -34,7 +34,7 @@ template <class T> TensorT<T> max(const TensorT<T>& x, long dim, bool keepdim = 
 /// Index of the largest value along dim (the first one on ties); not differentiable.
 template <class T> IndexArray argmax(const TensorT<T>& x, long dim, bool keepdim = false);
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_REDUCE_OPS(T, OP, OVERLOAD) \
     OP(T, argmax)                                                  \
     OVERLOAD(T, sum, TensorT<T>(const TensorT<T>&))                    \

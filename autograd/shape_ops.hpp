@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "autograd/instantiate.hpp"
+#include "core/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -59,7 +59,7 @@ template <class T> TensorT<T> flip(const TensorT<T>& x, std::initializer_list<Di
 /// Repeat size-1 dims (a broadcast made explicit), as Tensor.expand.
 template <class T> TensorT<T> expand(const TensorT<T>& x, const Shape& shape);
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_SHAPE_OPS(T, OP, OVERLOAD) \
     OP(T, flatten) OP(T, unsqueeze) OP(T, squeeze) OP(T, transpose) OP(T, slice) OP(T, narrow)      \
     OP(T, select) OP(T, index_select) OP(T, expand)                                                  \

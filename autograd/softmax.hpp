@@ -2,7 +2,7 @@
 /// The softmax family: softmax and log_softmax.
 #pragma once
 
-#include "autograd/instantiate.hpp"
+#include "core/instantiate.hpp"
 #include "autograd/tensor.hpp"
 
 namespace xg {
@@ -14,7 +14,7 @@ template <class T> TensorT<T> softmax(const TensorT<T>& x, long dim = -1);
 /// log(softmax(x)). Differentiable.
 template <class T> TensorT<T> log_softmax(const TensorT<T>& x, long dim = -1);
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_SOFTMAX_OPS(T, OP, OVERLOAD) OP(T, softmax) OP(T, log_softmax)
 XG_DECLARE_OPS(XG_SOFTMAX_OPS)
 

@@ -30,7 +30,7 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "autograd/instantiate.hpp"
+#include "core/instantiate.hpp"
 #include "core/error.hpp"
 
 // xtensor's array type depends on the build flags: its allocator's alignment follows -march
@@ -265,7 +265,7 @@ void clear_tape();
 
 extern template class TensorT<float>;
 extern template class TensorT<double>;
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_TENSOR_FUNCTIONS(T, OP, OVERLOAD) \
     OP(T, tape_size) OP(T, clear_tape) OVERLOAD(T, operator<<, std::ostream&(std::ostream&, const TensorT<T>&))
 XG_DECLARE_OPS(XG_TENSOR_FUNCTIONS)

@@ -22,8 +22,7 @@
 
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/gemm.hpp"
-#include "autograd/parallel.hpp"
+#include "core/kernels.hpp"  // internal: GEMM, parallel_for, workspace
 
 namespace {
 

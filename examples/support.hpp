@@ -29,8 +29,7 @@
 
 #include "core/file_io.hpp"
 #include "autograd/factory.hpp"
-#include "autograd/parallel.hpp"
-#include "autograd/workspace.hpp"
+#include "core/runtime.hpp"
 #include "data/vocab.hpp"
 #include "distributed/ddp.hpp"
 #include "distributed/process_group.hpp"

@@ -50,7 +50,7 @@ void kaiming_normal_(const TensorT<T>& t, double a = 0.0, FanMode mode = FanMode
 /// multiplied by the signs of R's diagonal, so a seed gives one result.
 template <class T> void orthogonal_(const TensorT<T>& t, double gain = 1.0);
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_INIT_FUNCTIONS(T, OP, OVERLOAD)                                                           \
     OP(T, uniform_) OP(T, normal_) OP(T, zeros_) OP(T, constant_) OP(T, xavier_uniform_) OP(T, xavier_normal_) \
     OP(T, kaiming_uniform_) OP(T, kaiming_normal_) OP(T, orthogonal_)

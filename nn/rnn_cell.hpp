@@ -29,7 +29,7 @@ TensorT<T> gru_cell(const TensorT<T>& x, const TensorT<T>& h, const TensorT<T>& 
 template <class T>
 TensorT<T> rnn_cell(const TensorT<T>& x, const TensorT<T>& h, const TensorT<T>& w_ih, const TensorT<T>& w_hh,
                     const TensorT<T>& b_ih, const TensorT<T>& b_hh, const std::string& nonlinearity = "tanh");
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_CELL_FUNCTIONS(T, OP, OVERLOAD) OP(T, lstm_cell) OP(T, gru_cell) OP(T, rnn_cell)
 XG_DECLARE_OPS(XG_CELL_FUNCTIONS)
 

@@ -4,11 +4,8 @@
 #include <memory>
 #include <numeric>
 
-#include "autograd/gemm.hpp"
 #include "autograd/op.hpp"
-#include "autograd/parallel.hpp"
-#include "core/simd.hpp"
-#include "autograd/workspace.hpp"
+#include "core/kernels.hpp"
 
 namespace xg::nn::detail {
 

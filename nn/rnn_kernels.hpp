@@ -13,7 +13,7 @@
 //   A  = X W_ih^T + b_ih (+ b_hh)           one GEMM for all steps   (N, G*H)
 //   per step t: A_t += h_{t-1} W_hh^T        one GEMM per step        (b_t, G*H)
 //               gates, cell and output       one SIMD pass (lstm_step_forward, ...)
-// W_hh (and W_hr) are packed once per call into the GEMM's layout (autograd/gemm.hpp) and
+// W_hh (and W_hr) are packed once per call into the GEMM's layout (core/gemm.hpp) and
 // read by every step and every thread; the backward packs them once more, untransposed.
 // Backward (BPTT) walks the steps in reverse with one GEMM per step for dh_{t-1}, then
 // dW_ih, dW_hh (and dW_hr) with one GEMM each over all steps.
@@ -42,7 +42,7 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
                          const TensorT<T>& h0, const TensorT<T>& c0, const std::vector<std::size_t>& lengths,
                          bool batch_first);
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_RNN_LAYER_FUNCTIONS(T, OP, OVERLOAD) OP(T, rnn_layer)
 XG_DECLARE_OPS(XG_RNN_LAYER_FUNCTIONS)
 

@@ -128,7 +128,7 @@ extern template xt::xarray<std::int64_t> SafetensorsReader::get<std::int64_t>(co
 /// \endcond
 extern template struct StagedLoad<float>;
 extern template struct StagedLoad<double>;
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_SERIALIZE_FUNCTIONS(T, OP, OVERLOAD) OP(T, save) OP(T, load) OP(T, stage_load)
 XG_DECLARE_OPS(XG_SERIALIZE_FUNCTIONS)
 

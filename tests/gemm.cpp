@@ -9,9 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "autograd/gemm.hpp"
-#include "autograd/parallel.hpp"
-#include "autograd/workspace.hpp"
+#include "core/kernels.hpp"  // internal: GEMM, parallel_for, workspace
 
 namespace gemm = xg::gemm;
 
@@ -153,7 +151,7 @@ BOOST_AUTO_TEST_CASE(threads_do_not_change_a_single_bit) {
     }
 }
 
-// The workspace behind the kernels' scratch and saved activations (autograd/workspace.hpp).
+// The workspace behind the kernels' scratch and saved activations (core/workspace.hpp).
 BOOST_AUTO_TEST_CASE(the_workspace_reuses_a_released_block_that_fits) {
     xg::empty_cache();
     const auto before = xg::memory_stats();

@@ -1,5 +1,5 @@
 /// \file
-/// Threads: how many xgrad uses, and the one parallel loop the kernels share.
+/// The one parallel loop the kernels share (internal; the thread count is core/runtime.hpp's).
 /// Work is split into independent units (a recurrent layer's directions and batch chunks),
 /// each run single-threaded, rather than splitting every small GEMM across threads:
 /// units never wait on each other, while a two-thread GEMM synchronises every call.
@@ -8,13 +8,9 @@
 #include <cstddef>
 #include <functional>
 
-namespace xg {
+#include "core/runtime.hpp"
 
-/// Threads xgrad's kernels use (0: every core). Default: every core. Large GEMMs are split
-/// by rows or column panels over these threads (autograd/gemm.hpp).
-void set_num_threads(int n);
-/// The thread count set_num_threads() set (every core by default), as torch.get_num_threads.
-int get_num_threads();
+namespace xg {
 
 /// Calls f(0), ..., f(n - 1), spread over up to get_num_threads() threads (the caller's
 /// among them, the rest from a persistent pool). Inside f, parallel_for and GEMMs run on

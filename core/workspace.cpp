@@ -1,4 +1,4 @@
-#include "autograd/workspace.hpp"
+#include "core/workspace.hpp"
 
 #include <malloc.h>
 #include <sys/mman.h>

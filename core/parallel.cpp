@@ -1,4 +1,4 @@
-#include "autograd/parallel.hpp"
+#include "core/parallel.hpp"
 
 #include <atomic>
 #include <condition_variable>

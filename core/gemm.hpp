@@ -16,8 +16,8 @@
 #include <cstddef>
 #include <memory>
 
-#include "autograd/instantiate.hpp"
-#include "autograd/workspace.hpp"
+#include "core/instantiate.hpp"
+#include "core/workspace.hpp"
 
 namespace xg::gemm {
 
@@ -62,7 +62,7 @@ template <class T>
 void reference(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, const T* a, std::size_t lda,
                const T* b, std::size_t ldb, bool accumulate, T* c, std::size_t ldc);
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_GEMM_FUNCTIONS(T, OP, OVERLOAD) OP(T, pack) OP(T, multiply) OP(T, gemm) OP(T, reference)
 XG_DECLARE_OPS(XG_GEMM_FUNCTIONS)
 

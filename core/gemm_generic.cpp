@@ -2,7 +2,7 @@
 // vectors through GCC's vector extension (SSE2 on any x86-64, NEON on Arm), 4 x 16 float tiles.
 #include <cstring>
 
-#include "autograd/gemm_kernel.hpp"
+#include "core/gemm_kernel.hpp"
 
 namespace xg::gemm::detail {
 namespace {

@@ -11,7 +11,7 @@
 
 #include <cstddef>
 
-#include "autograd/gemm_isa.hpp"
+#include "core/gemm_isa.hpp"
 
 namespace xg::gemm::detail {
 namespace {

@@ -2,7 +2,7 @@
 // 12 ymm accumulators, 2 for B and 1 broadcast of the 16 registers.
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/gemm_xsimd.hpp"
+#include "core/gemm_xsimd.hpp"
 
 namespace xg::gemm::detail {
 Kernel<float> avx2_kernel(float) { return make_kernel<XsimdVec<float, xsimd::fma3<xsimd::avx2>>, 4, 3>(); }

@@ -2,7 +2,7 @@
 // 16 zmm accumulators.
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/gemm_xsimd.hpp"
+#include "core/gemm_xsimd.hpp"
 
 namespace xg::gemm::detail {
 Kernel<float> avx512_kernel(float) { return make_kernel<XsimdVec<float, xsimd::avx512f>, 8, 2>(); }

@@ -1,12 +1,12 @@
-#include "autograd/gemm.hpp"
+#include "core/gemm.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 
 #include "core/error.hpp"
-#include "autograd/gemm_isa.hpp"
-#include "autograd/parallel.hpp"
+#include "core/gemm_isa.hpp"
+#include "core/parallel.hpp"
 
 namespace xg::gemm {
 

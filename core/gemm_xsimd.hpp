@@ -8,7 +8,7 @@
 
 #include <xsimd/xsimd.hpp>
 
-#include "autograd/gemm_kernel.hpp"
+#include "core/gemm_kernel.hpp"
 
 namespace xg::gemm::detail {
 namespace {
