@@ -47,7 +47,7 @@ void broadcast_parameters(const nn::Module& module, int root = 0);
 /// size, a batch count): a job must fail at the start, not hang in a later collective.
 void check_same(std::int64_t value, const char* what);
 
-/// This header's function templates, instantiated for float and double (autograd/instantiate.hpp).
+/// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_COLLECTIVE_FUNCTIONS(T, OP, OVERLOAD)                    \
     OVERLOAD(T, all_reduce, void(const TensorT<T>&, ReduceOp)) \
     OVERLOAD(T, broadcast, void(const TensorT<T>&, int))
