@@ -76,7 +76,7 @@ template <class T>
 TensorT<T> squeeze(const TensorT<T>& x, long dim) {
     Shape s = x.shape();
     const std::size_t d = norm_dim("squeeze", dim, s.size());
-    if (s[d] != 1) return x;  // as PyTorch: squeezing a dim that is not 1 changes nothing
+    if (s[d] != 1) return reshape(x, s);  // as PyTorch: the same values, in a new tensor
     s.erase(s.begin() + static_cast<long>(d));
     return reshape(x, s);
 }

@@ -27,7 +27,7 @@ template <class T> TensorT<T> view(const TensorT<T>& x, std::initializer_list<Di
 template <class T> TensorT<T> flatten(const TensorT<T>& x, long start_dim = 0, long end_dim = -1);
 /// A size-1 dim inserted at dim (negative counts from the end of the result), as torch.unsqueeze.
 template <class T> TensorT<T> unsqueeze(const TensorT<T>& x, long dim);
-/// dim removed if its size is 1, else x unchanged (the same handle), as torch.squeeze(x, dim).
+/// dim removed if its size is 1, else the same shape; always a new tensor, as torch.squeeze(x, dim).
 template <class T> TensorT<T> squeeze(const TensorT<T>& x, long dim);
 /// dim0 and dim1 swapped, as torch.transpose (a copy, not a view).
 template <class T> TensorT<T> transpose(const TensorT<T>& x, long dim0, long dim1);

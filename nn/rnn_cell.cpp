@@ -48,6 +48,8 @@ TensorT<T> gru_cell(const TensorT<T>& x, const TensorT<T>& h, const TensorT<T>& 
 template <class T>
 TensorT<T> rnn_cell(const TensorT<T>& x, const TensorT<T>& h, const TensorT<T>& w_ih, const TensorT<T>& w_hh,
                     const TensorT<T>& b_ih, const TensorT<T>& b_hh, const std::string& nonlinearity) {
+    XG_CHECK(nonlinearity == "tanh" || nonlinearity == "relu",
+             "rnn_cell: unknown nonlinearity '" << nonlinearity << "', expected 'tanh' or 'relu'");
     TensorT<T> a = linear(x, w_ih, b_ih) + linear(h, w_hh, b_hh);
     return nonlinearity == "relu" ? relu(a) : tanh(a);
 }

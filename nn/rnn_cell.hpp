@@ -25,7 +25,7 @@ template <class T>
 TensorT<T> gru_cell(const TensorT<T>& x, const TensorT<T>& h, const TensorT<T>& w_ih, const TensorT<T>& w_hh,
                     const TensorT<T>& b_ih, const TensorT<T>& b_hh);
 /// One RNN step: h' = tanh(W_ih x + b_ih + W_hh h + b_hh); nonlinearity "relu" uses relu
-/// instead (any other value gives tanh, unchecked here).
+/// instead; any other value is an xg::Error.
 template <class T>
 TensorT<T> rnn_cell(const TensorT<T>& x, const TensorT<T>& h, const TensorT<T>& w_ih, const TensorT<T>& w_hh,
                     const TensorT<T>& b_ih, const TensorT<T>& b_hh, const std::string& nonlinearity = "tanh");

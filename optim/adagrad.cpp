@@ -22,7 +22,7 @@ void Adagrad::check_options() const {
     for (std::size_t g = 0; g < num_param_groups(); ++g) {
         const AdagradOptions& o = group_options(g);
         const std::string where = detail::group_suffix(g, num_param_groups());
-        XG_CHECK(o.lr() >= 0, "Adagrad: invalid learning rate: " << o.lr() << " (must be >= 0)" << where);
+        XG_CHECK(std::isfinite(o.lr()) && o.lr() >= 0, "Adagrad: invalid learning rate: " << o.lr() << " (must be finite and >= 0)" << where);
         XG_CHECK(o.lr_decay() >= 0, "Adagrad: invalid lr_decay value: " << o.lr_decay() << " (must be >= 0)" << where);
         XG_CHECK(o.weight_decay() >= 0,
                  "Adagrad: invalid weight_decay value: " << o.weight_decay() << " (must be >= 0)" << where);

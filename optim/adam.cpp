@@ -11,7 +11,7 @@ namespace detail {
 void check_adam_options(const char* who, double lr, const Betas& betas, double eps, double weight_decay,
                         const std::string& where) {
     const auto [beta1, beta2] = betas;
-    XG_CHECK(lr >= 0, who << ": invalid learning rate: " << lr << " (must be >= 0)" << where);
+    XG_CHECK(std::isfinite(lr) && lr >= 0, who << ": invalid learning rate: " << lr << " (must be finite and >= 0)" << where);
     XG_CHECK(eps >= 0, who << ": invalid epsilon value: " << eps << " (must be >= 0)" << where);
     XG_CHECK(beta1 >= 0 && beta1 < 1,
              who << ": invalid beta parameter at index 0: " << beta1 << " (must be in [0, 1))" << where);

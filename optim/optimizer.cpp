@@ -83,7 +83,7 @@ void Optimizer::set_lr(double lr) {
 }
 
 void Optimizer::set_lr(std::size_t group, double lr) {
-    XG_CHECK(std::isfinite(lr) && lr >= 0, name() << ": invalid learning rate: " << lr << " (must be >= 0)"
+    XG_CHECK(std::isfinite(lr) && lr >= 0, name() << ": invalid learning rate: " << lr << " (must be finite and >= 0)"
                                                   << detail::group_suffix(group, groups_.size()));
     groups_.at(group).lr = lr;
 }

@@ -20,7 +20,7 @@ void RMSprop::check_options() const {
     for (std::size_t g = 0; g < num_param_groups(); ++g) {
         const RMSpropOptions& o = group_options(g);
         const std::string where = detail::group_suffix(g, num_param_groups());
-        XG_CHECK(o.lr() >= 0, "RMSprop: invalid learning rate: " << o.lr() << " (must be >= 0)" << where);
+        XG_CHECK(std::isfinite(o.lr()) && o.lr() >= 0, "RMSprop: invalid learning rate: " << o.lr() << " (must be finite and >= 0)" << where);
         XG_CHECK(o.eps() >= 0, "RMSprop: invalid epsilon value: " << o.eps() << " (must be >= 0)" << where);
         XG_CHECK(o.momentum() >= 0, "RMSprop: invalid momentum value: " << o.momentum() << " (must be >= 0)" << where);
         XG_CHECK(o.weight_decay() >= 0,

@@ -1,5 +1,6 @@
 #include "optim/sgd.hpp"
 
+#include <cmath>
 #include <sstream>
 
 namespace xg::optim {
@@ -14,7 +15,7 @@ void SGD::check_options() const {
     for (std::size_t g = 0; g < num_param_groups(); ++g) {
         const SGDOptions& o = group_options(g);
         const std::string where = detail::group_suffix(g, num_param_groups());
-        XG_CHECK(o.lr() >= 0, "SGD: invalid learning rate: " << o.lr() << " (must be >= 0)" << where);
+        XG_CHECK(std::isfinite(o.lr()) && o.lr() >= 0, "SGD: invalid learning rate: " << o.lr() << " (must be finite and >= 0)" << where);
         XG_CHECK(o.momentum() >= 0, "SGD: invalid momentum value: " << o.momentum() << " (must be >= 0)" << where);
         XG_CHECK(o.weight_decay() >= 0, "SGD: invalid weight_decay value: " << o.weight_decay() << " (must be >= 0)" << where);
         XG_CHECK(!o.nesterov() || (o.momentum() > 0 && o.dampening() == 0),

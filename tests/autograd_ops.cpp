@@ -256,6 +256,10 @@ BOOST_AUTO_TEST_CASE(reshape_gradient) {
     check_gradient([](const V& x) { return xg::flatten(x[0], 1); }, {param({2, 3, 2})});
     check_gradient([](const V& x) { return xg::unsqueeze(x[0], -1); }, {param({2, 3})});
     check_gradient([](const V& x) { return xg::squeeze(x[0], 1); }, {param({2, 1, 3})});
+    check_gradient([](const V& x) { return xg::squeeze(x[0], 0); }, {param({2, 1, 3})});  // not size 1: same shape
+    const xg::Tensor t = xg::ones({2, 3}, true), u = xg::squeeze(t, 0);
+    BOOST_TEST(!u.is_same(t));  // a new tensor, as PyTorch's: retain_grad or hooks on u leave t alone
+    BOOST_TEST((u.shape() == Shape{2, 3}));
     BOOST_TEST((xg::reshape(xg::zeros({3, 4}), {2, -1}).shape() == Shape{2, 6}));
     CHECK_THROWS_WITH(xg::reshape(xg::zeros({3, 4}), Shape{5, 2}), "reshape: cannot reshape a tensor of shape (3, 4) (12 elements) into (5, 2)");
     CHECK_THROWS_WITH(xg::reshape(xg::zeros({3, 4}), {-1, 5}), "cannot infer the -1 dimension");

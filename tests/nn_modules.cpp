@@ -340,6 +340,8 @@ BOOST_AUTO_TEST_CASE(option_errors) {
     CHECK_THROWS_WITH(nn::LSTMCell(nn::LSTMCellOptions(0, 4)), "LSTMCell: input_size and hidden_size must be positive, got 0 and 4");
     CHECK_THROWS_WITH(nn::GRUCell(nn::GRUCellOptions(3, -4)), "GRUCell: input_size and hidden_size must be positive");
     CHECK_THROWS_WITH(nn::RNNCell(nn::RNNCellOptions(3, 4).nonlinearity("gelu")), "RNNCell: unknown nonlinearity 'gelu'");
+    const xg::Tensor x = xg::randn({2, 3}), h = xg::zeros({2, 4}), w_ih = xg::randn({4, 3}), w_hh = xg::randn({4, 4});
+    CHECK_THROWS_WITH(nn::rnn_cell(x, h, w_ih, w_hh, xg::Tensor(), xg::Tensor(), "gelu"), "rnn_cell: unknown nonlinearity 'gelu'");
     CHECK_THROWS_WITH(nn::Dropout(1.5), "Dropout: probability has to be between 0 and 1, but got 1.5");
     CHECK_THROWS_WITH(nn::Dropout(-0.1), "Dropout: probability has to be between 0 and 1");
     BOOST_CHECK_THROW(nn::Linear(nn::LinearOptions(0, 3)), std::invalid_argument);

@@ -5,6 +5,7 @@
 #include "common.hpp"
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 
@@ -239,11 +240,22 @@ BOOST_AUTO_TEST_CASE(bad_groups_are_errors) {
     BOOST_CHECK_EXCEPTION(optim::Adam({ParamGroup({ps[0]}), ParamGroup({ps[1]}).betas({0.9, 1.0})}), Error,
                           message_has("Adam: invalid beta parameter at index 1: 1 (must be in [0, 1)) (parameter group 1)"));
     BOOST_CHECK_EXCEPTION(optim::SGD({ParamGroup({ps[0]}), ParamGroup({ps[1]}).lr(-1)}, 0.1), Error,
-                          message_has("SGD: invalid learning rate: -1 (must be >= 0) (parameter group 1)"));
+                          message_has("SGD: invalid learning rate: -1 (must be finite and >= 0) (parameter group 1)"));
+    // An infinite rate would turn every parameter into inf or NaN on the first step.
+    const double inf = std::numeric_limits<double>::infinity();
+    BOOST_CHECK_EXCEPTION(optim::SGD(std::vector<Tensor>{ps[0]}, inf), Error, message_has("SGD: invalid learning rate: inf"));
+    BOOST_CHECK_EXCEPTION(optim::Adam(std::vector<Tensor>{ps[0]}, optim::AdamOptions(inf)), Error,
+                          message_has("Adam: invalid learning rate: inf"));
+    BOOST_CHECK_EXCEPTION(optim::AdamW(std::vector<Tensor>{ps[0]}, optim::AdamWOptions(inf)), Error,
+                          message_has("AdamW: invalid learning rate: inf"));
+    BOOST_CHECK_EXCEPTION(optim::RMSprop(std::vector<Tensor>{ps[0]}, optim::RMSpropOptions(inf)), Error,
+                          message_has("RMSprop: invalid learning rate: inf"));
+    BOOST_CHECK_EXCEPTION(optim::Adagrad(std::vector<Tensor>{ps[0]}, optim::AdagradOptions(inf)), Error,
+                          message_has("Adagrad: invalid learning rate: inf"));
     BOOST_CHECK_EXCEPTION(optim::RMSprop({ParamGroup({ps[0]}), ParamGroup({ps[1]}).alpha(-1)}), Error,
                           message_has("(parameter group 1)"));
     optim::SGD sgd({ParamGroup({ps[0]}), ParamGroup({ps[1]})}, 0.1);
-    BOOST_CHECK_EXCEPTION(sgd.set_lr(1, -0.5), Error, message_has("SGD: invalid learning rate: -0.5 (must be >= 0) (parameter group 1)"));
+    BOOST_CHECK_EXCEPTION(sgd.set_lr(1, -0.5), Error, message_has("SGD: invalid learning rate: -0.5 (must be finite and >= 0) (parameter group 1)"));
     BOOST_CHECK_EXCEPTION(optim::ReduceLROnPlateau(sgd, optim::ReduceLROnPlateauOptions().min_lrs({0.1})), Error,
                           message_has("ReduceLROnPlateau: expected 2 min_lrs, got 1"));
 }
