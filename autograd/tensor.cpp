@@ -575,8 +575,7 @@ std::ostream& operator<<(std::ostream& os, const TensorT<T>& t) {
     return os << ")";
 }
 
-template class TensorT<float>;
-template class TensorT<double>;
+XG_DEFINE_CLASS(TensorT)
 XG_DEFINE_OPS(XG_TENSOR_FUNCTIONS)
 
 }  // namespace xg

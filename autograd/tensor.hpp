@@ -263,8 +263,7 @@ std::size_t tape_size();
 template <class T = float>
 void clear_tape();
 
-extern template class TensorT<float>;
-extern template class TensorT<double>;
+XG_EXTERN_CLASS(TensorT)
 /// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_TENSOR_FUNCTIONS(T, OP, OVERLOAD) \
     OP(T, tape_size) OP(T, clear_tape) OVERLOAD(T, operator<<, std::ostream&(std::ostream&, const TensorT<T>&))

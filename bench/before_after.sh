@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Two builds of the examples, back to back in one run: tokens/s and % of the FMA peak measured
-# in the same run (FLOPs per token from docs/performance.md), at 1 and 2 threads, and the peak
+# in the same run (FLOPs per token from docs/performance.md), at 1 thread and all cores, and the peak
 # RSS and page faults of the 1,000-review IMDB run. Needs the real aclImdb data.
 #
 #   bash bench/before_after.sh BEFORE_EXAMPLES_DIR AFTER_EXAMPLES_DIR ACLIMDB_DIR
@@ -9,15 +9,16 @@ cd "$(dirname "$0")/.."
 [ $# -eq 3 ] || { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 before=$1 after=$2 data=$3
 peak() { build/bench/gemm --threads "$1" | sed -n 's/^FMA peak.*: \([0-9.]*\) GFLOP.*/\1/p'; }
-p1=$(peak 1) p2=$(peak 2)
-echo "FMA peak: 1 thread $p1, 2 threads $p2 GFLOP/s ($(grep -o 'avx512f' /proc/cpuinfo | head -1 || echo avx2))"
+all=$(nproc)
+p1=$(peak 1) pall=$(peak "$all")
+echo "FMA peak: 1 thread $p1, $all threads $pall GFLOP/s ($(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || echo AVX2))"
 share() { python3 -c "import json,sys; d=json.loads(sys.stdin.readlines()[-1]); t=d['tokens_per_s']; print(round(t), '%.1f%%' % (t * $1 / 1e9 / $2 * 100), d.get('perplexity', d.get('loss')))"; }
 for v in before after; do
     d=$before
     [ "$v" = after ] && d=$after
-    for t in 1 2; do
+    for t in 1 "$all"; do
         p=$p1
-        [ "$t" = 2 ] && p=$p2
+        [ "$t" = "$all" ] && p=$pall
         echo "$v time machine, $t threads: $("$d/time_machine" --epochs 30 --threads "$t" --json 2> /dev/null | share 1.73e6 "$p")"
         echo "$v imdb 4000, $t threads: $("$d/imdb_sentiment" --recipe d2l --data "$data" --limit 4000 --epochs 1 --threads "$t" --json 2> /dev/null | share 2.4e6 "$p")"
     done

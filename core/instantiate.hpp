@@ -13,6 +13,7 @@
 /// errors: a listed op that the .cpp does not define fails there (GCC and clang), and a
 /// declared op left out of the list fails wherever it is called in a clang build, which turns
 /// -Wundefined-func-template into an error (meson.build; CI's sanitizer leg is clang).
+/// XG_EXTERN_CLASS and XG_DEFINE_CLASS do the same for a class template (TensorT, the modules).
 #pragma once
 
 namespace xg::detail {
@@ -29,6 +30,11 @@ using Signature = F;
 #define XG_DEFINE_OP(T, op) template decltype(op<T>) op<T>;
 /// One form of an overloaded name, defined here.
 #define XG_DEFINE_OVERLOAD(T, op, ...) template ::xg::detail::Signature<__VA_ARGS__> op<T>;
+
+/// In a class template's header: its float and double instances are defined in its .cpp.
+#define XG_EXTERN_CLASS(C) extern template class C<float>; extern template class C<double>;
+/// In the class template's .cpp: defines the instances XG_EXTERN_CLASS declared.
+#define XG_DEFINE_CLASS(C) template class C<float>; template class C<double>;
 
 /// In a family's header: explicit instantiation declarations for float and double.
 #define XG_DECLARE_OPS(LIST) LIST(float, XG_EXTERN_OP, XG_EXTERN_OVERLOAD) LIST(double, XG_EXTERN_OP, XG_EXTERN_OVERLOAD)

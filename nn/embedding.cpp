@@ -47,7 +47,6 @@ std::string EmbeddingT<T>::extra_repr() const {
     return os.str();
 }
 
-template class EmbeddingT<float>;
-template class EmbeddingT<double>;
+XG_DEFINE_CLASS(EmbeddingT)
 
 }  // namespace xg::nn

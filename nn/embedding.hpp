@@ -51,7 +51,6 @@ private:
 
 using Embedding = EmbeddingT<float>;  ///< EmbeddingT in float: the type most programs use.
 
-extern template class EmbeddingT<float>;
-extern template class EmbeddingT<double>;
+XG_EXTERN_CLASS(EmbeddingT)
 
 }  // namespace xg::nn

@@ -38,7 +38,6 @@ std::string LinearT<T>::extra_repr() const {
     return os.str();
 }
 
-template class LinearT<float>;
-template class LinearT<double>;
+XG_DEFINE_CLASS(LinearT)
 
 }  // namespace xg::nn

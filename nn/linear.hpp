@@ -44,7 +44,6 @@ private:
 
 using Linear = LinearT<float>;  ///< LinearT in float: the type most programs use.
 
-extern template class LinearT<float>;
-extern template class LinearT<double>;
+XG_EXTERN_CLASS(LinearT)
 
 }  // namespace xg::nn

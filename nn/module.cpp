@@ -147,7 +147,6 @@ void ModuleT<T>::claim_name(const std::string& name, Kind kind) {
     XG_FAIL(type_name() << ": \"" << name << "\" is already " << (it->second == Kind::parameter ? "a parameter" : "a child module"));
 }
 
-template class ModuleT<float>;
-template class ModuleT<double>;
+XG_DEFINE_CLASS(ModuleT)
 
 }  // namespace xg::nn

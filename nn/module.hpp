@@ -109,7 +109,6 @@ std::ostream& operator<<(std::ostream& os, const ModuleT<T>& m) {
     return os << m.repr();
 }
 
-extern template class ModuleT<float>;
-extern template class ModuleT<double>;
+XG_EXTERN_CLASS(ModuleT)
 
 }  // namespace xg::nn

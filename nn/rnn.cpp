@@ -213,13 +213,6 @@ LSTMOptions LSTMT<T>::options() const {
         .proj_size(c.proj_size);
 }
 
-template class RNNBaseT<float>;
-template class RNNBaseT<double>;
-template class RNNT<float>;
-template class RNNT<double>;
-template class GRUT<float>;
-template class GRUT<double>;
-template class LSTMT<float>;
-template class LSTMT<double>;
+XG_DEFINE_CLASS(RNNBaseT) XG_DEFINE_CLASS(RNNT) XG_DEFINE_CLASS(GRUT) XG_DEFINE_CLASS(LSTMT)
 
 }  // namespace xg::nn

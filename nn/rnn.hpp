@@ -240,13 +240,6 @@ using RNN = RNNT<float>;                          ///< RNNT in float: the type m
 using GRU = GRUT<float>;                          ///< GRUT in float: the type most programs use.
 using LSTM = LSTMT<float>;                        ///< LSTMT in float: the type most programs use.
 
-extern template class RNNBaseT<float>;
-extern template class RNNBaseT<double>;
-extern template class RNNT<float>;
-extern template class RNNT<double>;
-extern template class GRUT<float>;
-extern template class GRUT<double>;
-extern template class LSTMT<float>;
-extern template class LSTMT<double>;
+XG_EXTERN_CLASS(RNNBaseT) XG_EXTERN_CLASS(RNNT) XG_EXTERN_CLASS(GRUT) XG_EXTERN_CLASS(LSTMT)
 
 }  // namespace xg::nn

@@ -153,13 +153,6 @@ CellStateT<T> LSTMCellT<T>::forward(const TensorT<T>& x_in, const CellStateT<T>&
 }
 
 XG_DEFINE_OPS(XG_CELL_FUNCTIONS)
-template class CellBaseT<float>;
-template class CellBaseT<double>;
-template class RNNCellT<float>;
-template class RNNCellT<double>;
-template class GRUCellT<float>;
-template class GRUCellT<double>;
-template class LSTMCellT<float>;
-template class LSTMCellT<double>;
+XG_DEFINE_CLASS(CellBaseT) XG_DEFINE_CLASS(RNNCellT) XG_DEFINE_CLASS(GRUCellT) XG_DEFINE_CLASS(LSTMCellT)
 
 }  // namespace xg::nn

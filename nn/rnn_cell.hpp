@@ -143,13 +143,6 @@ using GRUCell = GRUCellT<float>;      ///< GRUCellT in float: the type most prog
 using LSTMCell = LSTMCellT<float>;    ///< LSTMCellT in float: the type most programs use.
 using CellState = CellStateT<float>;  ///< CellStateT in float.
 
-extern template class CellBaseT<float>;
-extern template class CellBaseT<double>;
-extern template class RNNCellT<float>;
-extern template class RNNCellT<double>;
-extern template class GRUCellT<float>;
-extern template class GRUCellT<double>;
-extern template class LSTMCellT<float>;
-extern template class LSTMCellT<double>;
+XG_EXTERN_CLASS(CellBaseT) XG_EXTERN_CLASS(RNNCellT) XG_EXTERN_CLASS(GRUCellT) XG_EXTERN_CLASS(LSTMCellT)
 
 }  // namespace xg::nn
