@@ -14,7 +14,7 @@ using detail::add_grad_bcast;
 template <class T>
 TensorT<T> add(const TensorT<T>& a, const TensorT<T>& b) {
     detail::broadcast_shapes("add", a.shape(), b.shape());
-    return make_op<T>(a.value() + b.value(), {a, b}, [a, b](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(a.value() + b.value(), {a, b}, [a = GradSlot(a), b = GradSlot(b)](const xt::xarray<T>& g) {
         // y = a + b: da = g, db = g (summed over broadcast dims)
         if (a.requires_grad()) add_grad_bcast(a, g);
         if (b.requires_grad()) add_grad_bcast(b, g);
@@ -24,7 +24,7 @@ TensorT<T> add(const TensorT<T>& a, const TensorT<T>& b) {
 template <class T>
 TensorT<T> sub(const TensorT<T>& a, const TensorT<T>& b) {
     detail::broadcast_shapes("sub", a.shape(), b.shape());
-    return make_op<T>(a.value() - b.value(), {a, b}, [a, b](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(a.value() - b.value(), {a, b}, [a = GradSlot(a), b = GradSlot(b)](const xt::xarray<T>& g) {
         // y = a - b: da = g, db = -g
         if (a.requires_grad()) add_grad_bcast(a, g);
         if (b.requires_grad()) add_grad_bcast(b, -g);
@@ -34,7 +34,7 @@ TensorT<T> sub(const TensorT<T>& a, const TensorT<T>& b) {
 template <class T>
 TensorT<T> mul(const TensorT<T>& a, const TensorT<T>& b) {
     detail::broadcast_shapes("mul", a.shape(), b.shape());
-    return make_op<T>(a.value() * b.value(), {a, b}, [a, b](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(a.value() * b.value(), {a, b}, [a, b](const xt::xarray<T>& g) {
         // y = a * b: da = g * b, db = g * a
         if (a.requires_grad()) add_grad_bcast(a, g * b.value());
         if (b.requires_grad()) add_grad_bcast(b, g * a.value());
@@ -44,7 +44,7 @@ TensorT<T> mul(const TensorT<T>& a, const TensorT<T>& b) {
 template <class T>
 TensorT<T> div(const TensorT<T>& a, const TensorT<T>& b) {
     detail::broadcast_shapes("div", a.shape(), b.shape());
-    return make_op<T>(a.value() / b.value(), {a, b}, [a, b](const xt::xarray<T>& g, const xt::xarray<T>& y) {
+    return make_op<T>(a.value() / b.value(), {a, b}, [a = GradSlot(a), b](const xt::xarray<T>& g, const xt::xarray<T>& y) {
         // y = a / b: da = g / b, db = -g * a / b^2 = -g * y / b
         if (a.requires_grad()) add_grad_bcast(a, g / b.value());
         if (b.requires_grad()) add_grad_bcast(b, -g * y / b.value());
@@ -53,22 +53,22 @@ TensorT<T> div(const TensorT<T>& a, const TensorT<T>& b) {
 
 template <class T>
 TensorT<T> neg(const TensorT<T>& a) {
-    return make_op<T>(-a.value(), {a}, [a](const xt::xarray<T>& g, const xt::xarray<T>&) { a.add_grad(-g); });
+    return make_op<T>(-a.value(), {a}, [a = GradSlot(a)](const xt::xarray<T>& g) { a.add_grad(-g); });
 }
 
 template <class T>
 TensorT<T> add_scalar(const TensorT<T>& a, T s) {
-    return make_op<T>(a.value() + s, {a}, [a](const xt::xarray<T>& g, const xt::xarray<T>&) { a.add_grad(g); });
+    return make_op<T>(a.value() + s, {a}, [a = GradSlot(a)](const xt::xarray<T>& g) { a.add_grad(g); });
 }
 
 template <class T>
 TensorT<T> mul_scalar(const TensorT<T>& a, T s) {
-    return make_op<T>(a.value() * s, {a}, [a, s](const xt::xarray<T>& g, const xt::xarray<T>&) { a.add_grad(g * s); });
+    return make_op<T>(a.value() * s, {a}, [a = GradSlot(a), s](const xt::xarray<T>& g) { a.add_grad(g * s); });
 }
 
 template <class T>
 TensorT<T> rsub_scalar(const TensorT<T>& a, T s) {
-    return make_op<T>(s - a.value(), {a}, [a](const xt::xarray<T>& g, const xt::xarray<T>&) { a.add_grad(-g); });
+    return make_op<T>(s - a.value(), {a}, [a = GradSlot(a)](const xt::xarray<T>& g) { a.add_grad(-g); });
 }
 
 template <class T>
@@ -81,7 +81,7 @@ TensorT<T> rdiv_scalar(const TensorT<T>& a, T s) {
 
 template <class T>
 TensorT<T> pow(const TensorT<T>& a, std::type_identity_t<T> p) {
-    return make_op<T>(xt::pow(a.value(), p), {a}, [a, p](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(xt::pow(a.value(), p), {a}, [a, p](const xt::xarray<T>& g) {
         // y = a^p: da = g * p * a^(p-1)
         a.add_grad(g * p * xt::pow(a.value(), p - T(1)));
     });

@@ -90,11 +90,16 @@ xt::xarray<T> sum_to(const xt::xarray<T>& g, const Shape& shape) {
 // Add a gradient expression (of the broadcast shape) into t's gradient, summing
 // over the broadcast dimensions when t was broadcast.
 template <class T, class E>
-void add_grad_bcast(const TensorT<T>& t, E&& e) {
-    if (shapes_equal(e.shape(), t.value().shape()))
+void add_grad_bcast(const GradSlot<T>& t, E&& e) {
+    const Shape shape = t.shape();
+    if (shapes_equal(e.shape(), shape))
         t.add_grad(std::forward<E>(e));
     else
-        t.add_grad(sum_to<T>(xt::xarray<T>(std::forward<E>(e)), t.shape()));
+        t.add_grad(sum_to<T>(xt::xarray<T>(std::forward<E>(e)), shape));
+}
+template <class T, class E>
+void add_grad_bcast(const TensorT<T>& t, E&& e) {
+    add_grad_bcast(GradSlot<T>(t), std::forward<E>(e));
 }
 
 // Over n values p[j * stride]: their max m and sum_j exp(p_j - m) (subtracting the max keeps

@@ -23,7 +23,7 @@ TensorT<T> embedding(const TensorT<T>& weight, const IndexArray& ids, long paddi
     xt::xarray<T> y = xt::xarray<T>::from_shape(ys);
     const T* w = weight.value().data();
     for (std::size_t k = 0; k < N; ++k) std::copy_n(w + static_cast<std::size_t>(ids.data()[k]) * E, E, y.data() + k * E);
-    return make_op<T>(std::move(y), {weight}, [weight, ids, padding_idx, E](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(std::move(y), {weight}, [weight = GradSlot(weight), ids, padding_idx, E](const xt::xarray<T>& g) {
         // scatter-add each position's gradient into the row it read; padding rows get none
         T* gw = weight.grad_buffer().data();
         for (std::size_t k = 0; k < ids.size(); ++k) {

@@ -119,7 +119,7 @@ TensorT<T> cross_entropy(const TensorT<T>& logits, const IndexArray& target, con
         }
     return make_op<T>(reduce_loss(per, denom, l.none_shape, reduction), {logits},
                       [logits, target, ignore_index, reduction, l, lse = std::move(lse), w = std::move(w), sw, keep, spread,
-                       denom](const xt::xarray<T>& g, const xt::xarray<T>&) {
+                       denom](const xt::xarray<T>& g) {
         // dx_j[c] = a_j * ((keep * w[t] + spread * sw) * softmax(x_j)[c] - keep * w[t] * [c == t] - spread * w[c])
         // with a_j the element's share of g; ignored positions get nothing
         T* gx = logits.grad_buffer().data();
@@ -157,7 +157,7 @@ TensorT<T> nll_loss(const TensorT<T>& log_probs, const IndexArray& target, long 
         ++count;
     }
     return make_op<T>(reduce_loss(per, T(count), l.none_shape, reduction), {log_probs},
-                      [log_probs, target, ignore_index, reduction, l, count = T(count)](const xt::xarray<T>& g, const xt::xarray<T>&) {
+                      [log_probs = GradSlot(log_probs), target, ignore_index, reduction, l, count = T(count)](const xt::xarray<T>& g) {
         // loss_j = -x_j[t_j]: dx_j[t_j] = -w_j
         T* gx = log_probs.grad_buffer().data();
         for (std::size_t j = 0; j < l.N * l.inner; ++j) {
@@ -233,7 +233,7 @@ TensorT<T> binary_cross_entropy_with_logits(const TensorT<T>& logits, const Tens
         v() = static_cast<T>(total / (reduction == Reduction::Mean ? static_cast<double>(n) : 1.0));
     }
     return make_op<T>(std::move(v), {logits, target},
-                      [logits, target, reduction, n, w, pw](const xt::xarray<T>& g, const xt::xarray<T>&) {
+                      [logits, target, reduction, n, w, pw](const xt::xarray<T>& g) {
         // dloss/dx = w * (lw * sigmoid(x) - pw * y), dloss/dy = w * (-x + (pw - 1) * softplus(-x))
         const T* x = logits.value().data();
         const T* y = target.value().data();

@@ -80,7 +80,7 @@ TensorT<T> matmul(const TensorT<T>& a, const TensorT<T>& b) {
     for (std::size_t i = 0; i < steps; ++i)
         gemm::gemm(false, false, rows, m, k, a.value().data() + i * sa, k, b.value().data() + i * sb, m, false, y.data() + i * rows * m, m);
 
-    return make_op<T>(std::move(y), {a, b}, [a, b, rows, k, m, steps, sa, sb](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(std::move(y), {a, b}, [a, b, rows, k, m, steps, sa, sb](const xt::xarray<T>& g) {
         // C = A B: dA += G B^T, dB += A^T G (per batch; a broadcast side accumulates over the batch)
         if (a.requires_grad()) {
             T* ga = a.grad_buffer().data();
@@ -120,7 +120,7 @@ TensorT<T> linear(const TensorT<T>& x, const TensorT<T>& w, const TensorT<T>& bi
     gemm::gemm(false, true, R, O, I, x.value().data(), I, w.value().data(), I, true, yp, O);
 
     std::initializer_list<TensorT<T>> inputs = {x, w, bias};
-    return make_op<T>(std::move(y), inputs, [x, w, bias, R, I, O](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(std::move(y), inputs, [x, w, bias = GradSlot(bias), R, I, O](const xt::xarray<T>& g) {
         // y = x W^T + b: dx += g W, dW += g^T x, db += sum of g over rows
         if (x.requires_grad())
             gemm::gemm(false, false, R, I, O, g.data(), O, w.value().data(), I, true, x.grad_buffer().data(), I);

@@ -5,18 +5,25 @@
 /// \code
 ///   template <class T>
 ///   TensorT<T> square(const TensorT<T>& x) {
-///       return make_op<T>(x.value() * x.value(), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>&) {
+///       return make_op<T>(x.value() * x.value(), {x}, [x](const xt::xarray<T>& g) {
 ///           x.add_grad(2 * x.value() * g);  // forward and backward side by side
 ///       });
 ///   }
+///
+/// A backward captures what it reads and no more: an input as TensorT when it reads its value,
+/// as GradSlot (a value-less handle) when it only adds to its gradient; and it takes the
+/// output's value as a second parameter only when it reads it (tanh: `(g, y)`).
 /// \endcode
 ///
 /// The tape's own machinery (its entries, the walk) is autograd/tape.hpp, which is not installed.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <functional>
 #include <initializer_list>
 #include <source_location>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/tensor.hpp"
@@ -25,17 +32,107 @@ namespace xg {
 
 namespace detail {
 
-/// What a tensor handle shares: value, gradient and flags.
+/// What a tensor's handles share: value, gradient and flags. TensorT handles keep the value;
+/// GradSlot handles (value-less) keep only the rest, so the value is released when the last
+/// TensorT goes, even while the tape still needs the gradient slot.
 template <class T>
 struct TensorImpl {
     xt::xarray<T> value;
     xt::xarray<T> grad;
+    std::atomic<long> handles{0};  ///< TensorT handles; when the last one goes, release_value()
+    bool value_released = false;   ///< value is gone; released_shape keeps its shape
+    Shape released_shape;
     bool has_grad = false;       ///< grad holds a gradient (else it is empty)
     bool requires_grad = false;
     bool is_leaf = true;         ///< false for outputs of recorded ops
     bool retain_grad = false;    ///< keep a non-leaf gradient after backward
     bool freed = false;          ///< the entry that made it was released by backward()
+
+    Shape shape() const { return value_released ? released_shape : Shape(value.shape().begin(), value.shape().end()); }
+    template <class S>
+    bool has_shape(const S& s) const {
+        const auto check = [&](const auto& own) { return s.size() == own.size() && std::equal(s.begin(), s.end(), own.begin()); };
+        return value_released ? check(released_shape) : check(value.shape());
+    }
+    void release_value() {
+        released_shape = shape();
+        value = xt::xarray<T>();
+        value_released = true;
+    }
+
+    // The gradient to accumulate into, created as zeros if it has none.
+    xt::xarray<T>& grad_buffer() {
+        check_not_freed();
+        if (!has_grad) {
+            grad = xt::zeros<T>(shape());
+            has_grad = true;
+        }
+        return grad;
+    }
+    // Reading a gradient changes nothing: without one it is zeros of the tensor's shape, and
+    // has_grad stays false, so optimizers still skip the tensor (PyTorch's grad None).
+    xt::xarray<T>& read_grad() {
+        if (!has_grad && !has_shape(grad.shape())) grad = xt::zeros<T>(shape());
+        else if (!has_grad) grad.fill(T(0));
+        return grad;
+    }
+    template <class E>
+    void add_grad(E&& e) {
+        check_not_freed();
+        XG_CHECK(has_shape(e.shape()), "internal: gradient of shape " << shape_str(e.shape()) << " for a tensor of shape "
+                                                                      << shape_str(shape()));
+        if (!has_grad) {
+            grad = std::forward<E>(e);
+            has_grad = true;
+        } else {
+            grad += e;
+        }
+    }
+    void check_not_freed() const {
+        XG_CHECK(!freed || is_leaf, "backward: trying to backward through a part of the graph that was already freed; "
+                                    "call backward(/*retain_graph=*/true) the first time to backward twice");
+    }
 };
+
+}  // namespace detail
+
+/// A value-less handle: a tensor's gradient slot and flags, without its value (Flashlight's
+/// `withoutData()`). A backward function captures an input this way when it only adds to the
+/// input's gradient, so the tape does not keep the input's value alive:
+///
+///   [a = GradSlot(a)](const xt::xarray<T>& g) { a.add_grad(-g); }   // neg
+template <class T>
+class GradSlot {
+public:
+    GradSlot() = default;
+    GradSlot(const TensorT<T>& t) : impl_(t.impl_) {}  ///< the slot of t (implicit, so it captures like a TensorT)
+
+    bool defined() const { return impl_ != nullptr; }
+    /// Some TensorT still holds the value (false once the last one went).
+    bool has_value() const { return impl_ && !impl_->value_released; }
+    bool requires_grad() const { return impl_ && impl_->requires_grad; }  ///< as TensorT::requires_grad
+    bool has_grad() const { return impl_ && impl_->has_grad; }            ///< as TensorT::has_grad
+    Shape shape() const { return impl_->shape(); }                         ///< the value's shape, kept
+    std::size_t numel() const { return impl_->value_released ? shape_numel(impl_->released_shape) : impl_->value.size(); }
+    const xt::xarray<T>& grad() const { return impl_->read_grad(); }  ///< as TensorT::grad
+    /// Add an expression into the gradient (shape-checked), as TensorT::add_grad.
+    template <class E>
+    void add_grad(E&& e) const {
+        impl_->add_grad(std::forward<E>(e));
+    }
+    xt::xarray<T>& grad_buffer() const { return impl_->grad_buffer(); }  ///< as TensorT::grad_buffer
+
+private:
+    friend struct detail::TensorAccess;
+    std::shared_ptr<detail::TensorImpl<T>> impl_;
+    static std::size_t shape_numel(const Shape& s) {
+        std::size_t n = 1;
+        for (auto d : s) n *= d;
+        return n;
+    }
+};
+
+namespace detail {
 
 // std::source_location needs __builtin_source_location, which clang has from version 15
 // on; with Debian 12's clang 14 (the sanitizer and fuzz build) libstdc++ leaves it out.
@@ -54,9 +151,13 @@ struct SourceLocation {
 /// function that pushes their gradients into the inputs it captured, the op's name for
 /// anomaly mode's messages, and the inputs (their leaves for grad-ready hooks; all of them in
 /// anomaly mode). Defined in autograd/tensor.cpp.
+/// With keep_values the entry also keeps the outputs' values, for a backward that reads them;
+/// backward gets the outputs' gradient slots, and their TensorT handles when kept.
 template <class T>
-void record(const std::vector<TensorT<T>>& outputs, std::function<void(const std::vector<TensorT<T>>&)> backward,
-            const char* op, const TensorT<T>* inputs, std::size_t input_count);
+using EntryBackward = std::function<void(const std::vector<GradSlot<T>>& grads, const std::vector<TensorT<T>>& values)>;
+template <class T>
+void record(const std::vector<TensorT<T>>& outputs, bool keep_values, EntryBackward<T> backward, const char* op,
+            const TensorT<T>* inputs, std::size_t input_count);
 /// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_RECORD_FUNCTIONS(T, OP, OVERLOAD) OP(T, record)
 XG_DECLARE_OPS(XG_RECORD_FUNCTIONS)
@@ -73,15 +174,23 @@ bool needs_grad(const Range& inputs) {
 }
 
 namespace detail {
+// A backward that takes only the output's gradient does not keep the output's value.
 template <class T, class F>
 void record_single(const TensorT<T>& out, F&& backward, const TensorT<T>* inputs, std::size_t input_count, const char* op) {
-    record<T>({out}, [fn = std::forward<F>(backward)](const std::vector<TensorT<T>>& outs) { fn(outs[0].grad(), outs[0].value()); },
-              op, inputs, input_count);
+    if constexpr (std::is_invocable_v<F&, const xt::xarray<T>&>)
+        record<T>({out}, false, [fn = std::forward<F>(backward)](const auto& grads, const auto&) { fn(grads[0].grad()); }, op,
+                  inputs, input_count);
+    else
+        record<T>({out}, true,
+                  [fn = std::forward<F>(backward)](const auto&, const auto& values) { fn(values[0].grad(), values[0].value()); },
+                  op, inputs, input_count);
 }
 }  // namespace detail
 
 /// Make the result of a single-output op and, if needed, record it:
-///   backward(grad_out, out_value) adds into the gradients of the inputs it captured.
+///   backward(grad_out, out_value) adds into the gradients of the inputs it captured;
+///   backward(grad_out), for an op whose backward does not read its output, lets the output's
+///   value go with its last TensorT. Capture an input as GradSlot when only its gradient is needed.
 /// `where` names the op in anomaly mode's messages: the calling function, by default.
 template <class T, class F>
 TensorT<T> make_op(xt::xarray<T>&& value, std::initializer_list<TensorT<T>> inputs, F&& backward,
@@ -105,25 +214,14 @@ TensorT<T> make_op(xt::xarray<T>&& value, const std::vector<TensorT<T>>& inputs,
 template <class T, class F>
 void record_multi(const std::vector<TensorT<T>>& outputs, F&& backward, const char* op = "multi-output op",
                   const std::vector<TensorT<T>>& inputs = {}) {
-    detail::record<T>(outputs, std::forward<F>(backward), op, inputs.data(), inputs.size());
+    detail::record<T>(outputs, true, [fn = std::forward<F>(backward)](const auto&, const auto& values) { fn(values); }, op,
+                      inputs.data(), inputs.size());
 }
 
 template <class T>
 template <class E>
 void TensorT<T>::add_grad(E&& e) const {
-    auto& im = *impl_;
-    XG_CHECK(!im.freed, "backward: trying to backward through a part of the graph that was already freed; "
-                        "call backward(/*retain_graph=*/true) the first time to backward twice");
-    const auto& es = e.shape();
-    XG_CHECK(es.size() == im.value.dimension() && std::equal(es.begin(), es.end(), im.value.shape().begin()),
-             "internal: gradient of shape " << shape_str(es) << " for a tensor of shape "
-                                            << shape_str(im.value.shape()));
-    if (!im.has_grad) {
-        im.grad = std::forward<E>(e);
-        im.has_grad = true;
-    } else {
-        im.grad += e;
-    }
+    impl_->add_grad(std::forward<E>(e));
 }
 
 }  // namespace xg

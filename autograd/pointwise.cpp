@@ -15,49 +15,49 @@ namespace xg {
 
 template <class T>
 TensorT<T> exp(const TensorT<T>& x) {
-    return make_op<T>(xt::exp(x.value()), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>& y) {
+    return make_op<T>(xt::exp(x.value()), {x}, [x = GradSlot(x)](const xt::xarray<T>& g, const xt::xarray<T>& y) {
         x.add_grad(g * y);  // y = e^x: dx = g * y
     });
 }
 
 template <class T>
 TensorT<T> log(const TensorT<T>& x) {
-    return make_op<T>(xt::log(x.value()), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(xt::log(x.value()), {x}, [x](const xt::xarray<T>& g) {
         x.add_grad(g / x.value());  // y = log x: dx = g / x
     });
 }
 
 template <class T>
 TensorT<T> sqrt(const TensorT<T>& x) {
-    return make_op<T>(xt::sqrt(x.value()), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>& y) {
+    return make_op<T>(xt::sqrt(x.value()), {x}, [x = GradSlot(x)](const xt::xarray<T>& g, const xt::xarray<T>& y) {
         x.add_grad(g / (T(2) * y));  // y = sqrt x: dx = g / (2 y)
     });
 }
 
 template <class T>
 TensorT<T> abs(const TensorT<T>& x) {
-    return make_op<T>(xt::abs(x.value()), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(xt::abs(x.value()), {x}, [x](const xt::xarray<T>& g) {
         x.add_grad(g * xt::sign(x.value()));  // y = |x|: dx = g * sign(x), 0 at x = 0
     });
 }
 
 template <class T>
 TensorT<T> sigmoid(const TensorT<T>& x) {
-    return make_op<T>(T(1) / (T(1) + xt::exp(-x.value())), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>& y) {
+    return make_op<T>(T(1) / (T(1) + xt::exp(-x.value())), {x}, [x = GradSlot(x)](const xt::xarray<T>& g, const xt::xarray<T>& y) {
         x.add_grad(g * y * (T(1) - y));  // y = 1 / (1 + e^-x): dx = g * y * (1 - y)
     });
 }
 
 template <class T>
 TensorT<T> tanh(const TensorT<T>& x) {
-    return make_op<T>(xt::tanh(x.value()), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>& y) {
+    return make_op<T>(xt::tanh(x.value()), {x}, [x = GradSlot(x)](const xt::xarray<T>& g, const xt::xarray<T>& y) {
         x.add_grad(g * (T(1) - y * y));  // y = tanh x: dx = g * (1 - y^2)
     });
 }
 
 template <class T>
 TensorT<T> relu(const TensorT<T>& x) {
-    return make_op<T>(xt::maximum(x.value(), T(0)), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>& y) {
+    return make_op<T>(xt::maximum(x.value(), T(0)), {x}, [x = GradSlot(x)](const xt::xarray<T>& g, const xt::xarray<T>& y) {
         x.add_grad(xt::where(y > T(0), g, T(0)));  // y = max(x, 0): dx = g where x > 0
     });
 }
@@ -65,7 +65,7 @@ TensorT<T> relu(const TensorT<T>& x) {
 template <class T>
 TensorT<T> clamp(const TensorT<T>& x, std::type_identity_t<T> lo, std::type_identity_t<T> hi) {
     XG_CHECK(!(lo > hi), "clamp: min " << lo << " is greater than max " << hi);
-    return make_op<T>(xt::clip(x.value(), lo, hi), {x}, [x, lo, hi](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(xt::clip(x.value(), lo, hi), {x}, [x, lo, hi](const xt::xarray<T>& g) {
         // dx = g where min <= x <= max (PyTorch passes the gradient at the bounds too)
         const auto& v = x.value();
         x.add_grad(xt::where(v >= lo && v <= hi, g, T(0)));
@@ -98,7 +98,7 @@ TensorT<T> where(const Mask& cond, const TensorT<T>& a, const TensorT<T>& b) {
     const Shape ab = detail::broadcast_shapes("where", a.shape(), b.shape());
     const Shape out = detail::broadcast_shapes("where", cs, ab);
     return make_op<T>(select_where<T>(cond, a.value(), b.value(), out), {a, b},
-                      [cond, a, b, out](const xt::xarray<T>& g, const xt::xarray<T>&) {
+                      [cond, a = GradSlot(a), b = GradSlot(b), out](const xt::xarray<T>& g) {
                           // y = cond ? a : b: da = g where cond, db = g where !cond
                           if (a.requires_grad()) detail::add_grad_bcast(a, select_where<T>(cond, g, T(0), out));
                           if (b.requires_grad()) detail::add_grad_bcast(b, select_where<T>(cond, T(0), g, out));
@@ -111,7 +111,7 @@ TensorT<T> masked_fill(const TensorT<T>& x, const Mask& mask, std::type_identity
     const Shape xs = x.shape();
     XG_CHECK(detail::broadcasts_to(ms, xs),
              "masked_fill: mask of shape " << shape_str(ms) << " does not broadcast to the tensor's shape " << shape_str(xs));
-    return make_op<T>(select_where<T>(mask, T(value), x.value(), xs), {x}, [x, mask, xs](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(select_where<T>(mask, T(value), x.value(), xs), {x}, [x = GradSlot(x), mask, xs](const xt::xarray<T>& g) {
         x.add_grad(select_where<T>(mask, T(0), g, xs));
     });
 }

@@ -51,8 +51,8 @@ T sum_all(const xt::xarray<T>& x) {
 // An array of x's shape filled with one value: the gradient of a full reduction (a filled
 // array rather than xt::broadcast, whose += trips a GCC 12 -Wnonnull false positive).
 template <class T>
-xt::xarray<T> filled_like(const xt::xarray<T>& x, T value) {
-    xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+xt::xarray<T> filled(const Shape& shape, T value) {
+    xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
     out.fill(value);
     return out;
 }
@@ -63,9 +63,9 @@ template <class T>
 TensorT<T> sum(const TensorT<T>& x) {
     xt::xarray<T> v = xt::xarray<T>::from_shape({});
     v() = sum_all(x.value());
-    return make_op<T>(std::move(v), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(std::move(v), {x}, [x = GradSlot(x)](const xt::xarray<T>& g) {
         // y = sum x: dx = g everywhere
-        x.add_grad(filled_like(x.value(), g()));
+        x.add_grad(filled(x.shape(), g()));
     });
 }
 
@@ -75,7 +75,7 @@ TensorT<T> sum(const TensorT<T>& x, const Dims& dims, bool keepdim) {
     Reduced r = reduced("sum", xs, dims, keepdim);
     xt::xarray<T> v = detail::reduce_axes(x.value(), r.axes);
     v.reshape(r.out_shape);
-    return make_op<T>(std::move(v), {x}, [x, r, xs](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(std::move(v), {x}, [x = GradSlot(x), r, xs](const xt::xarray<T>& g) {
         x.add_grad(spread(g, r, xs));
     });
 }
@@ -86,8 +86,8 @@ TensorT<T> mean(const TensorT<T>& x) {
     const T scale = T(1) / static_cast<T>(x.numel());
     xt::xarray<T> v = xt::xarray<T>::from_shape({});
     v() = sum_all(x.value()) * scale;
-    return make_op<T>(std::move(v), {x}, [x, scale](const xt::xarray<T>& g, const xt::xarray<T>&) {
-        x.add_grad(filled_like(x.value(), T(g() * scale)));  // y = sum x / n: dx = g / n
+    return make_op<T>(std::move(v), {x}, [x = GradSlot(x), scale](const xt::xarray<T>& g) {
+        x.add_grad(filled(x.shape(), T(g() * scale)));  // y = sum x / n: dx = g / n
     });
 }
 
@@ -99,7 +99,7 @@ TensorT<T> mean(const TensorT<T>& x, const Dims& dims, bool keepdim) {
     xt::xarray<T> v = detail::reduce_axes(x.value(), r.axes);
     v *= scale;
     v.reshape(r.out_shape);
-    return make_op<T>(std::move(v), {x}, [x, r, xs, scale](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(std::move(v), {x}, [x = GradSlot(x), r, xs, scale](const xt::xarray<T>& g) {
         x.add_grad(spread(g, r, xs) * scale);  // y = sum x / n: dx = g / n
     });
 }

@@ -24,7 +24,7 @@ TensorT<T> reshape(const TensorT<T>& x, const Shape& shape) {
                                                             << shape_str(shape));
     xt::xarray<T> v = x.value();
     v.reshape(shape);
-    return make_op<T>(std::move(v), {x}, [x, xs](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(std::move(v), {x}, [x = GradSlot(x), xs](const xt::xarray<T>& g) {
         x.add_grad(xt::reshape_view(g, xs));
     });
 }
@@ -94,7 +94,7 @@ TensorT<T> permute(const TensorT<T>& x, const std::vector<long>& dims) {
         inverse[perm[i]] = i;
     }
     xt::xarray<T> v = xt::transpose(x.value(), perm);
-    return make_op<T>(std::move(v), {x}, [x, inverse](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(std::move(v), {x}, [x = GradSlot(x), inverse](const xt::xarray<T>& g) {
         x.add_grad(xt::transpose(g, inverse));
     });
 }
@@ -135,7 +135,7 @@ TensorT<T> cat(const std::vector<TensorT<T>>& xs, long dim) {
             std::copy_n(xs[j].value().data() + o * n, n, dst);
             dst += n;
         }
-    return make_op<T>(std::move(v), xs, [xs, sizes, outer, inner](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(std::move(v), xs, [xs = std::vector<GradSlot<T>>(xs.begin(), xs.end()), sizes, outer, inner](const xt::xarray<T>& g) {
         // each input gets back its own chunks of the gradient
         const T* src = g.data();
         for (std::size_t o = 0; o < outer; ++o)
@@ -211,7 +211,7 @@ TensorT<T> slice(const TensorT<T>& x, long dim, long start, long end, long step)
     const std::size_t count = end == start ? 0 : static_cast<std::size_t>((end - start - 1) / step + 1);
     const std::size_t first = static_cast<std::size_t>(start), stride = static_cast<std::size_t>(step);
     const auto row = [first, stride](std::size_t k) { return first + k * stride; };
-    return make_op<T>(take_rows(x.value(), d, count, row), {x}, [x, d, count, row](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(take_rows(x.value(), d, count, row), {x}, [x = GradSlot(x), d, count, row](const xt::xarray<T>& g) {
         add_rows(x.grad_buffer(), g, d, count, row);  // scatter the slice's gradient back into its positions
     });
 }
@@ -253,7 +253,7 @@ TensorT<T> index_select(const TensorT<T>& x, long dim, const IndexArray& index) 
                                                                                    << d << " with size " << n);
     }
     const auto row = [index](std::size_t k) { return static_cast<std::size_t>(index.data()[k]); };
-    return make_op<T>(take_rows(x.value(), d, count, row), {x}, [x, d, count, row](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(take_rows(x.value(), d, count, row), {x}, [x = GradSlot(x), d, count, row](const xt::xarray<T>& g) {
         add_rows(x.grad_buffer(), g, d, count, row);  // index_add: repeated indices accumulate
     });
 }
@@ -271,7 +271,7 @@ TensorT<T> flip(const TensorT<T>& x, const std::vector<long>& dims) {
         for (auto ax : axes) r = xt::flip(r, ax);
         return r;
     };
-    return make_op<T>(flip_all(x.value()), {x}, [x, flip_all](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(flip_all(x.value()), {x}, [x = GradSlot(x), flip_all](const xt::xarray<T>& g) {
         x.add_grad(flip_all(g));
     });
 }
@@ -282,7 +282,7 @@ TensorT<T> expand(const TensorT<T>& x, const Shape& shape) {
     checked_numel(shape, sizeof(T), "expand");
     XG_CHECK(detail::broadcasts_to(xs, shape),
              "expand: a tensor of shape " << shape_str(xs) << " cannot be expanded to " << shape_str(shape));
-    return make_op<T>(xt::xarray<T>(xt::broadcast(x.value(), shape)), {x}, [x](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    return make_op<T>(xt::xarray<T>(xt::broadcast(x.value(), shape)), {x}, [x = GradSlot(x)](const xt::xarray<T>& g) {
         detail::add_grad_bcast(x, g);
     });
 }

@@ -27,7 +27,7 @@ TensorT<T> line_op(const char* name, const TensorT<T>& x, long dim, Forward forw
     const std::size_t d = detail::norm_dim(name, dim, s.size());
     xt::xarray<T> y = x.value();
     for_each_line(s, d, y.data(), forward);
-    auto dx = [x, s, d, backward](const xt::xarray<T>& g, const xt::xarray<T>& y) {
+    auto dx = [x = GradSlot(x), s, d, backward](const xt::xarray<T>& g, const xt::xarray<T>& y) {
         xt::xarray<T> gx = g;
         const std::ptrdiff_t off = y.data() - gx.data();
         for_each_line(s, d, gx.data(), [off, &backward](T* p, std::size_t n, std::size_t st) { backward(p, p + off, n, st); });

@@ -14,10 +14,12 @@ namespace xg::detail {
 // into the inputs (which the function captures). op names the op for anomaly mode's
 // messages (a function signature from std::source_location, or a plain name); inputs are
 // kept only in anomaly mode (an undefined input stays a null pointer, so indices hold).
+// values holds the outputs again as TensorT, keeping their values, only for a backward that reads them.
 template <class T>
 struct TapeEntry {
     std::vector<std::shared_ptr<TensorImpl<T>>> outputs;
-    std::function<void(const std::vector<TensorT<T>>& outputs)> backward;
+    std::vector<TensorT<T>> values;
+    EntryBackward<T> backward;
     const char* op = nullptr;
     std::vector<std::shared_ptr<TensorImpl<T>>> inputs;
     // Leaf inputs that require grad, by identity only: tells grad-ready hooks (see
@@ -32,10 +34,10 @@ struct TensorAccess {
     template <class T>
     static const std::shared_ptr<TensorImpl<T>>& shared(const TensorT<T>& t) { return t.impl_; }
     template <class T>
-    static TensorT<T> wrap(std::shared_ptr<TensorImpl<T>> impl) {
-        TensorT<T> t;
-        t.impl_ = std::move(impl);
-        return t;
+    static GradSlot<T> slot(std::shared_ptr<TensorImpl<T>> impl) {
+        GradSlot<T> s;
+        s.impl_ = std::move(impl);
+        return s;
     }
 };
 

@@ -61,16 +61,22 @@ struct Tape {
     // forward without ever calling backward (evaluation without NoGradGuard).
     void prune() {
         for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-            bool dead = !it->outputs.empty();
-            for (const auto& o : it->outputs) dead = dead && o.use_count() == 1;
-            if (dead) {
-                it->backward = nullptr;
-                it->outputs.clear();
-            }
+            if (!held_only_here(*it)) continue;
+            it->backward = nullptr;
+            it->values.clear();
+            it->outputs.clear();
         }
         entries.erase(std::remove_if(entries.begin(), entries.end(), [](const TapeEntry<T>& e) { return e.outputs.empty(); }),
                       entries.end());
         prune_at = std::max<std::size_t>(4096, 2 * entries.size());
+    }
+
+    // Nothing but this entry refers to its outputs (its values, if kept, count once more).
+    static bool held_only_here(const TapeEntry<T>& e) {
+        const long own = e.values.empty() ? 1 : 2;
+        bool dead = !e.outputs.empty();
+        for (const auto& o : e.outputs) dead = dead && o.use_count() == own;
+        return dead;
     }
 
     void clear() {
@@ -95,8 +101,8 @@ void tape_push(TapeEntry<T>&& entry) {
 }
 
 template <class T>
-void record(const std::vector<TensorT<T>>& outputs, std::function<void(const std::vector<TensorT<T>>&)> backward,
-            const char* op, const TensorT<T>* inputs, std::size_t input_count) {
+void record(const std::vector<TensorT<T>>& outputs, bool keep_values, EntryBackward<T> backward, const char* op,
+            const TensorT<T>* inputs, std::size_t input_count) {
     TapeEntry<T> entry;
     for (const auto& o : outputs) {
         auto* im = TensorAccess::impl(o);
@@ -104,6 +110,7 @@ void record(const std::vector<TensorT<T>>& outputs, std::function<void(const std
         im->is_leaf = false;
         entry.outputs.push_back(TensorAccess::shared(o));
     }
+    if (keep_values) entry.values = outputs;
     entry.backward = std::move(backward);
     entry.op = op;
     for (std::size_t i = 0; i < input_count; ++i)
@@ -145,8 +152,8 @@ void check_entry(const TapeEntry<T>& e, const std::vector<bool>& bad_before) {
         const char* what = bad_before[k] ? nullptr : non_finite(e.inputs[k].get());
         if (!what) continue;
         std::ostringstream msg;
-        msg << "anomaly: " << op_name(e.op) << " (output " << shape_str(e.outputs[0]->value.shape()) << ") returned " << what
-            << " in its gradient for input " << k << " of shape " << shape_str(e.inputs[k]->value.shape());
+        msg << "anomaly: " << op_name(e.op) << " (output " << shape_str(e.outputs[0]->shape()) << ") returned " << what
+            << " in its gradient for input " << k << " of shape " << shape_str(e.inputs[k]->shape());
         throw std::runtime_error(msg.str());
     }
 }
@@ -275,15 +282,15 @@ bool reached(const TapeEntry<T>& e) {
 // 4. One entry's backward; in anomaly mode (the entry recorded its inputs) it is checked too.
 template <class T>
 void run_entry(TapeEntry<T>& e) {
-    std::vector<TensorT<T>> outs;
-    for (const auto& o : e.outputs) outs.push_back(TensorAccess::wrap(o));
+    std::vector<GradSlot<T>> grads;
+    for (const auto& o : e.outputs) grads.push_back(TensorAccess::slot(o));
     if (e.inputs.empty()) {
-        e.backward(outs);
+        e.backward(grads, e.values);
         return;
     }
     std::vector<bool> bad_before(e.inputs.size());
     for (std::size_t i = 0; i < e.inputs.size(); ++i) bad_before[i] = non_finite(e.inputs[i].get()) != nullptr;
-    e.backward(outs);
+    e.backward(grads, e.values);
     check_entry(e, bad_before);
 }
 
@@ -374,6 +381,42 @@ template <class T>
 TensorT<T>::TensorT(array_type value, bool requires_grad) : impl_(std::make_shared<detail::TensorImpl<T>>()) {
     impl_->value = std::move(value);
     impl_->requires_grad = requires_grad;
+    impl_->handles = 1;
+}
+
+template <class T>
+TensorT<T>::TensorT(const TensorT& other) : impl_(other.impl_) {
+    if (impl_) impl_->handles.fetch_add(1, std::memory_order_relaxed);
+}
+
+template <class T>
+TensorT<T>::TensorT(TensorT&& other) noexcept : impl_(std::move(other.impl_)) {}
+
+template <class T>
+TensorT<T>& TensorT<T>::operator=(const TensorT& other) {
+    if (impl_ != other.impl_) *this = TensorT(other);
+    return *this;
+}
+
+template <class T>
+TensorT<T>& TensorT<T>::operator=(TensorT&& other) noexcept {
+    if (this != &other) {
+        drop();
+        impl_ = std::move(other.impl_);
+    }
+    return *this;
+}
+
+template <class T>
+TensorT<T>::~TensorT() {
+    drop();
+}
+
+// The last TensorT releases the value when a value-less handle still holds the rest.
+template <class T>
+void TensorT<T>::drop() noexcept {
+    if (impl_ && impl_->handles.fetch_sub(1, std::memory_order_acq_rel) == 1 && impl_.use_count() > 1) impl_->release_value();
+    impl_.reset();
 }
 
 template <class T>
@@ -390,12 +433,7 @@ typename TensorT<T>::array_type& TensorT<T>::value() const {
 template <class T>
 typename TensorT<T>::array_type& TensorT<T>::grad() const {
     check_defined("grad");
-    auto& im = *impl_;
-    // Reading changes nothing: without a gradient this is zeros of the value's shape, and
-    // has_grad() stays false, so optimizers still skip the tensor (PyTorch's grad None).
-    if (!im.has_grad && !detail::shapes_equal(im.grad.shape(), im.value.shape())) im.grad = xt::zeros<T>(im.value.shape());
-    else if (!im.has_grad) im.grad.fill(T(0));
-    return im.grad;
+    return impl_->read_grad();
 }
 
 template <class T>
@@ -428,14 +466,7 @@ void TensorT<T>::clear_grad() const {
 template <class T>
 typename TensorT<T>::array_type& TensorT<T>::grad_buffer() const {
     check_defined("grad");
-    auto& im = *impl_;
-    XG_CHECK(!im.freed || im.is_leaf, "backward: trying to backward through a part of the graph that was already "
-                                      "freed; call backward(/*retain_graph=*/true) the first time to backward twice");
-    if (!im.has_grad) {
-        im.grad = xt::zeros<T>(im.value.shape());
-        im.has_grad = true;
-    }
-    return im.grad;
+    return impl_->grad_buffer();
 }
 
 template <class T>

@@ -154,6 +154,9 @@ private:
 template <class T>
 class TensorT;
 
+template <class T>
+class GradSlot;  ///< a value-less handle, for backward functions: autograd/op.hpp
+
 namespace detail {
 template <class T>
 struct TensorImpl;   ///< value, gradient and flags: autograd/op.hpp
@@ -171,6 +174,13 @@ public:
     TensorT() = default;  ///< an empty handle; defined() is false
     /// A new leaf holding value (move it in to avoid a copy), as torch.tensor(value, requires_grad=...).
     explicit TensorT(array_type value, bool requires_grad = false);
+    // Handles count themselves: the value is released with the last TensorT, even while
+    // value-less handles (GradSlot) keep the gradient slot for the tape.
+    TensorT(const TensorT& other);
+    TensorT(TensorT&& other) noexcept;
+    TensorT& operator=(const TensorT& other);
+    TensorT& operator=(TensorT&& other) noexcept;
+    ~TensorT();
 
     bool defined() const { return impl_ != nullptr; }  ///< false for a default-constructed handle
 
@@ -241,8 +251,10 @@ public:
 
 private:
     friend struct detail::TensorAccess;  ///< the tape's own code, in autograd/
+    friend class GradSlot<T>;
     std::shared_ptr<detail::TensorImpl<T>> impl_;
     void check_defined(const char* what) const;
+    void drop() noexcept;
 };
 
 /// Prints as PyTorch does, with xtensor's braces: "tensor({{1, 2}, {3, 4}}, requires_grad=true)";

@@ -161,6 +161,47 @@ BOOST_AUTO_TEST_CASE(tape_is_pruned_when_nobody_backpropagates) {
     xg::clear_tape();
 }
 
+BOOST_AUTO_TEST_CASE(the_tape_keeps_only_the_values_backward_reads) {
+    Tensor x = xg::randn({3, 4}, true);
+    Tensor y = xg::neg(x);
+    Tensor r = xg::reshape(y, {4, 3});   // reshape's backward adds to y's gradient only
+    xg::GradSlot<float> ys(y), rs(r);
+    Tensor loss = xg::sum(xg::tanh(r));  // tanh's backward reads its output, not r
+    y = Tensor();
+    r = Tensor();
+    BOOST_TEST(!ys.has_value());  // released with the last TensorT, while the tape holds the slots
+    BOOST_TEST(!rs.has_value());
+    BOOST_TEST((ys.shape() == xg::Shape{3, 4}));
+    loss.backward();
+    Tensor ref = xg::tanh(xg::neg(x.detach()));
+    CHECK_CLOSE_ARRAYS(x.grad(), xt::xarray<float>(-(1.f - xt::square(ref.value()))), 0, 1e-6);
+
+    Tensor a = xg::neg(x), b = xg::randn({3, 4});
+    xg::GradSlot<float> as(a);
+    Tensor prod = a * b;  // mul reads both values
+    a = Tensor();
+    BOOST_TEST(as.has_value());
+    xg::GradSlot<float> t(xg::tanh(x));  // tanh's entry keeps its output's value
+    BOOST_TEST(t.has_value());
+    xg::clear_tape();
+}
+
+BOOST_AUTO_TEST_CASE(an_op_whose_backward_takes_only_the_gradient_lets_its_output_go) {
+    auto cube = [](const xg::TensorD& x) {
+        return xg::make_op<double>(x.value() * x.value() * x.value(), {x},
+                                   [x](const xt::xarray<double>& g) { x.add_grad(3.0 * g * x.value() * x.value()); });
+    };
+    xg::TensorD x = xg::uniform<double>({5}, -1.0, 1.0, true);
+    xg::TensorD y = cube(x);
+    xg::GradSlot<double> ys(y);
+    xg::TensorD loss = xg::sum(y * 2.0);
+    y = xg::TensorD();
+    BOOST_TEST(!ys.has_value());
+    loss.backward();
+    CHECK_CLOSE_ARRAYS(x.grad(), xt::xarray<double>(6.0 * xt::square(x.value())), 0, 1e-12);
+    check_gradient([&](const std::vector<TensorD>& in) { return cube(in[0]); }, {param({4})});
+}
+
 BOOST_AUTO_TEST_CASE(gradcheck_catches_a_wrong_backward) {
     // A deliberately wrong op: y = x^2 with backward 3x instead of 2x.
     auto wrong_square = [](const xg::TensorD& x) {
