@@ -12,3 +12,4 @@
 #include "nn/rnn_cell.hpp"
 #include "nn/sequential.hpp"
 #include "nn/serialize.hpp"
+#include "nn/unroll.hpp"

@@ -42,13 +42,10 @@
 
 #include "nn/module.hpp"
 #include "core/options.hpp"
+#include "nn/recurrent_state.hpp"
 #include "nn/rnn_weights.hpp"
 
 namespace xg::nn {
-
-/// Per-sequence lengths for a padded batch, one per sequence, each in [1, S] (as
-/// pack_padded_sequence's lengths); empty means every sequence has all S steps.
-using Lengths = std::vector<std::size_t>;
 
 /// Settings of RNN, as torch.nn.RNN's constructor arguments.
 struct RNNOptions {
@@ -92,25 +89,6 @@ struct LSTMOptions {
     XG_ARG(double, dropout) = 0.0;         ///< dropout probability on each layer's output but the last, in training only
     XG_ARG(bool, bidirectional) = false;   ///< also run each layer backwards in time, doubling the output width (D = 2)
     XG_ARG(std::int64_t, proj_size) = 0;   ///< P > 0 projects h to P features with weight_hr (LSTMP); must be below H
-};
-
-/// A recurrent layer's state: h, and c for an LSTM (empty for RNN and GRU). An empty h
-/// means zeros.
-template <class T>
-struct RecurrentStateT {
-    TensorT<T> h;  ///< (D*L, B, Hout)
-    TensorT<T> c;  ///< (D*L, B, H)
-
-    /// Both halves cut from the graph: carry the state into the next batch (truncated BPTT).
-    /// An empty state (no initial state yet) stays empty.
-    RecurrentStateT detach() const { return {h.defined() ? h.detach() : h, c.defined() ? c.detach() : c}; }
-};
-
-/// What RNNBaseT::forward and LSTMT::forward return: the output sequence and the final state.
-template <class T>
-struct RecurrentResultT {
-    TensorT<T> output;         ///< (S, B, D*Hout), or (B, S, D*Hout) with batch_first: the last layer's h at every step
-    RecurrentStateT<T> state;  ///< the final h of every layer and direction, and c for an LSTM
 };
 
 /// An LSTM's state (h, c), as PyTorch's (h_0, c_0) tuple: RecurrentStateT by another name.
@@ -231,8 +209,6 @@ public:
 };
 
 using RNNBase = RNNBaseT<float>;                  ///< RNNBaseT in float: the type most programs use.
-using RecurrentState = RecurrentStateT<float>;    ///< RecurrentStateT in float.
-using RecurrentResult = RecurrentResultT<float>;  ///< RecurrentResultT in float.
 using LSTMState = LSTMStateT<float>;              ///< LSTMStateT in float.
 using LSTMResult = LSTMResultT<float>;            ///< LSTMResultT in float.
 using RNNResult = RNNResultT<float>;              ///< RNNResultT in float.

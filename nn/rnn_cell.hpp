@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "nn/module.hpp"
+#include "nn/recurrent_state.hpp"
 #include "core/options.hpp"
 
 namespace xg::nn {
@@ -118,12 +119,10 @@ public:
     std::string type_name() const override { return "GRUCell"; }
 };
 
-/// An LSTM cell's state, PyTorch's (h, c) tuple; both empty means zeros.
+/// An LSTM cell's state, PyTorch's (h, c) tuple; both empty means zeros. The same type as a
+/// layer's state, so a cell runs through unroll() (nn/unroll.hpp) as it is.
 template <class T>
-struct CellStateT {
-    TensorT<T> h,  ///< hidden state (B, H) or (H)
-        c;         ///< cell state (B, H) or (H)
-};
+using CellStateT = RecurrentStateT<T>;
 
 /// One LSTM step, as torch.nn.LSTMCell (no projection; lstm_cell() takes w_hr).
 template <class T>

@@ -1,5 +1,6 @@
 // The fused recurrent layers against the same networks composed from the primitive-op
-// cells (lstm_cell, gru_cell, rnn_cell), outputs and every gradient, in double; plus
+// cells (lstm_cell, gru_cell, rnn_cell) and run by nn::unroll, outputs and every gradient, in
+// double; unroll itself against one sequence at a time; plus
 // double-precision gradient checks of each module and the shape/option errors.
 #define BOOST_TEST_MODULE nn_rnn
 #include "common.hpp"
@@ -61,54 +62,35 @@ AnyRNN make_module(const Config& c) {
                                                        .nonlinearity(c.mode == RNNMode::RNN_RELU ? "relu" : "tanh"))};
 }
 
-// The reference: the same network from primitive-op cells, one sequence at a time,
-// each over its own length, the reverse direction starting from its last step.
-V composed(const Config& c, const xg::nn::ModuleT<double>& m, const TensorD& x_in, const TensorD& h0, const TensorD& c0) {
-    const std::size_t D = c.bidirectional ? 2 : 1, Hout = c.proj ? c.proj : c.H;
+// The reference: the same network from the primitive-op cells (lstm_cell, gru_cell, rnn_cell)
+// with the module's parameters, run by unroll (layers, directions, lengths, batch_first).
+V composed(const Config& c, const xg::nn::ModuleT<double>& m, const TensorD& x, const TensorD& h0, const TensorD& c0) {
+    using State = xg::nn::RecurrentStateT<double>;
+    const std::size_t D = c.bidirectional ? 2 : 1, Hout = c.proj ? c.proj : c.H, H = c.H;
     const bool lstm = c.mode == RNNMode::LSTM;
-    TensorD x = c.batch_first ? xg::transpose(x_in, 0, 1) : x_in;  // (S, B, I)
-    std::vector<TensorD> hs, cs;
-    TensorD layer_in = x;
-    for (std::size_t l = 0; l < c.layers; ++l) {
-        std::vector<TensorD> dir_out;
+    std::vector<std::vector<xg::nn::CellStep<double>>> cells(c.layers);
+    for (std::size_t l = 0; l < c.layers; ++l)
         for (std::size_t d = 0; d < D; ++d) {
             const std::string sfx = "_l" + std::to_string(l) + (d ? "_reverse" : "");
-            auto p = [&](const std::string& n) { return c.bias || n.rfind("bias", 0) != 0 ? m.parameter(n + sfx) : TensorD(); };
-            TensorD w_ih = p("weight_ih"), w_hh = p("weight_hh"), b_ih = c.bias ? p("bias_ih") : TensorD(),
-                    b_hh = c.bias ? p("bias_hh") : TensorD(), w_hr = c.proj ? p("weight_hr") : TensorD();
-            std::vector<TensorD> seqs, h_last, c_last;
-            for (std::size_t b = 0; b < c.B; ++b) {
-                const std::size_t len = c.lengths.empty() ? c.S : c.lengths[b];
-                const long k = long(l * D + d);
-                TensorD h = h0.defined() ? xg::narrow(xg::select(h0, 0, k), 0, long(b), 1) : xg::zeros<double>({1, Hout});
-                TensorD cc = c0.defined() ? xg::narrow(xg::select(c0, 0, k), 0, long(b), 1) : xg::zeros<double>({1, c.H});
-                std::vector<TensorD> steps(c.S);
-                for (std::size_t s = 0; s < len; ++s) {
-                    const std::size_t t = d ? len - 1 - s : s;
-                    TensorD xt = xg::narrow(xg::select(layer_in, 0, long(t)), 0, long(b), 1);  // (1, in)
-                    if (lstm) {
-                        std::tie(h, cc) = xg::nn::lstm_cell(xt, h, cc, w_ih, w_hh, b_ih, b_hh, w_hr);
-                    } else if (c.mode == RNNMode::GRU) {
-                        h = xg::nn::gru_cell(xt, h, w_ih, w_hh, b_ih, b_hh);
-                    } else {
-                        h = xg::nn::rnn_cell(xt, h, w_ih, w_hh, b_ih, b_hh, c.mode == RNNMode::RNN_RELU ? "relu" : "tanh");
-                    }
-                    steps[t] = h;
+            TensorD w_ih = m.parameter("weight_ih" + sfx), w_hh = m.parameter("weight_hh" + sfx),
+                    b_ih = c.bias ? m.parameter("bias_ih" + sfx) : TensorD(), b_hh = c.bias ? m.parameter("bias_hh" + sfx) : TensorD(),
+                    w_hr = c.proj ? m.parameter("weight_hr" + sfx) : TensorD();
+            const RNNMode mode = c.mode;
+            cells[l].push_back([=](const TensorD& x_t, const State& s) -> State {
+                const std::size_t B = x_t.size(0);
+                TensorD h = s.h.defined() ? s.h : xg::zeros<double>({B, Hout});
+                if (lstm) {
+                    TensorD cc = s.c.defined() ? s.c : xg::zeros<double>({B, H});
+                    auto [h2, c2] = xg::nn::lstm_cell(x_t, h, cc, w_ih, w_hh, b_ih, b_hh, w_hr);
+                    return {h2, c2};
                 }
-                for (std::size_t t = len; t < c.S; ++t) steps[t] = xg::zeros<double>({1, Hout});
-                seqs.push_back(xg::cat(steps, 0));  // (S, Hout)
-                h_last.push_back(h);
-                c_last.push_back(cc);
-            }
-            dir_out.push_back(xg::stack(seqs, 1));  // (S, B, Hout)
-            hs.push_back(xg::cat(h_last, 0));        // (B, Hout)
-            if (lstm) cs.push_back(xg::cat(c_last, 0));
+                if (mode == RNNMode::GRU) return {xg::nn::gru_cell(x_t, h, w_ih, w_hh, b_ih, b_hh), {}};
+                return {xg::nn::rnn_cell(x_t, h, w_ih, w_hh, b_ih, b_hh, mode == RNNMode::RNN_RELU ? "relu" : "tanh"), {}};
+            });
         }
-        layer_in = D == 1 ? dir_out[0] : xg::cat(dir_out, 2);
-    }
-    TensorD out = c.batch_first ? xg::transpose(layer_in, 0, 1) : layer_in;
-    V res{out, xg::stack(hs, 0)};
-    if (lstm) res.push_back(xg::stack(cs, 0));
+    auto r = xg::nn::unroll<double>(cells, x, {h0, c0}, c.lengths, xg::nn::UnrollOptions().batch_first(c.batch_first));
+    V res{r.output, r.state.h};
+    if (lstm) res.push_back(r.state.c);
     return res;
 }
 
@@ -328,6 +310,102 @@ BOOST_AUTO_TEST_CASE(one_tape_entry_per_layer) {
     auto [out, st] = lstm.forward(xg::randn({50, 2, 3}));
     BOOST_TEST(xg::tape_size() == 1u);  // 50 steps, one entry
     xg::clear_tape();
+}
+
+// ---- unroll ------------------------------------------------------------------------------
+
+namespace {
+using StepsD = std::vector<std::vector<xg::nn::CellStep<double>>>;
+using StateD = xg::nn::RecurrentStateT<double>;
+TensorD rows_of(const TensorD& t, long b) { return xg::narrow(t, 1, b, 1); }  // (.., B, ..) -> (.., 1, ..)
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(unroll_with_lengths_matches_each_sequence_alone) {
+    xg::manual_seed(21);
+    std::vector<std::shared_ptr<xg::nn::GRUCellT<double>>> mods;
+    StepsD cells(2);
+    for (std::size_t l = 0; l < 2; ++l)
+        for (int d = 0; d < 2; ++d) {
+            mods.push_back(std::make_shared<xg::nn::GRUCellT<double>>(xg::nn::GRUCellOptions(l ? 8 : 3, 4)));
+            cells[l].push_back(xg::nn::cell_step(*mods.back()));
+        }
+    const xg::nn::Lengths lengths = uneven;
+    TensorD x = param({5, 4, 3}), h0 = param({4, 4, 4});
+    auto all = xg::nn::unroll<double>(cells, x, {h0, {}}, lengths);
+    BOOST_TEST((all.output.shape() == Shape{5, 4, 8}));
+    BOOST_TEST((all.state.h.shape() == Shape{4, 4, 4}));
+    BOOST_TEST(!all.state.c.defined());
+    for (std::size_t b = 0; b < 4; ++b) {
+        BOOST_TEST_CONTEXT("sequence " << b) {
+            const long len = long(lengths[b]);
+            auto one = xg::nn::unroll<double>(cells, xg::narrow(rows_of(x, long(b)), 0, 0, len), {rows_of(h0, long(b)), {}});
+            CHECK_CLOSE_ARRAYS(xg::narrow(rows_of(all.output, long(b)), 0, 0, len).value(), one.output.value(), 1e-12, 1e-14);
+            CHECK_CLOSE_ARRAYS(rows_of(all.state.h, long(b)).value(), one.state.h.value(), 1e-12, 1e-14);
+            if (len < 5) BOOST_TEST(xt::amax(xt::abs(xg::narrow(rows_of(all.output, long(b)), 0, len, 5 - len).value()))() == 0.0);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(unroll_gradient) {
+    xg::manual_seed(22);
+    xg::nn::LSTMCellT<double> fwd(xg::nn::LSTMCellOptions(3, 2)), bwd(xg::nn::LSTMCellOptions(3, 2));
+    const StepsD cells = {{xg::nn::cell_step(fwd), xg::nn::cell_step(bwd)}};
+    const auto opt = xg::nn::UnrollOptions().batch_first(true);
+    check_gradient(
+        [&](const V& in) {
+            auto r = xg::nn::unroll<double>(cells, in[0], {in[1], in[2]}, {2, 4, 3}, opt);
+            return xg::sum(r.output * r.output) + xg::sum(r.state.h) + xg::sum(r.state.c * r.state.c);
+        },
+        {param({3, 4, 3}), param({2, 3, 2}), param({2, 3, 2})});
+    // unbatched: (S, I) runs as a batch of one
+    TensorD x = param({4, 3});
+    auto one = xg::nn::unroll<double>(cells, x);
+    auto batch = xg::nn::unroll<double>(cells, xg::unsqueeze(x, 1));
+    BOOST_TEST((one.output.shape() == Shape{4, 4}));
+    BOOST_TEST((one.state.h.shape() == Shape{2, 2}));
+    CHECK_CLOSE_ARRAYS(one.output.value(), xg::squeeze(batch.output, 1).value(), 0, 0);
+}
+
+BOOST_AUTO_TEST_CASE(unroll_runs_a_cell_written_from_primitive_ops) {
+    xg::manual_seed(23);
+    // a minimal gated cell of one's own: h' = z * h + (1 - z) * tanh(W x), z = sigmoid(U h)
+    TensorD w = param({4, 3}), u = param({4, 4});
+    auto mine = [&](const TensorD& x, const StateD& s) -> StateD {
+        TensorD h = s.h.defined() ? s.h : xg::zeros<double>({x.size(0), 4});
+        TensorD z = xg::sigmoid(xg::matmul(h, u));
+        return {z * h + (1.0 - z) * xg::tanh(xg::matmul(x, xg::transpose(w, 0, 1))), {}};
+    };
+    TensorD x = param({3, 2, 3});
+    auto r = xg::nn::unroll<double>({{mine}}, x);
+    TensorD h = xg::zeros<double>({2, 4});
+    for (long t = 0; t < 3; ++t) h = mine(xg::select(x, 0, t), {h, {}}).h;
+    CHECK_CLOSE_ARRAYS(r.state.h.value(), xg::unsqueeze(h, 0).value(), 0, 0);
+    check_gradient([&](const V& in) { return xg::nn::unroll<double>({{mine}}, in[0]).output; }, {param({3, 2, 3})});
+    // dropout between layers, in training only
+    StepsD two = {{mine}, {[&](const TensorD& xx, const StateD& s) { return mine(xg::narrow(xx, 1, 0, 3), s); }}};
+    auto eval = xg::nn::unroll<double>(two, x, {}, {}, xg::nn::UnrollOptions().dropout(0.5).training(false));
+    auto plain = xg::nn::unroll<double>(two, x);
+    BOOST_TEST(eval.output.value() == plain.output.value());
+    auto train = xg::nn::unroll<double>(two, x, {}, {}, xg::nn::UnrollOptions().dropout(0.5));
+    BOOST_TEST(!(train.output.value() == plain.output.value()));
+}
+
+BOOST_AUTO_TEST_CASE(unroll_errors) {
+    xg::nn::RNNCellT<double> cell(xg::nn::RNNCellOptions(3, 2));
+    const auto step = xg::nn::cell_step(cell);
+    TensorD x = xg::zeros<double>({4, 2, 3});
+    CHECK_THROWS_WITH(xg::nn::unroll<double>({}, x), "unroll: no layers of cells given");
+    CHECK_THROWS_WITH(xg::nn::unroll<double>({{step, step, step}}, x), "unroll: layer 0 has 3 cells; expected 1");
+    CHECK_THROWS_WITH(xg::nn::unroll<double>({{step, step}, {step}}, x), "unroll: layer 1 has 1 cells, layer 0 has 2");
+    CHECK_THROWS_WITH(xg::nn::unroll<double>({{xg::nn::CellStep<double>()}}, x), "unroll: cell 0 of layer 0 is empty");
+    CHECK_THROWS_WITH(xg::nn::unroll<double>({{step}}, xg::zeros<double>({4})), "unroll: expected input of 2 or 3 dims, got (4)");
+    CHECK_THROWS_WITH(xg::nn::unroll<double>({{step}}, x, {}, {4}), "unroll: 1 lengths given for a batch of 2 sequences");
+    CHECK_THROWS_WITH(xg::nn::unroll<double>({{step}}, x, {}, {4, 0}), "unroll: length 0 of sequence 1 is outside [1, 4]");
+    CHECK_THROWS_WITH(xg::nn::unroll<double>({{step}}, x, {xg::zeros<double>({2, 2, 2}), {}}),
+                      "unroll: initial state of shape (2, 2, 2); expected (1, 2, hidden)");
+    auto flat = [](const TensorD& xx, const StateD&) { return StateD{xg::reshape(xx, {-1}), {}}; };
+    CHECK_THROWS_WITH(xg::nn::unroll<double>({{flat}}, x), "unroll: a forward cell returned h of shape (6); expected (2, hidden)");
+    CHECK_THROWS_WITH(xg::nn::unroll<double>({{step}}, xg::zeros<double>({4, 2, 5})), "RNNCell: input has inconsistent input_size");
 }
 
 BOOST_AUTO_TEST_CASE(input_errors) {
