@@ -7,6 +7,7 @@
 #include "nn/init.hpp"
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
+#include "nn/lstm_variants.hpp"
 #include "nn/module.hpp"
 #include "nn/rnn.hpp"
 #include "nn/rnn_cell.hpp"

@@ -233,6 +233,42 @@ BOOST_AUTO_TEST_CASE(cells_match_pytorch) {
     for (auto& [kind, w] : worst) w.report();
 }
 
+// LayerNormLSTM and the peephole LSTM against the same equations written with PyTorch's
+// primitive ops, one sequence at a time (tests/fixtures/make_lstm_variant_fixtures.py).
+BOOST_AUTO_TEST_CASE(lstm_variants_match_pytorch_primitive_ops) {
+    SafetensorsReader r("fixtures/nn_lstm_variants.safetensors");
+    const auto configs = configs_of(r);
+    BOOST_TEST_REQUIRE(configs.size() >= 8u);
+    std::map<std::string, Worst> worst;
+    for (const json& cfg : configs) {
+        const std::string name = cfg["name"], kind = cfg["module"];
+        BOOST_TEST_CONTEXT(name << " " << describe(cfg)) {
+            const auto o = xg::nn::LSTMVariantOptions(cfg["input_size"], cfg["hidden_size"], cfg["num_layers"])
+                               .bidirectional(cfg["bidirectional"])
+                               .batch_first(cfg["batch_first"])
+                               .bias(cfg["bias"]);
+            std::unique_ptr<xg::nn::LSTMVariantBaseT<float>> m;
+            if (kind == "LayerNormLSTM") m = std::make_unique<xg::nn::LayerNormLSTM>(o);
+            else m = std::make_unique<xg::nn::PeepholeLSTM>(o);
+            load_weights(r, cfg, *m);
+            Named leaves{{"x", leaf(r, name + ".x")}};
+            Tensor h0, c0;
+            if (r.contains(name + ".h0")) {
+                leaves.emplace_back("h0", h0 = leaf(r, name + ".h0"));
+                leaves.emplace_back("c0", c0 = leaf(r, name + ".c0"));
+            }
+            Lengths lengths;
+            if (r.contains(name + ".lengths"))
+                for (auto n : r.get<std::int64_t>(name + ".lengths")) lengths.push_back(std::size_t(n));
+            auto [out, state] = m->forward(leaves[0].second, {h0, c0}, lengths);
+            if (!lengths.empty()) check_padding(out.value(), lengths, cfg["batch_first"], "xgrad");
+            auto [it, fresh] = worst.try_emplace(kind, kind);
+            check_outputs_and_gradients(r, cfg, *m, leaves, {{"out", out}, {"h_n", state.h}, {"c_n", state.c}}, it->second);
+        }
+    }
+    for (auto& [k, w] : worst) w.report();
+}
+
 BOOST_AUTO_TEST_CASE(linear_matches_pytorch) {
     SafetensorsReader r("fixtures/nn_linear.safetensors");
     const auto configs = configs_of(r);

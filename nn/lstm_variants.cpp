@@ -1,0 +1,251 @@
+#include "nn/lstm_variants.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "autograd/arithmetic.hpp"
+#include "autograd/factory.hpp"
+#include "autograd/matmul.hpp"
+#include "autograd/pointwise.hpp"
+#include "autograd/reduce.hpp"
+#include "autograd/shape_ops.hpp"
+#include "nn/init.hpp"
+
+namespace xg::nn {
+
+namespace {
+
+// gate k of a (B, G*H) block of stacked gates
+template <class T>
+TensorT<T> gate(const TensorT<T>& a, long k, long H) {
+    return narrow(a, 1, k * H, H);
+}
+
+template <class T>
+void check_norm_parameter(const TensorT<T>& p, std::size_t n, const char* what) {
+    XG_CHECK(!p.defined() || p.shape() == Shape{n},
+             "layer_norm: " << what << " of shape " << shape_str(p.shape()) << " for rows of " << n << " features");
+}
+
+// The given state, or zeros of (B, H) where it is empty (the first step).
+template <class T>
+RecurrentStateT<T> state_or_zeros(const RecurrentStateT<T>& s, std::size_t B, std::size_t H) {
+    return {s.h.defined() ? s.h : zeros<T>({B, H}), s.c.defined() ? s.c : zeros<T>({B, H})};
+}
+
+}  // namespace
+
+template <class T>
+TensorT<T> layer_norm(const TensorT<T>& x, const TensorT<T>& weight, const TensorT<T>& bias, double eps) {
+    XG_CHECK(x.defined() && x.dim() >= 1, "layer_norm: expected a tensor of at least one dim");
+    XG_CHECK(eps >= 0, "layer_norm: eps " << eps << " is negative");
+    check_norm_parameter(weight, x.shape().back(), "weight");
+    check_norm_parameter(bias, x.shape().back(), "bias");
+    const long last = long(x.dim()) - 1;
+    TensorT<T> centred = x - mean(x, last, true);
+    TensorT<T> y = centred / sqrt(mean(centred * centred, last, true) + T(eps));  // biased variance, as torch
+    if (weight.defined()) y = y * weight;
+    if (bias.defined()) y = y + bias;
+    return y;
+}
+
+template <class T>
+RecurrentStateT<T> layer_norm_lstm_cell(const TensorT<T>& x, const RecurrentStateT<T>& state, const LayerNormLSTMWeights<T>& w) {
+    const long H = long(w.w_hh.size(1));
+    TensorT<T> a = layer_norm(linear(x, w.w_ih), w.ln_ih_weight, w.ln_ih_bias) +
+                   layer_norm(linear(state.h, w.w_hh), w.ln_hh_weight, w.ln_hh_bias);
+    if (w.b_ih.defined()) a = a + w.b_ih;
+    if (w.b_hh.defined()) a = a + w.b_hh;
+    TensorT<T> i = sigmoid(gate(a, 0, H)), f = sigmoid(gate(a, 1, H)), g = tanh(gate(a, 2, H)), o = sigmoid(gate(a, 3, H));
+    TensorT<T> c2 = f * state.c + i * g;
+    return {o * tanh(layer_norm(c2, w.ln_c_weight, w.ln_c_bias)), c2};
+}
+
+template <class T>
+RecurrentStateT<T> peephole_lstm_cell(const TensorT<T>& x, const RecurrentStateT<T>& state, const PeepholeLSTMWeights<T>& w) {
+    const long H = long(w.w_hh.size(1));
+    XG_CHECK(w.w_ch.defined() && w.w_ch.shape() == Shape{std::size_t(3 * H)},
+             "peephole_lstm_cell: weight_ch must have shape (" << 3 * H << ")");
+    TensorT<T> a = linear(x, w.w_ih, w.b_ih) + linear(state.h, w.w_hh, w.b_hh);
+    const TensorT<T>& c = state.c;
+    TensorT<T> i = sigmoid(gate(a, 0, H) + narrow(w.w_ch, 0, 0, H) * c);
+    TensorT<T> f = sigmoid(gate(a, 1, H) + narrow(w.w_ch, 0, H, H) * c);
+    TensorT<T> g = tanh(gate(a, 2, H));
+    TensorT<T> c2 = f * c + i * g;
+    TensorT<T> o = sigmoid(gate(a, 3, H) + narrow(w.w_ch, 0, 2 * H, H) * c2);  // o peeks at the new c
+    return {o * tanh(c2), c2};
+}
+
+// ---- cells ------------------------------------------------------------------------------
+
+template <class T>
+LayerNormLSTMCellT<T>::LayerNormLSTMCellT(const LSTMCellOptions& o)
+    : CellBaseT<T>("LayerNormLSTMCell", o.input_size(), o.hidden_size(), o.bias(), 4) {
+    const std::size_t H = std::size_t(o.hidden_size());
+    ln_ih_weight = this->register_parameter("ln_ih_weight", ones<T>({4 * H}));
+    ln_ih_bias = this->register_parameter("ln_ih_bias", zeros<T>({4 * H}));
+    ln_hh_weight = this->register_parameter("ln_hh_weight", ones<T>({4 * H}));
+    ln_hh_bias = this->register_parameter("ln_hh_bias", zeros<T>({4 * H}));
+    ln_c_weight = this->register_parameter("ln_c_weight", ones<T>({H}));
+    ln_c_bias = this->register_parameter("ln_c_bias", zeros<T>({H}));
+}
+
+template <class T>
+RecurrentStateT<T> LayerNormLSTMCellT<T>::forward(const TensorT<T>& x_in, const RecurrentStateT<T>& state) {
+    XG_CHECK(state.h.defined() == state.c.defined(), this->name_ << ": pass both h and c, or neither");
+    bool batched = true;
+    TensorT<T> x = this->check_input(x_in, batched);
+    TensorT<T> h = this->check_state(state.h, x.size(0), batched, "hidden state");
+    TensorT<T> c = this->check_state(state.c, x.size(0), batched, "cell state");
+    auto r = layer_norm_lstm_cell(x, {h, c},
+                                  LayerNormLSTMWeights<T>{this->weight_ih, this->weight_hh, this->bias_ih, this->bias_hh,
+                                                          ln_ih_weight, ln_ih_bias, ln_hh_weight, ln_hh_bias, ln_c_weight,
+                                                          ln_c_bias});
+    if (!batched) return {squeeze(r.h, 0), squeeze(r.c, 0)};
+    return r;
+}
+
+template <class T>
+PeepholeLSTMCellT<T>::PeepholeLSTMCellT(const LSTMCellOptions& o)
+    : CellBaseT<T>("PeepholeLSTMCell", o.input_size(), o.hidden_size(), o.bias(), 4) {
+    weight_ch = this->register_parameter("weight_ch", zeros<T>({3 * std::size_t(o.hidden_size())}));
+}
+
+template <class T>
+RecurrentStateT<T> PeepholeLSTMCellT<T>::forward(const TensorT<T>& x_in, const RecurrentStateT<T>& state) {
+    XG_CHECK(state.h.defined() == state.c.defined(), this->name_ << ": pass both h and c, or neither");
+    bool batched = true;
+    TensorT<T> x = this->check_input(x_in, batched);
+    TensorT<T> h = this->check_state(state.h, x.size(0), batched, "hidden state");
+    TensorT<T> c = this->check_state(state.c, x.size(0), batched, "cell state");
+    auto r = peephole_lstm_cell(
+        x, {h, c}, PeepholeLSTMWeights<T>{this->weight_ih, this->weight_hh, this->bias_ih, this->bias_hh, weight_ch});
+    if (!batched) return {squeeze(r.h, 0), squeeze(r.c, 0)};
+    return r;
+}
+
+// ---- layers -----------------------------------------------------------------------------
+
+template <class T>
+LSTMVariantBaseT<T>::LSTMVariantBaseT(const char* name, const LSTMVariantOptions& o) : name_(name), options_(o) {
+    XG_CHECK(o.input_size() > 0 && o.hidden_size() > 0 && o.num_layers() > 0,
+             name << ": input_size, hidden_size and num_layers must be positive, got " << o.input_size() << ", "
+                  << o.hidden_size() << " and " << o.num_layers());
+    XG_CHECK(o.dropout() >= 0 && o.dropout() <= 1,
+             name << ": dropout should be a number in range [0, 1], got " << o.dropout());
+}
+
+template <class T>
+std::string LSTMVariantBaseT<T>::suffix(std::size_t l, std::size_t d) {
+    return "_l" + std::to_string(l) + (d ? "_reverse" : "");
+}
+
+template <class T>
+void LSTMVariantBaseT<T>::register_lstm_weights(const std::string& s, std::size_t in) {
+    const std::size_t H = std::size_t(options_.hidden_size());
+    const double stdv = 1.0 / std::sqrt(double(H));
+    std::vector<std::pair<std::string, Shape>> wanted = {{"weight_ih", {4 * H, in}}, {"weight_hh", {4 * H, H}}};
+    if (options_.bias()) wanted.insert(wanted.end(), {{"bias_ih", {4 * H}}, {"bias_hh", {4 * H}}});
+    for (const auto& [name, shape] : wanted) init::uniform_(this->register_parameter(name + s, zeros<T>(shape)), -stdv, stdv);
+}
+
+template <class T>
+TensorT<T> LSTMVariantBaseT<T>::optional(const std::string& name) const {
+    return options_.bias() ? this->parameter(name) : TensorT<T>();
+}
+
+template <class T>
+RecurrentResultT<T> LSTMVariantBaseT<T>::forward(const TensorT<T>& x, const RecurrentStateT<T>& state, const Lengths& lengths) {
+    const auto& o = options_;
+    const std::size_t D = o.bidirectional() ? 2 : 1, L = std::size_t(o.num_layers()), H = std::size_t(o.hidden_size());
+    XG_CHECK(x.defined() && (x.dim() == 2 || x.dim() == 3),
+             name_ << ": input must have 3 dimensions (seq_len, batch, input_size) or 2 (unbatched), got "
+                   << (x.defined() ? shape_str(x.shape()) : "(empty)"));
+    XG_CHECK(x.shape().back() == std::size_t(o.input_size()),
+             name_ << ": input.size(-1) must be equal to input_size. Expected " << o.input_size() << ", got " << x.shape().back());
+    XG_CHECK(state.h.defined() == state.c.defined(), name_ << ": pass both h0 and c0, or neither");
+    const bool batched = x.dim() == 3;
+    const std::size_t B = batched ? x.size(o.batch_first() ? 0 : 1) : 1;
+    const Shape want = batched ? Shape{D * L, B, H} : Shape{D * L, H};
+    for (const TensorT<T>* s : {&state.h, &state.c})
+        XG_CHECK(!s->defined() || s->shape() == want,
+                 name_ << ": expected " << (s == &state.h ? "h0" : "c0") << " of shape " << shape_str(want) << ", got "
+                       << shape_str(s->shape()));
+    std::vector<std::vector<CellStep<T>>> cells(L);
+    for (std::size_t l = 0; l < L; ++l)
+        for (std::size_t d = 0; d < D; ++d) cells[l].push_back(step(l, d));
+    const auto run = UnrollOptions().batch_first(o.batch_first()).dropout(o.dropout()).training(this->is_training());
+    return unroll(cells, x, state, lengths, run);
+}
+
+template <class T>
+std::string LSTMVariantBaseT<T>::extra_repr() const {
+    const auto& o = options_;
+    std::ostringstream os;
+    os << o.input_size() << ", " << o.hidden_size();
+    if (o.num_layers() != 1) os << ", num_layers=" << o.num_layers();
+    if (!o.bias()) os << ", bias=False";
+    if (o.batch_first()) os << ", batch_first=True";
+    if (o.dropout() != 0) os << ", dropout=" << o.dropout();
+    if (o.bidirectional()) os << ", bidirectional=True";
+    return os.str();
+}
+
+template <class T>
+LayerNormLSTMT<T>::LayerNormLSTMT(const LayerNormLSTMOptions& o) : LSTMVariantBaseT<T>("LayerNormLSTM", o) {
+    const std::size_t D = o.bidirectional() ? 2 : 1, H = std::size_t(o.hidden_size());
+    for (std::size_t l = 0; l < std::size_t(o.num_layers()); ++l)
+        for (std::size_t d = 0; d < D; ++d) {
+            const std::string s = this->suffix(l, d);
+            const std::size_t in = l == 0 ? std::size_t(o.input_size()) : D * H;
+            this->register_lstm_weights(s, in);
+            this->register_parameter("ln_ih_weight" + s, ones<T>({4 * H}));
+            this->register_parameter("ln_ih_bias" + s, zeros<T>({4 * H}));
+            this->register_parameter("ln_hh_weight" + s, ones<T>({4 * H}));
+            this->register_parameter("ln_hh_bias" + s, zeros<T>({4 * H}));
+            this->register_parameter("ln_c_weight" + s, ones<T>({H}));
+            this->register_parameter("ln_c_bias" + s, zeros<T>({H}));
+        }
+}
+
+template <class T>
+CellStep<T> LayerNormLSTMT<T>::step(std::size_t l, std::size_t d) const {
+    const std::size_t H = std::size_t(this->options_.hidden_size());
+    const std::string s = this->suffix(l, d);
+    auto p = [&](const char* name) { return this->parameter(name + s); };
+    const LayerNormLSTMWeights<T> w{p("weight_ih"),    p("weight_hh"),  this->optional("bias_ih" + s), this->optional("bias_hh" + s),
+                                    p("ln_ih_weight"), p("ln_ih_bias"), p("ln_hh_weight"),             p("ln_hh_bias"),
+                                    p("ln_c_weight"),  p("ln_c_bias")};
+    return [w, H](const TensorT<T>& x, const RecurrentStateT<T>& st) {
+        return layer_norm_lstm_cell(x, state_or_zeros(st, x.size(0), H), w);
+    };
+}
+
+template <class T>
+PeepholeLSTMT<T>::PeepholeLSTMT(const PeepholeLSTMOptions& o) : LSTMVariantBaseT<T>("PeepholeLSTM", o) {
+    const std::size_t D = o.bidirectional() ? 2 : 1, H = std::size_t(o.hidden_size());
+    for (std::size_t l = 0; l < std::size_t(o.num_layers()); ++l)
+        for (std::size_t d = 0; d < D; ++d) {
+            const std::string s = this->suffix(l, d);
+            const std::size_t in = l == 0 ? std::size_t(o.input_size()) : D * H;
+            this->register_lstm_weights(s, in);
+            this->register_parameter("weight_ch" + s, zeros<T>({3 * H}));
+        }
+}
+
+template <class T>
+CellStep<T> PeepholeLSTMT<T>::step(std::size_t l, std::size_t d) const {
+    const std::size_t H = std::size_t(this->options_.hidden_size());
+    const std::string s = this->suffix(l, d);
+    const PeepholeLSTMWeights<T> w{this->parameter("weight_ih" + s), this->parameter("weight_hh" + s),
+                                   this->optional("bias_ih" + s), this->optional("bias_hh" + s), this->parameter("weight_ch" + s)};
+    return [w, H](const TensorT<T>& x, const RecurrentStateT<T>& st) {
+        return peephole_lstm_cell(x, state_or_zeros(st, x.size(0), H), w);
+    };
+}
+
+XG_DEFINE_OPS(XG_LSTM_VARIANT_FUNCTIONS)
+XG_DEFINE_CLASS(LayerNormLSTMCellT) XG_DEFINE_CLASS(PeepholeLSTMCellT) XG_DEFINE_CLASS(LSTMVariantBaseT)
+XG_DEFINE_CLASS(LayerNormLSTMT) XG_DEFINE_CLASS(PeepholeLSTMT)
+
+}  // namespace xg::nn
