@@ -7,7 +7,6 @@
 #include "autograd/factory.hpp"
 #include "autograd/matmul.hpp"
 #include "autograd/pointwise.hpp"
-#include "autograd/reduce.hpp"
 #include "autograd/shape_ops.hpp"
 #include "nn/init.hpp"
 
@@ -21,12 +20,6 @@ TensorT<T> gate(const TensorT<T>& a, long k, long H) {
     return narrow(a, 1, k * H, H);
 }
 
-template <class T>
-void check_norm_parameter(const TensorT<T>& p, std::size_t n, const char* what) {
-    XG_CHECK(!p.defined() || p.shape() == Shape{n},
-             "layer_norm: " << what << " of shape " << shape_str(p.shape()) << " for rows of " << n << " features");
-}
-
 // The given state, or zeros of (B, H) where it is empty (the first step).
 template <class T>
 RecurrentStateT<T> state_or_zeros(const RecurrentStateT<T>& s, std::size_t B, std::size_t H) {
@@ -34,20 +27,6 @@ RecurrentStateT<T> state_or_zeros(const RecurrentStateT<T>& s, std::size_t B, st
 }
 
 }  // namespace
-
-template <class T>
-TensorT<T> layer_norm(const TensorT<T>& x, const TensorT<T>& weight, const TensorT<T>& bias, double eps) {
-    XG_CHECK(x.defined() && x.dim() >= 1, "layer_norm: expected a tensor of at least one dim");
-    XG_CHECK(eps >= 0, "layer_norm: eps " << eps << " is negative");
-    check_norm_parameter(weight, x.shape().back(), "weight");
-    check_norm_parameter(bias, x.shape().back(), "bias");
-    const long last = long(x.dim()) - 1;
-    TensorT<T> centred = x - mean(x, last, true);
-    TensorT<T> y = centred / sqrt(mean(centred * centred, last, true) + T(eps));  // biased variance, as torch
-    if (weight.defined()) y = y * weight;
-    if (bias.defined()) y = y + bias;
-    return y;
-}
 
 template <class T>
 RecurrentStateT<T> layer_norm_lstm_cell(const TensorT<T>& x, const RecurrentStateT<T>& state, const LayerNormLSTMWeights<T>& w) {

@@ -26,17 +26,13 @@
 #include <vector>
 
 #include "core/options.hpp"
+#include "nn/layer_norm.hpp"
 #include "nn/module.hpp"
 #include "nn/recurrent_state.hpp"
 #include "nn/rnn_cell.hpp"
 #include "nn/unroll.hpp"
 
 namespace xg::nn {
-
-/// torch.nn.functional.layer_norm(x, (x.size(-1),), weight, bias, eps): each row of the last
-/// dim to zero mean and unit variance (biased), then * weight + bias ((N) each, may be empty).
-template <class T>
-TensorT<T> layer_norm(const TensorT<T>& x, const TensorT<T>& weight, const TensorT<T>& bias, double eps = 1e-5);
 
 /// One LayerNormLSTM cell's or layer direction's parameters. b_ih and b_hh may be empty.
 template <class T>
@@ -59,7 +55,7 @@ RecurrentStateT<T> layer_norm_lstm_cell(const TensorT<T>& x, const RecurrentStat
 template <class T>
 RecurrentStateT<T> peephole_lstm_cell(const TensorT<T>& x, const RecurrentStateT<T>& state, const PeepholeLSTMWeights<T>& w);
 /// This header's function templates, instantiated for float and double (core/instantiate.hpp).
-#define XG_LSTM_VARIANT_FUNCTIONS(T, OP, OVERLOAD) OP(T, layer_norm) OP(T, layer_norm_lstm_cell) OP(T, peephole_lstm_cell)
+#define XG_LSTM_VARIANT_FUNCTIONS(T, OP, OVERLOAD) OP(T, layer_norm_lstm_cell) OP(T, peephole_lstm_cell)
 XG_DECLARE_OPS(XG_LSTM_VARIANT_FUNCTIONS)
 
 /// A LayerNormLSTM cell, with LSTMCell's options and parameters (weight_ih, weight_hh,

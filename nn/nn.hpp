@@ -5,6 +5,7 @@
 #include "nn/activation.hpp"
 #include "nn/embedding.hpp"
 #include "nn/init.hpp"
+#include "nn/layer_norm.hpp"
 #include "nn/linear.hpp"
 #include "nn/loss.hpp"
 #include "nn/lstm_variants.hpp"
