@@ -67,14 +67,16 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
                     ::fsync(::fileno(f)) == 0;
     const int saved = errno;
     std::fclose(f);
+    // A temporary that cannot be removed (the folder turned read-only under the write) must
+    // not hide the write's own error; it stays, hidden, for a later save to replace.
+    std::error_code ec, ignored;
     if (!ok) {
-        fs::remove(tmp);
+        fs::remove(tmp, ignored);
         fail_at(path, std::string("cannot write: ") + std::strerror(saved));
     }
-    std::error_code ec;
     fs::rename(tmp, target, ec);  // atomic on POSIX: readers see the old file or the new one
     if (ec) {
-        fs::remove(tmp);
+        fs::remove(tmp, ignored);
         fail_at(path, "cannot replace the file: " + ec.message());
     }
 }
