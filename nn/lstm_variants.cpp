@@ -110,8 +110,18 @@ LSTMVariantBaseT<T>::LSTMVariantBaseT(const char* name, const LSTMVariantOptions
     XG_CHECK(o.input_size() > 0 && o.hidden_size() > 0 && o.num_layers() > 0,
              name << ": input_size, hidden_size and num_layers must be positive, got " << o.input_size() << ", "
                   << o.hidden_size() << " and " << o.num_layers());
-    XG_CHECK(o.dropout() >= 0 && o.dropout() <= 1,
-             name << ": dropout should be a number in range [0, 1], got " << o.dropout());
+    const std::initializer_list<std::pair<double, const char*>> probabilities = {
+        {o.dropout(), "dropout"},         {o.weight_drop(), "weight_drop"},     {o.zoneout_h(), "zoneout_h"},
+        {o.zoneout_c(), "zoneout_c"},     {o.input_dropout(), "input_dropout"}, {o.output_dropout(), "output_dropout"}};
+    for (auto [p, what] : probabilities)
+        XG_CHECK(p >= 0 && p <= 1, name << ": " << what << " should be a number in range [0, 1], got " << p);
+}
+
+template <class T>
+TensorT<T> LSTMVariantBaseT<T>::recurrent_weight(const std::string& name) const {
+    const TensorT<T> w = this->parameter(name);
+    if (options_.weight_drop() == 0 || !this->is_training()) return w;
+    return dropout(w, options_.weight_drop(), true);  // scaled by 1 / (1 - p), as AWD-LSTM's
 }
 
 template <class T>
@@ -153,7 +163,14 @@ RecurrentResultT<T> LSTMVariantBaseT<T>::forward(const TensorT<T>& x, const Recu
     std::vector<std::vector<CellStep<T>>> cells(L);
     for (std::size_t l = 0; l < L; ++l)
         for (std::size_t d = 0; d < D; ++d) cells[l].push_back(step(l, d));
-    const auto run = UnrollOptions().batch_first(o.batch_first()).dropout(o.dropout()).training(this->is_training());
+    const auto run = UnrollOptions()
+                         .batch_first(o.batch_first())
+                         .dropout(o.dropout())
+                         .training(this->is_training())
+                         .zoneout_h(o.zoneout_h())
+                         .zoneout_c(o.zoneout_c())
+                         .input_dropout(o.input_dropout())
+                         .output_dropout(o.output_dropout());
     return unroll(cells, x, state, lengths, run);
 }
 
@@ -166,6 +183,10 @@ std::string LSTMVariantBaseT<T>::extra_repr() const {
     if (!o.bias()) os << ", bias=False";
     if (o.batch_first()) os << ", batch_first=True";
     if (o.dropout() != 0) os << ", dropout=" << o.dropout();
+    if (o.weight_drop() != 0) os << ", weight_drop=" << o.weight_drop();
+    if (o.zoneout_h() != 0 || o.zoneout_c() != 0) os << ", zoneout=(" << o.zoneout_h() << ", " << o.zoneout_c() << ")";
+    if (o.input_dropout() != 0 || o.output_dropout() != 0)
+        os << ", variational_dropout=(" << o.input_dropout() << ", " << o.output_dropout() << ")";
     if (o.bidirectional()) os << ", bidirectional=True";
     return os.str();
 }
@@ -192,7 +213,7 @@ CellStep<T> LayerNormLSTMT<T>::step(std::size_t l, std::size_t d) const {
     const std::size_t H = std::size_t(this->options_.hidden_size());
     const std::string s = this->suffix(l, d);
     auto p = [&](const char* name) { return this->parameter(name + s); };
-    const LayerNormLSTMWeights<T> w{p("weight_ih"),    p("weight_hh"),  this->optional("bias_ih" + s), this->optional("bias_hh" + s),
+    const LayerNormLSTMWeights<T> w{p("weight_ih"),    this->recurrent_weight("weight_hh" + s),  this->optional("bias_ih" + s), this->optional("bias_hh" + s),
                                     p("ln_ih_weight"), p("ln_ih_bias"), p("ln_hh_weight"),             p("ln_hh_bias"),
                                     p("ln_c_weight"),  p("ln_c_bias")};
     return [w, H](const TensorT<T>& x, const RecurrentStateT<T>& st) {
@@ -216,7 +237,7 @@ template <class T>
 CellStep<T> PeepholeLSTMT<T>::step(std::size_t l, std::size_t d) const {
     const std::size_t H = std::size_t(this->options_.hidden_size());
     const std::string s = this->suffix(l, d);
-    const PeepholeLSTMWeights<T> w{this->parameter("weight_ih" + s), this->parameter("weight_hh" + s),
+    const PeepholeLSTMWeights<T> w{this->parameter("weight_ih" + s), this->recurrent_weight("weight_hh" + s),
                                    this->optional("bias_ih" + s), this->optional("bias_hh" + s), this->parameter("weight_ch" + s)};
     return [w, H](const TensorT<T>& x, const RecurrentStateT<T>& st) {
         return peephole_lstm_cell(x, state_or_zeros(st, x.size(0), H), w);

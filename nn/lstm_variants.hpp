@@ -116,6 +116,13 @@ struct LSTMVariantOptions {
     XG_ARG(bool, batch_first) = false;    ///< input and output as (B, S, ...); h and c are unaffected
     XG_ARG(double, dropout) = 0.0;        ///< dropout probability on each layer's output but the last, in training only
     XG_ARG(bool, bidirectional) = false;  ///< also run each layer backwards in time (D = 2)
+    /// DropConnect on W_hh, AWD-LSTM's weight drop (Merity et al. 2017): in training, each
+    /// element of every W_hh is dropped with this probability, one mask per forward call.
+    XG_ARG(double, weight_drop) = 0.0;
+    XG_ARG(double, zoneout_h) = 0.0;       ///< zoneout of h, as UnrollOptions' (nn/unroll.hpp)
+    XG_ARG(double, zoneout_c) = 0.0;       ///< zoneout of c, as UnrollOptions'
+    XG_ARG(double, input_dropout) = 0.0;   ///< variational dropout of each layer's input, as UnrollOptions'
+    XG_ARG(double, output_dropout) = 0.0;  ///< variational dropout of each layer's output, as UnrollOptions'
 };
 using LayerNormLSTMOptions = LSTMVariantOptions;  ///< LayerNormLSTM's settings
 using PeepholeLSTMOptions = LSTMVariantOptions;   ///< PeepholeLSTM's settings
@@ -140,6 +147,8 @@ protected:
     LSTMVariantBaseT(const char* name, const LSTMVariantOptions& options);
     /// The step of layer l's direction d, reading that direction's parameters.
     virtual CellStep<T> step(std::size_t l, std::size_t d) const = 0;
+    /// W_hh of that name, with weight_drop's mask in training (DropConnect).
+    TensorT<T> recurrent_weight(const std::string& name) const;
     /// "_l{l}" or "_l{l}_reverse": the parameter names' suffix.
     static std::string suffix(std::size_t l, std::size_t d);
     /// Registers weight_ih, weight_hh (and the biases) with suffix s for an input of `in`

@@ -1,8 +1,10 @@
 #include "nn/unroll.hpp"
 
 #include <algorithm>
+#include <random>
 
 #include "autograd/factory.hpp"
+#include "autograd/arithmetic.hpp"
 #include "autograd/index.hpp"
 #include "autograd/pointwise.hpp"
 #include "autograd/shape_ops.hpp"
@@ -47,10 +49,39 @@ struct DirectionResult {
     RecurrentStateT<T> last;  // each sequence's state after its own last step
 };
 
+// A (B, H) mask of units that keep their previous value, each with probability p.
+Mask keep_mask(std::size_t B, std::size_t H, double p) {
+    Mask m = Mask::from_shape({B, H});
+    std::bernoulli_distribution keep(p);
+    for (auto& v : m) v = keep(generator());
+    return m;
+}
+
+// Zoneout of one half of the state: in training a random share p of units keeps its previous
+// value; in evaluation the expectation, p * previous + (1 - p) * new.
+template <class T>
+TensorT<T> zoneout(const TensorT<T>& next, const TensorT<T>& previous, double p, bool training) {
+    if (p == 0) return next;
+    const TensorT<T> prev = previous.defined() ? previous : zeros<T>(next.shape());
+    if (!training) return prev * T(p) + next * T(1 - p);
+    return xg::where(keep_mask(next.size(0), next.size(1), p), prev, next);
+}
+
+// Variational dropout of a (S, B, F) sequence: one mask per sequence and feature, at every step.
+template <class T>
+TensorT<T> locked_dropout(const TensorT<T>& x, double p, bool training) {
+    if (p == 0 || !training) return x;
+    xt::xarray<T> mask = xt::xarray<T>::from_shape({1, x.size(1), x.size(2)});
+    std::bernoulli_distribution keep(1 - p);
+    const T scale = p < 1 ? T(1 / (1 - p)) : T(0);
+    for (auto& m : mask) m = keep(generator()) ? scale : T(0);
+    return x * TensorT<T>(std::move(mask));
+}
+
 // One cell over x (S, B, I), forward in time; a finished sequence keeps its state and outputs zeros.
 template <class T>
 DirectionResult<T> run_cell(const CellStep<T>& cell, const TensorT<T>& x, RecurrentStateT<T> state, const Lengths& lengths,
-                            const char* which) {
+                            const UnrollOptions& o, const char* which) {
     const std::size_t S = x.size(0), B = x.size(1);
     const std::size_t steps = lengths.empty() ? S : *std::max_element(lengths.begin(), lengths.end());
     std::vector<TensorT<T>> outs(S);
@@ -60,6 +91,8 @@ DirectionResult<T> run_cell(const CellStep<T>& cell, const TensorT<T>& x, Recurr
                  "unroll: " << which << " returned h of shape "
                             << (next.h.defined() ? shape_str(next.h.shape()) : std::string("(empty)")) << "; expected (" << B
                             << ", hidden)");
+        next.h = zoneout(next.h, state.h, o.zoneout_h(), o.training());
+        if (next.c.defined()) next.c = zoneout(next.c, state.c, o.zoneout_c(), o.training());
         bool all = true;
         const Mask running = running_at(t, B, lengths, all);
         if (all || !state.h.defined()) {  // the first step: every length is at least 1
@@ -99,6 +132,14 @@ template <class T>
 RecurrentResultT<T> unroll(const std::vector<std::vector<CellStep<T>>>& cells, const TensorT<T>& x_in,
                            const RecurrentStateT<T>& state_in, const Lengths& lengths, const UnrollOptions& options) {
     check_cells(cells);
+    const std::initializer_list<std::pair<double, const char*>> probabilities = {
+        {options.dropout(), "dropout"},
+        {options.zoneout_h(), "zoneout_h"},
+        {options.zoneout_c(), "zoneout_c"},
+        {options.input_dropout(), "input_dropout"},
+        {options.output_dropout(), "output_dropout"}};
+    for (auto [p, name] : probabilities)
+        XG_CHECK(p >= 0 && p <= 1, "unroll: " << name << " should be a probability in [0, 1], got " << p);
     const std::size_t L = cells.size(), D = cells[0].size();
     XG_CHECK(x_in.defined() && (x_in.dim() == 2 || x_in.dim() == 3),
              "unroll: expected input of 2 or 3 dims, got " << (x_in.defined() ? shape_str(x_in.shape()) : "(empty)"));
@@ -126,17 +167,19 @@ RecurrentResultT<T> unroll(const std::vector<std::vector<CellStep<T>>>& cells, c
     TensorT<T> layer_in = x;
     std::vector<TensorT<T>> hs, cs;
     for (std::size_t l = 0; l < L; ++l) {
+        layer_in = locked_dropout(layer_in, options.input_dropout(), options.training());
         std::vector<TensorT<T>> outs;
         for (std::size_t d = 0; d < D; ++d) {
             const std::size_t k = l * D + d;
             const char* which = d ? "a reverse cell" : "a forward cell";
-            auto r = d ? run_cell(cells[l][d], reverse_within_lengths(layer_in, reversed), initial_state(state, k), lengths, which)
-                       : run_cell(cells[l][d], layer_in, initial_state(state, k), lengths, which);
+            auto r = d ? run_cell(cells[l][d], reverse_within_lengths(layer_in, reversed), initial_state(state, k), lengths,
+                                  options, which)
+                       : run_cell(cells[l][d], layer_in, initial_state(state, k), lengths, options, which);
             outs.push_back(d ? reverse_within_lengths(r.out, reversed) : r.out);
             hs.push_back(r.last.h);
             if (r.last.c.defined()) cs.push_back(r.last.c);
         }
-        layer_in = D == 1 ? outs[0] : cat(outs, 2);
+        layer_in = locked_dropout(D == 1 ? outs[0] : cat(outs, 2), options.output_dropout(), options.training());
         if (l + 1 < L && options.dropout() > 0 && options.training()) layer_in = dropout(layer_in, options.dropout(), true);
     }
     XG_CHECK(cs.empty() || cs.size() == hs.size(), "unroll: some cells returned a cell state c and others did not");

@@ -50,11 +50,22 @@ CellStep<T> cell_step(LSTMCellT<T>& cell) {
     return [&cell](const TensorT<T>& x, const RecurrentStateT<T>& s) { return cell.forward(x, s); };
 }
 
-/// Settings of unroll() beyond the cells: those of the fused layers that are not the cell's.
+/// Settings of unroll() beyond the cells: those of the fused layers that are not the cell's,
+/// and the regularisers, which work with any cell. Every probability is in [0, 1] and off (0)
+/// by default; masks come from the thread's generator (xg::manual_seed), so a fixed seed gives
+/// the same masks on any thread count.
 struct UnrollOptions {
     XG_ARG(bool, batch_first) = false;  ///< input and output as (B, S, ...); the state is unaffected
     XG_ARG(double, dropout) = 0.0;      ///< dropout probability on each layer's output but the last
-    XG_ARG(bool, training) = true;      ///< dropout applies only in training, as F.dropout's training
+    XG_ARG(bool, training) = true;      ///< masks apply only in training, as F.dropout's training
+    /// Zoneout (Krueger et al. 2016) of h: in training each unit keeps its previous value with
+    /// this probability, at each step; in evaluation h = p * previous + (1 - p) * new.
+    XG_ARG(double, zoneout_h) = 0.0;
+    XG_ARG(double, zoneout_c) = 0.0;  ///< zoneout of c, as zoneout_h (cells that return c)
+    /// Variational (locked) dropout (Gal and Ghahramani 2016) of each layer's input: one mask
+    /// per sequence and feature, the same at every step.
+    XG_ARG(double, input_dropout) = 0.0;
+    XG_ARG(double, output_dropout) = 0.0;  ///< variational dropout of each layer's output, as input_dropout
 };
 
 /// Runs cells[l][d] (layer l, direction d: 0 forward, 1 reverse; every layer has the same

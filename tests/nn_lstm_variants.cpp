@@ -129,6 +129,45 @@ BOOST_AUTO_TEST_CASE(names_shapes_and_initial_values) {
     BOOST_TEST((st.c.shape() == Shape{4, 4}));
 }
 
+BOOST_AUTO_TEST_CASE(regularisers_give_the_same_masks_on_any_thread_count_and_have_gradients) {
+    const auto opts = xg::nn::LayerNormLSTMOptions(3, 4, 2)
+                          .bidirectional(true)
+                          .weight_drop(0.3)
+                          .zoneout_h(0.2)
+                          .zoneout_c(0.1)
+                          .input_dropout(0.2)
+                          .output_dropout(0.2);
+    xg::manual_seed(11);
+    xg::nn::LayerNormLSTMT<double> m(opts);
+    TensorD x = param({5, 2, 3});
+    const std::size_t threads = xg::get_num_threads();
+    xg::set_num_threads(1);
+    xg::manual_seed(12);
+    auto one = m(x, {}, {5, 3}).output.value();
+    xg::set_num_threads(2);
+    xg::manual_seed(12);
+    auto two = m(x, {}, {5, 3}).output.value();
+    xg::set_num_threads(threads);
+    BOOST_TEST(one == two);
+    xg::manual_seed(13);
+    BOOST_TEST(!(m(x, {}, {5, 3}).output.value() == one));  // other masks
+    check_gradient(
+        [&](const V& in) {
+            xg::manual_seed(14);
+            return m(in[0], {}, {5, 3}).output;
+        },
+        {param({5, 2, 3})});
+    // DropConnect acts on W_hh only in training: in evaluation the model without it is the same
+    xg::nn::PeepholeLSTMT<double> dropped(xg::nn::PeepholeLSTMOptions(3, 4).weight_drop(0.5)), plain(xg::nn::PeepholeLSTMOptions(3, 4));
+    scramble(dropped);
+    for (auto& [name, p] : dropped.named_parameters()) plain.parameter(name).value() = p.value();
+    dropped.eval();
+    BOOST_TEST(dropped(x).output.value() == plain(x).output.value());
+    dropped.train();
+    BOOST_TEST(!(dropped(x).output.value() == plain(x).output.value()));
+    BOOST_TEST(dropped.extra_repr() == "3, 4, weight_drop=0.5");
+}
+
 BOOST_AUTO_TEST_CASE(errors) {
     xg::nn::LayerNormLSTM ln(xg::nn::LayerNormLSTMOptions(3, 4));
     CHECK_THROWS_WITH(ln(xg::zeros({2, 2, 5})), "LayerNormLSTM: input.size(-1) must be equal to input_size. Expected 3, got 5");
@@ -138,6 +177,7 @@ BOOST_AUTO_TEST_CASE(errors) {
     CHECK_THROWS_WITH(ln(xg::zeros({2, 2, 3}), {}, {3, 1}), "unroll: length 3 of sequence 0 is outside [1, 2]");
     CHECK_THROWS_WITH(xg::nn::PeepholeLSTM(xg::nn::PeepholeLSTMOptions(3, 0)), "PeepholeLSTM: input_size, hidden_size and num_layers must be positive");
     CHECK_THROWS_WITH(xg::nn::PeepholeLSTM(xg::nn::PeepholeLSTMOptions(3, 2).dropout(1.5)), "PeepholeLSTM: dropout should be a number in range [0, 1]");
+    CHECK_THROWS_WITH(xg::nn::PeepholeLSTM(xg::nn::PeepholeLSTMOptions(3, 2).weight_drop(-1)), "PeepholeLSTM: weight_drop should be a number in range [0, 1]");
     xg::nn::PeepholeLSTMCell cell(xg::nn::LSTMCellOptions(3, 4));
     CHECK_THROWS_WITH(cell(xg::zeros({2, 3}), {xg::zeros({2, 4}), {}}), "PeepholeLSTMCell: pass both h and c, or neither");
     CHECK_THROWS_WITH(cell(xg::zeros({2, 3}), {xg::zeros({2, 4}), xg::zeros({2, 5})}), "PeepholeLSTMCell: expected cell state of shape (2, 4)");

@@ -390,6 +390,78 @@ BOOST_AUTO_TEST_CASE(unroll_runs_a_cell_written_from_primitive_ops) {
     BOOST_TEST(!(train.output.value() == plain.output.value()));
 }
 
+BOOST_AUTO_TEST_CASE(unroll_zoneout) {
+    const auto copy = [](const TensorD& x, const StateD&) { return StateD{x, x * 2.0}; };  // h' = x, c' = 2x
+    const StepsD cells = {{copy}};
+    TensorD x = param({6, 3, 4});
+    using O = xg::nn::UnrollOptions;
+    // p = 1: every unit keeps its previous value, the zero initial state
+    auto kept = xg::nn::unroll<double>(cells, x, {}, {}, O().zoneout_h(1).zoneout_c(1));
+    BOOST_TEST(xt::amax(xt::abs(kept.output.value()))() == 0.0);
+    BOOST_TEST(xt::amax(xt::abs(kept.state.c.value()))() == 0.0);
+    // p = 0.5 in training: each unit is the new value or its previous one, and both happen
+    xg::manual_seed(7);
+    auto z = xg::nn::unroll<double>(cells, x, {}, {}, O().zoneout_h(0.5)).output.value();
+    std::size_t fresh = 0, stale = 0;
+    for (std::size_t t = 0; t < 6; ++t)
+        for (std::size_t i = 0; i < 12; ++i) {
+            const double v = z.data()[t * 12 + i], prev = t ? z.data()[(t - 1) * 12 + i] : 0.0;
+            const bool is_new = v == x.value().data()[t * 12 + i];
+            BOOST_TEST((is_new || v == prev));
+            (is_new ? fresh : stale) += 1;
+        }
+    BOOST_TEST(fresh > 10u);
+    BOOST_TEST(stale > 10u);
+    // in evaluation, the expectation: h_t = p h_{t-1} + (1 - p) x_t
+    auto e = xg::nn::unroll<double>(cells, x, {}, {}, O().zoneout_h(0.25).training(false)).output.value();
+    xt::xarray<double> h = xt::zeros<double>({3, 4});
+    for (std::size_t t = 0; t < 6; ++t) {
+        h = 0.25 * h + 0.75 * xt::xarray<double>(xt::view(x.value(), t));
+        CHECK_CLOSE_ARRAYS(xt::xarray<double>(xt::view(e, t)), h, 1e-14, 1e-15);
+    }
+    // gradients through the masks, fixed by the seed
+    xg::nn::LSTMCellT<double> cell(xg::nn::LSTMCellOptions(4, 3));
+    check_gradient(
+        [&](const V& in) {
+            xg::manual_seed(8);
+            auto r = xg::nn::unroll<double>({{xg::nn::cell_step(cell)}}, in[0], {}, {6, 2, 4}, O().zoneout_h(0.3).zoneout_c(0.3));
+            return xg::sum(r.output) + xg::sum(r.state.c);
+        },
+        {param({6, 3, 4})});
+}
+
+BOOST_AUTO_TEST_CASE(unroll_variational_dropout_shares_one_mask_across_steps) {
+    const auto copy = [](const TensorD& x, const StateD&) { return StateD{x, {}}; };
+    TensorD x = away_from_zero({5, 3, 8});
+    for (const bool at_input : {true, false}) {
+        BOOST_TEST_CONTEXT((at_input ? "input" : "output")) {
+            xg::manual_seed(9);
+            const auto o = at_input ? xg::nn::UnrollOptions().input_dropout(0.5) : xg::nn::UnrollOptions().output_dropout(0.5);
+            auto out = xg::nn::unroll<double>({{copy}}, x, {}, {}, o).output.value();
+            std::size_t dropped = 0;
+            for (std::size_t i = 0; i < 24; ++i) {  // each (sequence, feature): dropped at every step or kept at every step
+                const bool off = out.data()[i] == 0.0;
+                dropped += off;
+                for (std::size_t t = 0; t < 5; ++t)
+                    BOOST_TEST(out.data()[t * 24 + i] == (off ? 0.0 : 2.0 * x.value().data()[t * 24 + i]));
+            }
+            BOOST_TEST((dropped > 3u && dropped < 21u));
+            const auto eval = xg::nn::unroll<double>({{copy}}, x, {}, {}, xg::nn::UnrollOptions(o).training(false)).output.value();
+            BOOST_TEST(eval == x.value());
+        }
+    }
+    xg::nn::GRUCellT<double> cell(xg::nn::GRUCellOptions(8, 3));
+    check_gradient(
+        [&](const V& in) {
+            xg::manual_seed(10);
+            const auto o = xg::nn::UnrollOptions().input_dropout(0.3).output_dropout(0.3);
+            return xg::nn::unroll<double>({{xg::nn::cell_step(cell)}}, in[0], {}, {}, o).output;
+        },
+        {param({4, 2, 8})});
+    CHECK_THROWS_WITH(xg::nn::unroll<double>({{copy}}, x, {}, {}, xg::nn::UnrollOptions().zoneout_c(2)),
+                      "unroll: zoneout_c should be a probability in [0, 1], got 2");
+}
+
 BOOST_AUTO_TEST_CASE(unroll_errors) {
     xg::nn::RNNCellT<double> cell(xg::nn::RNNCellOptions(3, 2));
     const auto step = xg::nn::cell_step(cell);
