@@ -107,12 +107,13 @@ public:
     GradSlot() = default;
     GradSlot(const TensorT<T>& t) : impl_(t.impl_) {}  ///< the slot of t (implicit, so it captures like a TensorT)
 
-    bool defined() const { return impl_ != nullptr; }
+    bool defined() const { return impl_ != nullptr; }  ///< false for a default-constructed slot
     /// Some TensorT still holds the value (false once the last one went).
     bool has_value() const { return impl_ && !impl_->value_released; }
     bool requires_grad() const { return impl_ && impl_->requires_grad; }  ///< as TensorT::requires_grad
     bool has_grad() const { return impl_ && impl_->has_grad; }            ///< as TensorT::has_grad
     Shape shape() const { return impl_->shape(); }                         ///< the value's shape, kept
+    /// The number of elements of the value's shape.
     std::size_t numel() const { return impl_->value_released ? shape_numel(impl_->released_shape) : impl_->value.size(); }
     const xt::xarray<T>& grad() const { return impl_->read_grad(); }  ///< as TensorT::grad
     /// Add an expression into the gradient (shape-checked), as TensorT::add_grad.

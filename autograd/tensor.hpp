@@ -176,11 +176,11 @@ public:
     explicit TensorT(array_type value, bool requires_grad = false);
     // Handles count themselves: the value is released with the last TensorT, even while
     // value-less handles (GradSlot) keep the gradient slot for the tape.
-    TensorT(const TensorT& other);
-    TensorT(TensorT&& other) noexcept;
-    TensorT& operator=(const TensorT& other);
-    TensorT& operator=(TensorT&& other) noexcept;
-    ~TensorT();
+    TensorT(const TensorT& other);                 ///< another handle to the same value and gradient
+    TensorT(TensorT&& other) noexcept;             ///< takes other's handle; other becomes empty
+    TensorT& operator=(const TensorT& other);      ///< now a handle to other's value and gradient
+    TensorT& operator=(TensorT&& other) noexcept;  ///< takes other's handle; other becomes empty
+    ~TensorT();                                    ///< the last TensorT of a value releases it
 
     bool defined() const { return impl_ != nullptr; }  ///< false for a default-constructed handle
 

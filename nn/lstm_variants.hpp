@@ -37,15 +37,25 @@ namespace xg::nn {
 /// One LayerNormLSTM cell's or layer direction's parameters. b_ih and b_hh may be empty.
 template <class T>
 struct LayerNormLSTMWeights {
-    TensorT<T> w_ih, w_hh, b_ih, b_hh;  ///< (4H, I), (4H, H), (4H), (4H), as LSTM's
-    TensorT<T> ln_ih_weight, ln_ih_bias, ln_hh_weight, ln_hh_bias;  ///< (4H) each: the norms of W_ih x and W_hh h
-    TensorT<T> ln_c_weight, ln_c_bias;  ///< (H) each: the norm of c' inside tanh
+    TensorT<T> w_ih;          ///< (4H, I), as LSTM's weight_ih
+    TensorT<T> w_hh;          ///< (4H, H), as LSTM's weight_hh
+    TensorT<T> b_ih;          ///< (4H), or empty
+    TensorT<T> b_hh;          ///< (4H), or empty
+    TensorT<T> ln_ih_weight;  ///< (4H): the norm of W_ih x
+    TensorT<T> ln_ih_bias;    ///< (4H)
+    TensorT<T> ln_hh_weight;  ///< (4H): the norm of W_hh h
+    TensorT<T> ln_hh_bias;    ///< (4H)
+    TensorT<T> ln_c_weight;   ///< (H): the norm of c' inside tanh
+    TensorT<T> ln_c_bias;     ///< (H)
 };
 /// One peephole LSTM cell's or layer direction's parameters. b_ih and b_hh may be empty.
 template <class T>
 struct PeepholeLSTMWeights {
-    TensorT<T> w_ih, w_hh, b_ih, b_hh;  ///< (4H, I), (4H, H), (4H), (4H), as LSTM's
-    TensorT<T> w_ch;                    ///< (3H): the peepholes p_i, p_f, p_o
+    TensorT<T> w_ih;  ///< (4H, I), as LSTM's weight_ih
+    TensorT<T> w_hh;  ///< (4H, H), as LSTM's weight_hh
+    TensorT<T> b_ih;  ///< (4H), or empty
+    TensorT<T> b_hh;  ///< (4H), or empty
+    TensorT<T> w_ch;  ///< (3H): the peepholes p_i, p_f, p_o
 };
 
 /// One LayerNormLSTM step from primitive ops: x (B, I), state h, c (B, H), both defined.
@@ -156,8 +166,8 @@ protected:
     void register_lstm_weights(const std::string& s, std::size_t in);
     /// The bias parameter of that name, or an empty handle without bias.
     TensorT<T> optional(const std::string& name) const;
-    const char* name_;
-    LSTMVariantOptions options_;
+    const char* name_;            ///< "LayerNormLSTM" or "PeepholeLSTM", for error messages
+    LSTMVariantOptions options_;  ///< the settings it was built with
 };
 
 /// LayerNormLSTM layers: the LSTM options (no proj_size), layer norm as in the file comment.
