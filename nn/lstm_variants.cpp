@@ -70,18 +70,12 @@ LayerNormLSTMCellT<T>::LayerNormLSTMCellT(const LSTMCellOptions& o)
 }
 
 template <class T>
-RecurrentStateT<T> LayerNormLSTMCellT<T>::forward(const TensorT<T>& x_in, const RecurrentStateT<T>& state) {
-    XG_CHECK(state.h.defined() == state.c.defined(), this->name_ << ": pass both h and c, or neither");
-    bool batched = true;
-    TensorT<T> x = this->check_input(x_in, batched);
-    TensorT<T> h = this->check_state(state.h, x.size(0), batched, "hidden state");
-    TensorT<T> c = this->check_state(state.c, x.size(0), batched, "cell state");
-    auto r = layer_norm_lstm_cell(x, {h, c},
-                                  LayerNormLSTMWeights<T>{this->weight_ih, this->weight_hh, this->bias_ih, this->bias_hh,
-                                                          ln_ih_weight, ln_ih_bias, ln_hh_weight, ln_hh_bias, ln_c_weight,
-                                                          ln_c_bias});
-    if (!batched) return {squeeze(r.h, 0), squeeze(r.c, 0)};
-    return r;
+RecurrentStateT<T> LayerNormLSTMCellT<T>::forward(const TensorT<T>& x, const RecurrentStateT<T>& state) {
+    return this->forward_with_cell_state(x, state, [this](const TensorT<T>& xb, const RecurrentStateT<T>& s) {
+        return layer_norm_lstm_cell(xb, s,
+                                    {this->weight_ih, this->weight_hh, this->bias_ih, this->bias_hh, ln_ih_weight, ln_ih_bias,
+                                     ln_hh_weight, ln_hh_bias, ln_c_weight, ln_c_bias});
+    });
 }
 
 template <class T>
@@ -91,16 +85,10 @@ PeepholeLSTMCellT<T>::PeepholeLSTMCellT(const LSTMCellOptions& o)
 }
 
 template <class T>
-RecurrentStateT<T> PeepholeLSTMCellT<T>::forward(const TensorT<T>& x_in, const RecurrentStateT<T>& state) {
-    XG_CHECK(state.h.defined() == state.c.defined(), this->name_ << ": pass both h and c, or neither");
-    bool batched = true;
-    TensorT<T> x = this->check_input(x_in, batched);
-    TensorT<T> h = this->check_state(state.h, x.size(0), batched, "hidden state");
-    TensorT<T> c = this->check_state(state.c, x.size(0), batched, "cell state");
-    auto r = peephole_lstm_cell(
-        x, {h, c}, PeepholeLSTMWeights<T>{this->weight_ih, this->weight_hh, this->bias_ih, this->bias_hh, weight_ch});
-    if (!batched) return {squeeze(r.h, 0), squeeze(r.c, 0)};
-    return r;
+RecurrentStateT<T> PeepholeLSTMCellT<T>::forward(const TensorT<T>& x, const RecurrentStateT<T>& state) {
+    return this->forward_with_cell_state(x, state, [this](const TensorT<T>& xb, const RecurrentStateT<T>& s) {
+        return peephole_lstm_cell(xb, s, {this->weight_ih, this->weight_hh, this->bias_ih, this->bias_hh, weight_ch});
+    });
 }
 
 // ---- layers -----------------------------------------------------------------------------
@@ -130,12 +118,18 @@ std::string LSTMVariantBaseT<T>::suffix(std::size_t l, std::size_t d) {
 }
 
 template <class T>
-void LSTMVariantBaseT<T>::register_lstm_weights(const std::string& s, std::size_t in) {
-    const std::size_t H = std::size_t(options_.hidden_size());
+void LSTMVariantBaseT<T>::register_directions(const std::function<void(const std::string& suffix)>& register_own) {
+    const std::size_t D = options_.bidirectional() ? 2 : 1, H = std::size_t(options_.hidden_size());
     const double stdv = 1.0 / std::sqrt(double(H));
-    std::vector<std::pair<std::string, Shape>> wanted = {{"weight_ih", {4 * H, in}}, {"weight_hh", {4 * H, H}}};
-    if (options_.bias()) wanted.insert(wanted.end(), {{"bias_ih", {4 * H}}, {"bias_hh", {4 * H}}});
-    for (const auto& [name, shape] : wanted) init::uniform_(this->register_parameter(name + s, zeros<T>(shape)), -stdv, stdv);
+    for (std::size_t l = 0; l < std::size_t(options_.num_layers()); ++l)
+        for (std::size_t d = 0; d < D; ++d) {
+            const std::string s = suffix(l, d);
+            const std::size_t in = l == 0 ? std::size_t(options_.input_size()) : D * H;
+            std::vector<std::pair<std::string, Shape>> lstm = {{"weight_ih", {4 * H, in}}, {"weight_hh", {4 * H, H}}};
+            if (options_.bias()) lstm.insert(lstm.end(), {{"bias_ih", {4 * H}}, {"bias_hh", {4 * H}}});
+            for (const auto& [name, shape] : lstm) init::uniform_(this->register_parameter(name + s, zeros<T>(shape)), -stdv, stdv);
+            register_own(s);
+        }
 }
 
 template <class T>
@@ -193,19 +187,15 @@ std::string LSTMVariantBaseT<T>::extra_repr() const {
 
 template <class T>
 LayerNormLSTMT<T>::LayerNormLSTMT(const LayerNormLSTMOptions& o) : LSTMVariantBaseT<T>("LayerNormLSTM", o) {
-    const std::size_t D = o.bidirectional() ? 2 : 1, H = std::size_t(o.hidden_size());
-    for (std::size_t l = 0; l < std::size_t(o.num_layers()); ++l)
-        for (std::size_t d = 0; d < D; ++d) {
-            const std::string s = this->suffix(l, d);
-            const std::size_t in = l == 0 ? std::size_t(o.input_size()) : D * H;
-            this->register_lstm_weights(s, in);
-            this->register_parameter("ln_ih_weight" + s, ones<T>({4 * H}));
-            this->register_parameter("ln_ih_bias" + s, zeros<T>({4 * H}));
-            this->register_parameter("ln_hh_weight" + s, ones<T>({4 * H}));
-            this->register_parameter("ln_hh_bias" + s, zeros<T>({4 * H}));
-            this->register_parameter("ln_c_weight" + s, ones<T>({H}));
-            this->register_parameter("ln_c_bias" + s, zeros<T>({H}));
-        }
+    const std::size_t H = std::size_t(o.hidden_size());
+    this->register_directions([&](const std::string& s) {
+        this->register_parameter("ln_ih_weight" + s, ones<T>({4 * H}));
+        this->register_parameter("ln_ih_bias" + s, zeros<T>({4 * H}));
+        this->register_parameter("ln_hh_weight" + s, ones<T>({4 * H}));
+        this->register_parameter("ln_hh_bias" + s, zeros<T>({4 * H}));
+        this->register_parameter("ln_c_weight" + s, ones<T>({H}));
+        this->register_parameter("ln_c_bias" + s, zeros<T>({H}));
+    });
 }
 
 template <class T>
@@ -223,14 +213,8 @@ CellStep<T> LayerNormLSTMT<T>::step(std::size_t l, std::size_t d) const {
 
 template <class T>
 PeepholeLSTMT<T>::PeepholeLSTMT(const PeepholeLSTMOptions& o) : LSTMVariantBaseT<T>("PeepholeLSTM", o) {
-    const std::size_t D = o.bidirectional() ? 2 : 1, H = std::size_t(o.hidden_size());
-    for (std::size_t l = 0; l < std::size_t(o.num_layers()); ++l)
-        for (std::size_t d = 0; d < D; ++d) {
-            const std::string s = this->suffix(l, d);
-            const std::size_t in = l == 0 ? std::size_t(o.input_size()) : D * H;
-            this->register_lstm_weights(s, in);
-            this->register_parameter("weight_ch" + s, zeros<T>({3 * H}));
-        }
+    const std::size_t H = std::size_t(o.hidden_size());
+    this->register_directions([&](const std::string& s) { this->register_parameter("weight_ch" + s, zeros<T>({3 * H})); });
 }
 
 template <class T>

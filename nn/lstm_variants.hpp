@@ -161,9 +161,9 @@ protected:
     TensorT<T> recurrent_weight(const std::string& name) const;
     /// "_l{l}" or "_l{l}_reverse": the parameter names' suffix.
     static std::string suffix(std::size_t l, std::size_t d);
-    /// Registers weight_ih, weight_hh (and the biases) with suffix s for an input of `in`
-    /// features, drawn U(-1/sqrt(H), 1/sqrt(H)) as LSTM's.
-    void register_lstm_weights(const std::string& s, std::size_t in);
+    /// For each layer and direction in order: LSTM's weight_ih, weight_hh (and biases), drawn
+    /// U(-1/sqrt(H), 1/sqrt(H)) as LSTM's, then the variant's own through register_own(suffix).
+    void register_directions(const std::function<void(const std::string& suffix)>& register_own);
     /// The bias parameter of that name, or an empty handle without bias.
     TensorT<T> optional(const std::string& name) const;
     const char* name_;            ///< "LayerNormLSTM" or "PeepholeLSTM", for error messages

@@ -95,6 +95,20 @@ TensorT<T> CellBaseT<T>::check_state(const TensorT<T>& s, std::size_t batch, boo
 }
 
 template <class T>
+RecurrentStateT<T> CellBaseT<T>::forward_with_cell_state(
+    const TensorT<T>& x_in, const RecurrentStateT<T>& state,
+    const std::function<RecurrentStateT<T>(const TensorT<T>&, const RecurrentStateT<T>&)>& step) const {
+    XG_CHECK(state.h.defined() == state.c.defined(), name_ << ": pass both h and c, or neither");
+    bool batched = true;
+    TensorT<T> x = check_input(x_in, batched);
+    TensorT<T> h = check_state(state.h, x.shape()[0], batched, "hidden state");
+    TensorT<T> c = check_state(state.c, x.shape()[0], batched, "cell state");
+    RecurrentStateT<T> r = step(x, {h, c});
+    if (!batched) return {squeeze(r.h, 0), squeeze(r.c, 0)};
+    return r;
+}
+
+template <class T>
 std::string CellBaseT<T>::extra_repr() const {
     std::ostringstream os;
     os << input_size_ << ", " << hidden_size_;
@@ -141,15 +155,11 @@ template <class T>
 LSTMCellT<T>::LSTMCellT(const LSTMCellOptions& o) : CellBaseT<T>("LSTMCell", o.input_size(), o.hidden_size(), o.bias(), 4) {}
 
 template <class T>
-CellStateT<T> LSTMCellT<T>::forward(const TensorT<T>& x_in, const CellStateT<T>& state) {
-    XG_CHECK(state.h.defined() == state.c.defined(), "LSTMCell: pass both h and c, or neither");
-    bool batched = true;
-    TensorT<T> x = this->check_input(x_in, batched);
-    TensorT<T> h = this->check_state(state.h, x.shape()[0], batched, "hidden state");
-    TensorT<T> c = this->check_state(state.c, x.shape()[0], batched, "cell state");
-    auto [h2, c2] = lstm_cell(x, h, c, this->weight_ih, this->weight_hh, this->bias_ih, this->bias_hh);
-    if (!batched) return {squeeze(h2, 0), squeeze(c2, 0)};
-    return {h2, c2};
+CellStateT<T> LSTMCellT<T>::forward(const TensorT<T>& x, const CellStateT<T>& state) {
+    return this->forward_with_cell_state(x, state, [this](const TensorT<T>& xb, const CellStateT<T>& s) {
+        auto [h2, c2] = lstm_cell(xb, s.h, s.c, this->weight_ih, this->weight_hh, this->bias_ih, this->bias_hh);
+        return CellStateT<T>{h2, c2};
+    });
 }
 
 XG_DEFINE_OPS(XG_CELL_FUNCTIONS)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -83,6 +84,11 @@ protected:
     /// s checked against (batch, H), or (H) when not `batched`, and returned as (batch, H);
     /// an empty s gives zeros. `what` names it in the error message.
     TensorT<T> check_state(const TensorT<T>& s, std::size_t batch, bool batched, const char* what) const;
+    /// An LSTM-like cell's forward around its step: checks x and the state (h and c, both or
+    /// neither; empty is zeros), runs step on the batched forms and unbatches the result for a 1-D x.
+    RecurrentStateT<T> forward_with_cell_state(
+        const TensorT<T>& x, const RecurrentStateT<T>& state,
+        const std::function<RecurrentStateT<T>(const TensorT<T>&, const RecurrentStateT<T>&)>& step) const;
     const char* name_;  ///< the cell's name for error messages: "RNNCell", "GRUCell" or "LSTMCell"
     std::int64_t input_size_,  ///< I, as the options' input_size
         hidden_size_;          ///< H, as the options' hidden_size
