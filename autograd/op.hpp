@@ -113,8 +113,6 @@ public:
     bool requires_grad() const { return impl_ && impl_->requires_grad; }  ///< as TensorT::requires_grad
     bool has_grad() const { return impl_ && impl_->has_grad; }            ///< as TensorT::has_grad
     Shape shape() const { return impl_->shape(); }                         ///< the value's shape, kept
-    /// The number of elements of the value's shape.
-    std::size_t numel() const { return impl_->value_released ? shape_numel(impl_->released_shape) : impl_->value.size(); }
     const xt::xarray<T>& grad() const { return impl_->read_grad(); }  ///< as TensorT::grad
     /// Add an expression into the gradient (shape-checked), as TensorT::add_grad.
     template <class E>
@@ -126,11 +124,6 @@ public:
 private:
     friend struct detail::TensorAccess;
     std::shared_ptr<detail::TensorImpl<T>> impl_;
-    static std::size_t shape_numel(const Shape& s) {
-        std::size_t n = 1;
-        for (auto d : s) n *= d;
-        return n;
-    }
 };
 
 namespace detail {
