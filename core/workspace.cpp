@@ -19,6 +19,7 @@ namespace {
 constexpr std::size_t kSmallLimit = std::size_t(64) << 10;  // below: power-of-two classes from malloc
 constexpr std::size_t kPage = 4096;
 constexpr std::size_t kHugePage = std::size_t(2) << 20;     // from here: own mappings, in huge pages
+constexpr std::size_t kSlackFloor = std::size_t(4) << 20;   // the cache's least room above the high-water mark
 
 // A block of `size` bytes may serve a request of `need` when it wastes at most a third of itself.
 bool fits(std::size_t size, std::size_t need) { return size <= need + need / 2; }
@@ -68,9 +69,12 @@ void os_free(void* p, std::size_t size) {
 }
 
 // Released blocks by size (best fit), the size of every live block, and the figures.
-// The cache never lets in_use + cached grow past the highest in_use seen: a request that
-// no cached block fits first gives back the largest cached blocks. So the memory held is
-// the peak of what training needed at once, never a collection of every size it ever asked.
+// The cache never lets in_use + cached grow past the highest in_use seen plus a slack of a
+// sixteenth (at least 4 MiB): a request that no cached block fits first gives back cached
+// blocks. So the memory held is about the peak of what training needed at once, never a
+// collection of every size it ever asked. The slack is there because one step's phases need
+// different mixes of sizes under the same peak: without it, each phase evicted the blocks
+// the next one wanted and every step mapped them anew (page faults, docs/performance.md).
 struct Cache {
     std::mutex mutex;
     std::multimap<std::size_t, void*> free_blocks;
@@ -92,17 +96,29 @@ struct Cache {
         stats.peak_reserved_bytes = std::max(stats.peak_reserved_bytes, stats.in_use_bytes + stats.cached_bytes);
         high_water = std::max(high_water, stats.in_use_bytes);
     }
-    // Takes cached blocks out, largest first, until a new block of `size` stays under the
-    // high-water mark; the caller frees them outside the lock.
+    std::size_t limit_for(std::size_t size) const {
+        const std::size_t slack = std::max(high_water / 16, kSlackFloor);
+        return std::max(high_water + slack, stats.in_use_bytes + size);
+    }
+    // Takes cached blocks out until a new block of `size` stays under the limit, and no more:
+    // the smallest block that covers the excess alone, else the largest ones until it is
+    // covered. The caller frees them outside the lock.
     std::vector<std::pair<void*, std::size_t>> make_room(std::size_t size) {
         std::vector<std::pair<void*, std::size_t>> out;
-        const std::size_t limit = std::max(high_water, stats.in_use_bytes + size);
-        while (!free_blocks.empty() && stats.in_use_bytes + stats.cached_bytes + size > limit) {
-            auto last = std::prev(free_blocks.end());
-            out.emplace_back(last->second, last->first);
-            stats.cached_bytes -= last->first;
-            free_blocks.erase(last);
+        const std::size_t limit = limit_for(size);
+        auto take = [&](std::multimap<std::size_t, void*>::iterator it) {
+            out.emplace_back(it->second, it->first);
+            stats.cached_bytes -= it->first;
+            free_blocks.erase(it);
+        };
+        auto excess = [&] { return stats.in_use_bytes + stats.cached_bytes + size - limit; };
+        if (stats.in_use_bytes + stats.cached_bytes + size <= limit) return out;
+        if (auto it = free_blocks.lower_bound(excess()); it != free_blocks.end()) {
+            take(it);
+            return out;
         }
+        while (!free_blocks.empty() && stats.in_use_bytes + stats.cached_bytes + size > limit)
+            take(std::prev(free_blocks.end()));
         return out;
     }
 };
