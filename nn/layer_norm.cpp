@@ -1,9 +1,9 @@
 #include "nn/layer_norm.hpp"
 
-#include <cmath>
 #include <vector>
 
 #include "autograd/op.hpp"
+#include "nn/layer_norm_rows.hpp"
 
 namespace xg::nn {
 
@@ -15,19 +15,10 @@ void check_norm_parameter(const TensorT<T>& p, std::size_t n, const char* what) 
              "layer_norm: " << what << " of shape " << shape_str(p.shape()) << " for rows of " << n << " features");
 }
 
-// x_hat = (x - mean) * rstd for each row of n, rstd = 1 / sqrt(var + eps) with the biased
-// variance; sums in double, so long float rows stay exact.
+// normalise_row over each of `rows` rows of n
 template <class T>
 void normalise_rows(const T* x, T* x_hat, T* rstd, std::size_t rows, std::size_t n, double eps) {
-    for (std::size_t r = 0; r < rows; ++r, x += n, x_hat += n) {
-        double sum = 0, squares = 0;
-        for (std::size_t j = 0; j < n; ++j) sum += x[j];
-        const double mean = sum / double(n);
-        for (std::size_t j = 0; j < n; ++j) squares += (x[j] - mean) * (x[j] - mean);
-        rstd[r] = T(1.0 / std::sqrt(squares / double(n) + eps));
-        const T m = T(mean), s = rstd[r];
-        for (std::size_t j = 0; j < n; ++j) x_hat[j] = (x[j] - m) * s;
-    }
+    for (std::size_t r = 0; r < rows; ++r) rstd[r] = detail::normalise_row(x + r * n, x_hat + r * n, n, eps);
 }
 
 // f(row[j], p[j]) for every row of n.
@@ -72,18 +63,9 @@ TensorT<T> layer_norm(const TensorT<T>& x, const TensorT<T>& weight, const Tenso
         }
         if (!x.requires_grad()) return;
         T* gx = x.grad_buffer().data();
-        std::vector<T> d(n, T(1));
-        for (std::size_t r = 0; r < rows; ++r) {
-            const T *gr = gp + r * n, *hr = hp + r * n;
-            double mean_d = 0, mean_dh = 0;
-            for (std::size_t j = 0; j < n; ++j) {
-                d[j] = w ? gr[j] * w[j] : gr[j];
-                mean_d += d[j];
-                mean_dh += d[j] * hr[j];
-            }
-            const T a = T(mean_d / double(n)), c = T(mean_dh / double(n)), s = rstd[r];
-            for (std::size_t j = 0; j < n; ++j) gx[r * n + j] += s * (d[j] - a - hr[j] * c);
-        }
+        std::vector<T> d(n);
+        for (std::size_t r = 0; r < rows; ++r)
+            detail::normalise_row_backward(gp + r * n, w, hp + r * n, rstd[r], n, d.data(), gx + r * n, true);
     });
 }
 

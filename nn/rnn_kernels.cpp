@@ -6,6 +6,11 @@
 
 #include "autograd/op.hpp"
 #include "core/kernels.hpp"
+#include "nn/cell_policies/elman.hpp"
+#include "nn/cell_policies/gru.hpp"
+#include "nn/cell_policies/layer_norm_lstm.hpp"
+#include "nn/cell_policies/lstm.hpp"
+#include "nn/cell_policies/peephole_lstm.hpp"
 
 namespace xg::nn::detail {
 
@@ -135,153 +140,19 @@ void unpack_add_rows(const Packing& pk, bool reverse, bool batch_first, const T*
         }
 }
 
-// ---- one step of each cell, forward above backward -----------------------------------
-// Legend: T time steps, B batch (bt: rows still running at this step), I input, H hidden,
-// P projection, Hout = P if P > 0 else H, G gates, D directions. Each runs over bt rows, one
-// SIMD pass a row; the GEMM that feeds it (h_{t-1} W_hh^T, or dh W_hh after it) is separate.
-
-// a (bt, 4H) gate pre-activations [i f g o], activated in place; c_prev, c, m (bt, H)
-//   i, f, o = sigmoid(a_i, a_f, a_o); g = tanh(a_g); c = f c_prev + i g; m = o tanh(c)
-template <class T>
-void lstm_step_forward(std::size_t bt, std::size_t H, T* a, const T* c_prev, T* c, T* m) {
-    using namespace simd;
-    for (std::size_t r = 0; r < bt; ++r) {
-        T* g = a + r * 4 * H;
-        const std::size_t o = r * H;
-        zip<T, 5, 6>(H, {g, g + H, g + 2 * H, g + 3 * H, c_prev + o}, {g, g + H, g + 2 * H, g + 3 * H, c + o, m + o},
-                     [](const auto& x, auto& y) {
-                         y[0] = sigmoid(x[0]);
-                         y[1] = sigmoid(x[1]);
-                         y[2] = tanh(x[2]);
-                         y[3] = sigmoid(x[3]);
-                         y[4] = y[1] * x[4] + y[0] * y[2];
-                         y[5] = y[3] * tanh(y[4]);
-                     });
-    }
-}
-
-// a (bt, 4H) activated gates; c, c_prev, dm (bt, H); da (bt, 4H) written;
-// dc (bt, H): in, the gradient of c_t from step t+1; out, that of c_{t-1}
-//   m = o tanh(c), c = f c_prev + i g (tanh(c) is recomputed: saving it costs N * H):
-//   dc += dm o (1 - tanh(c)^2); da_i = dc g i (1 - i); da_f = dc c_prev f (1 - f);
-//   da_g = dc i (1 - g^2); da_o = dm tanh(c) o (1 - o); dc_prev = dc f
-template <class T>
-void lstm_step_backward(std::size_t bt, std::size_t H, const T* a, const T* c, const T* c_prev, const T* dm, T* da, T* dc) {
-    using namespace simd;
-    for (std::size_t r = 0; r < bt; ++r) {
-        const T* g = a + r * 4 * H;
-        T* d = da + r * 4 * H;
-        const std::size_t o = r * H;
-        zip<T, 8, 5>(H, {g, g + H, g + 2 * H, g + 3 * H, c + o, c_prev + o, dm + o, dc + o},
-                     {d, d + H, d + 2 * H, d + 3 * H, dc + o}, [](const auto& x, auto& y) {
-                         const auto t = tanh(x[4]);
-                         const auto &i = x[0], &f = x[1], &gg = x[2], &og = x[3], &cp = x[5], &dmr = x[6];
-                         const auto one = decltype(x[0] + x[0])(T(1));
-                         const auto dcr = x[7] + dmr * og * (one - t * t);
-                         y[0] = dcr * gg * i * (one - i);
-                         y[1] = dcr * cp * f * (one - f);
-                         y[2] = dcr * i * (one - gg * gg);
-                         y[3] = dmr * t * og * (one - og);
-                         y[4] = dcr * f;
-                     });
-    }
-}
-
-// m = o tanh(c) over n rows, for dW_hr: a (n, 4H) activated gates, c (n, H); m (n, H) written
-template <class T>
-void lstm_cell_output(std::size_t n, std::size_t H, const T* a, const T* c, T* m) {
-    for (std::size_t r = 0; r < n; ++r)
-        simd::zip<T, 2, 1>(H, {a + r * 4 * H + 3 * H, c + r * H}, {m + r * H},
-                           [](const auto& x, auto& y) { y[0] = x[0] * simd::tanh(x[1]); });
-}
-
-// a (bt, 3H) input pre-activations [r z n] (X W_ih^T + b_ih), activated in place;
-// hw (bt, 3H) = h_{t-1} W_hh^T + b_hh; h_prev, hn, h (bt, H)
-//   r = sigmoid(a_r + hw_r); z = sigmoid(a_z + hw_z); n = tanh(a_n + r hw_n);
-//   h = (1 - z) n + z h_prev; hn = hw_n is kept for the backward
-template <class T>
-void gru_step_forward(std::size_t bt, std::size_t H, T* a, const T* hw, const T* h_prev, T* hn, T* h) {
-    using namespace simd;
-    for (std::size_t r = 0; r < bt; ++r) {
-        T* g = a + r * 3 * H;
-        const T* w = hw + r * 3 * H;
-        const std::size_t o = r * H;
-        zip<T, 7, 5>(H, {g, g + H, g + 2 * H, w, w + H, w + 2 * H, h_prev + o}, {g, g + H, g + 2 * H, hn + o, h + o},
-                     [](const auto& x, auto& y) {
-                         y[0] = sigmoid(x[0] + x[3]);
-                         y[1] = sigmoid(x[1] + x[4]);
-                         y[2] = tanh(x[2] + y[0] * x[5]);
-                         y[3] = x[5];
-                         y[4] = y[2] + y[1] * (x[6] - y[2]);  // (1 - z) n + z h_prev
-                     });
-    }
-}
-
-// a (bt, 3H) activated gates; hn, h_prev, dh (bt, H); da (bt, 3H) and dhw (bt, 3H) written
-// (the gradients of a and of hw); dh_prev (bt, H) written, the direct part dh z
-//   h = (1 - z) n + z h_prev, n = tanh(a_n + r hw_n), r and z = sigmoid(a + hw):
-//   da_n = dh (1 - z)(1 - n^2); da_r = da_n hw_n r (1 - r); da_z = dh (h_prev - n) z (1 - z);
-//   dhw = (da_r, da_z, da_n r)
-template <class T>
-void gru_step_backward(std::size_t bt, std::size_t H, const T* a, const T* hn, const T* h_prev, const T* dh, T* da, T* dhw,
-                       T* dh_prev) {
-    using namespace simd;
-    for (std::size_t r = 0; r < bt; ++r) {
-        const T* g = a + r * 3 * H;
-        T* d = da + r * 3 * H;
-        T* w = dhw + r * 3 * H;
-        const std::size_t o = r * H;
-        zip<T, 6, 7>(H, {g, g + H, g + 2 * H, hn + o, h_prev + o, dh + o}, {d, d + H, d + 2 * H, w, w + H, w + 2 * H, dh_prev + o},
-                     [](const auto& x, auto& y) {
-                         const auto &rg = x[0], &z = x[1], &n = x[2], &hnr = x[3], &hp = x[4], &dhr = x[5];
-                         const auto one = decltype(x[0] + x[0])(T(1));
-                         const auto dan = dhr * (one - z) * (one - n * n);
-                         const auto dar = dan * hnr * rg * (one - rg);
-                         const auto daz = dhr * (hp - n) * z * (one - z);
-                         y[0] = dar;
-                         y[1] = daz;
-                         y[2] = dan;
-                         y[3] = dar;
-                         y[4] = daz;
-                         y[5] = dan * rg;
-                         y[6] = dhr * z;
-                     });
-    }
-}
-
-// a (bt, H) pre-activations, activated in place: h = tanh(a) or relu(a)
-template <class T>
-void rnn_step_forward(std::size_t bt, std::size_t H, bool relu, T* a) {
-    if (relu)
-        simd::relu_inplace(a, bt * H);
-    else
-        simd::tanh_inplace(a, bt * H);
-}
-
-// y, dh (bt, H); da (bt, H) written:  h = tanh(a): da = dh (1 - h^2);  h = relu(a): da = dh [h > 0]
-template <class T>
-void rnn_step_backward(std::size_t bt, std::size_t H, bool relu, const T* y, const T* dh, T* da) {
-    if (relu) {
-        for (std::size_t k = 0; k < bt * H; ++k) da[k] = y[k] > T(0) ? dh[k] : T(0);
-    } else {
-        simd::zip<T, 2, 1>(bt * H, {y, dh}, {da}, [](const auto& x, auto& r) { r[0] = x[1] * (decltype(x[0] + x[0])(T(1)) - x[0] * x[0]); });
-    }
-}
-
 // What one direction's forward keeps for its backward: only what the padded input and
 // output (which the tape keeps anyway) cannot give back. The backward packs X and Y again
 // from them, and recomputes tanh(c) and the projection's m = o tanh(c).
 template <class T>
 struct Saved {
-    Buffer<T> A;   // (N, G*H) activated gates: LSTM i f g o, GRU r z n (RNN: unused)
-    Buffer<T> C;   // LSTM (N, H) cells
-    Buffer<T> HN;  // GRU (N, H) W_hn h + b_hn
+    Buffer<T> A;   // (N, G*H) activated gates, when the cell saves_gates
+    Buffer<T> C;   // (N, H) cells, when it has_cell
+    Buffer<T> E;   // (N, saved_width(H)) the cell's own saved values
     Buffer<T> h0;  // (B, Hout) initial state, sorted rows
     Buffer<T> c0;  // (B, H)
 };
 
 struct Dims {
-    RNNMode mode;
     std::size_t I, H, P, Hout, G, D;
     bool batch_first;
 };
@@ -294,6 +165,7 @@ struct Unit {
     bool reverse;
     const DirectionWeights<T>& w;
     const PackedWeights<T>& pw;  // W_hh (and W_hr) packed for this pass's GEMMs
+    const T* const* params;      // the cell's own parameters (w.own's values)
 };
 
 // What one unit's forward reads (the padded input, this direction's initial state or null)
@@ -318,84 +190,98 @@ Buffer<T> gather_state(const Packing& pk, const T* state, std::size_t width) {
     return out;
 }
 
-template <class T>
+// The bias of the input GEMM's rows: b_ih, plus b_hh unless the cell adds it to hw.
+template <class T, class Cell>
+std::vector<T> input_bias(const DirectionWeights<T>& w, std::size_t GH) {
+    std::vector<T> bias(GH, T(0));
+    if (w.b_ih.defined()) std::copy_n(w.b_ih.value().data(), GH, bias.data());
+    if (w.b_hh.defined() && !Cell::bias_hh_in_hw)
+        for (std::size_t j = 0; j < GH; ++j) bias[j] += w.b_hh.value().data()[j];
+    return bias;
+}
+
+template <class T, class Cell>
 void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     const Dims& d = u.d;
     const Packing& pk = u.pk;
     const DirectionWeights<T>& w = u.w;
     const PackedWeights<T>& pw = u.pw;
     const std::size_t N = pk.N, B = pk.R, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
-    const bool lstm = d.mode == RNNMode::LSTM, gru = d.mode == RNNMode::GRU, proj = d.P > 0;
+    const std::size_t SW = Cell::saved_width(H);
+    const bool proj = d.P > 0;
 
     // X (N, I): the packed input, in this direction's order
     Buffer<T> X = buffer<T>(N * I);
     pack_rows(pk, u.reverse, d.batch_first, io.x, I, 0, I, X.get());
 
     s.h0 = gather_state(pk, io.h0, Hout);
-    if (lstm) s.c0 = gather_state(pk, io.c0, H);
+    if (Cell::has_cell) s.c0 = gather_state(pk, io.c0, H);
 
-    // A (N, G*H) = X W_ih^T + b_ih (+ b_hh: GRU keeps b_hn inside r * (.), so adds b_hh per step)
-    // For RNN the pre-activations live directly in Y (N, H).
+    // A (N, G*H) = X W_ih^T + bias (a cell that normalises X W_ih^T adds the bias itself).
+    // A cell that saves no gates keeps its pre-activations directly in Y (N, H).
     Buffer<T> Y = buffer<T>(N * Hout);  // packed outputs, scattered into y at the end
-    T* A = d.mode == RNNMode::LSTM || gru ? (s.A = buffer<T>(N * GH)).get() : Y.get();
-    std::vector<T> bias(GH, T(0));
-    if (w.b_ih.defined()) std::copy_n(w.b_ih.value().data(), GH, bias.data());
-    if (w.b_hh.defined() && !gru)
-        for (std::size_t j = 0; j < GH; ++j) bias[j] += w.b_hh.value().data()[j];
-    for (std::size_t n = 0; n < N; ++n) std::copy_n(bias.data(), GH, A + n * GH);
-    product<T>(false, true, N, GH, I, X.get(), I, w.w_ih.value().data(), I, true, A, GH);
+    T* A = Cell::saves_gates ? (s.A = buffer<T>(N * GH)).get() : Y.get();
+    const std::vector<T> bias = input_bias<T, Cell>(w, GH);
+    if (SW) s.E = buffer<T>(N * SW);
+    if constexpr (Cell::normalises_input) {
+        product<T>(false, true, N, GH, I, X.get(), I, w.w_ih.value().data(), I, false, A, GH);
+        Cell::input_forward(cell_policies::InputRows<T>{N, H, A, bias.data(), s.E.get(), u.params, nullptr});
+    } else {
+        for (std::size_t n = 0; n < N; ++n) std::copy_n(bias.data(), GH, A + n * GH);
+        product<T>(false, true, N, GH, I, X.get(), I, w.w_ih.value().data(), I, true, A, GH);
+    }
     X.reset();
 
-    Buffer<T> M;  // LSTM with projection: one step's m = o tanh(c), before W_hr
-    if (lstm) {
-        s.C = buffer<T>(N * H);
-        if (proj) M = buffer<T>(B * H);
-    }
-    Buffer<T> hw;
-    if (gru) {
-        s.HN = buffer<T>(N * H);
-        hw = buffer<T>(B * GH);
-    }
+    Buffer<T> M;  // with a projection: one step's m, before W_hr
+    if (Cell::has_cell) s.C = buffer<T>(N * H);
+    if (proj) M = buffer<T>(B * H);
+    Buffer<T> hw;  // a cell with separate_hh: one step's h_{t-1} W_hh^T (+ b_hh)
+    if (Cell::separate_hh) hw = buffer<T>(B * GH);
+    const T* b_hh = Cell::bias_hh_in_hw && w.b_hh.defined() ? w.b_hh.value().data() : nullptr;
 
     for (std::size_t t = 0; t < pk.S; ++t) {
         const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
         if (bt == 0) break;
         const T* hprev = t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout;
         T* a = A + off * GH;
-        if (lstm) {
-            xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, a, GH);  // a += h_{t-1} W_hh^T
-            const T* cp = t == 0 ? s.c0.get() : s.C.get() + pk.offsets[t - 1] * H;
-            T* m = proj ? M.get() : Y.get() + off * Hout;
-            lstm_step_forward(bt, H, a, cp, s.C.get() + off * H, m);
-            if (proj)  // h = m W_hr^T
-                xg::gemm::multiply(bt, M.get(), H, false, pw.hr, false, Y.get() + off * Hout, Hout);
-        } else if (gru) {
-            // hw = h_{t-1} W_hh^T + b_hh
+        if (Cell::separate_hh) {  // hw = h_{t-1} W_hh^T (+ b_hh)
             for (std::size_t r = 0; r < bt; ++r) {
-                if (w.b_hh.defined())
-                    std::copy_n(w.b_hh.value().data(), GH, hw.get() + r * GH);
-                else
-                    std::fill_n(hw.get() + r * GH, GH, T(0));
+                if (b_hh) std::copy_n(b_hh, GH, hw.get() + r * GH);
+                else std::fill_n(hw.get() + r * GH, GH, T(0));
             }
             xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, hw.get(), GH);
-            gru_step_forward(bt, H, a, hw.get(), hprev, s.HN.get() + off * H, Y.get() + off * H);
         } else {
-            xg::gemm::multiply(bt, hprev, H, false, pw.hh, true, a, H);  // h = act(a + h_{t-1} W_hh^T)
-            rnn_step_forward(bt, H, d.mode == RNNMode::RNN_RELU, a);
+            xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, a, GH);  // a += h_{t-1} W_hh^T
         }
+        T* m = proj ? M.get() : Y.get() + off * Hout;
+        Cell::forward(cell_policies::StepForward<T>{
+            .bt = bt,
+            .H = H,
+            .a = a,
+            .hw = hw.get(),
+            .h_prev = hprev,
+            .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : s.C.get() + pk.offsets[t - 1] * H) : nullptr,
+            .c = Cell::has_cell ? s.C.get() + off * H : nullptr,
+            .saved = SW ? s.E.get() + off * SW : nullptr,
+            .h = m,
+            .params = u.params});
+        if (proj)  // h = m W_hr^T
+            xg::gemm::multiply(bt, M.get(), H, false, pw.hr, false, Y.get() + off * Hout, Hout);
         // sequences that end at this step hand over their final state
         for (std::size_t r = pk.next_size(t); r < bt; ++r) {
             std::copy_n(Y.get() + (off + r) * Hout, Hout, io.h_n + pk.perm[r] * Hout);
-            if (lstm) std::copy_n(s.C.get() + (off + r) * H, H, io.c_n + pk.perm[r] * H);
+            if (Cell::has_cell) std::copy_n(s.C.get() + (off + r) * H, H, io.c_n + pk.perm[r] * H);
         }
     }
     unpack_rows(pk, u.reverse, d.batch_first, Y.get(), Hout, io.y, d.D * Hout, io.y_off);  // y starts zeroed
 }
 
-// Gradient pointers for one direction; null where nobody needs the gradient.
+// Gradient pointers for one direction; null where nobody needs the gradient, except the
+// cell's own parameters' (own), which the steps always write.
 template <class T>
 struct DirectionGrads {
     T *w_ih = nullptr, *w_hh = nullptr, *b_ih = nullptr, *b_hh = nullptr, *w_hr = nullptr;
+    T* const* own = nullptr;
 };
 
 // The layer's padded input x and output y (both kept by the tape), and the output's gradient
@@ -420,7 +306,7 @@ struct StateGrads {
 
 // Weight gradients go to g (this unit's own buffers, added up by the caller), the input's
 // to dX (N, I) packed (scattered by the caller); dh0 and dc0 rows belong to this unit alone.
-template <class T>
+template <class T, class Cell>
 void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequences<T>& io, const StateGrads<T>& st,
                         const DirectionGrads<T>& g, Buffer<T>* dX) {
     const Dims& d = u.d;
@@ -430,22 +316,23 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
     const T *dh_n = st.dh_n, *dc_n = st.dc_n;
     T *dh0 = st.dh0, *dc0 = st.dc0;
     const std::size_t N = pk.N, B = pk.R, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
-    const bool lstm = d.mode == RNNMode::LSTM, gru = d.mode == RNNMode::GRU, proj = d.P > 0;
+    const std::size_t SW = Cell::saved_width(H);
+    const bool proj = d.P > 0;
     const std::size_t ys = d.D * Hout;
 
     // dH (N, Hout): the gradient reaching each output, from above (dy) and, step by step, from the right
     Buffer<T> dH = zeroed<T>(N * Hout);
     if (io.dy) pack_rows(pk, reverse, d.batch_first, io.dy, ys, io.y_off, Hout, dH.get());
-    // Y (N, Hout) packed outputs: the GRU and RNN steps read them; the LSTM only for dW_hh
+    // Y (N, Hout) packed outputs: for the steps of a cell that reads_outputs, else only for dW_hh
     Buffer<T> Y;
     auto pack_outputs = [&] {
         Y = buffer<T>(N * Hout);
         pack_rows(pk, reverse, d.batch_first, io.y, ys, io.y_off, Hout, Y.get());
     };
-    if (!lstm) pack_outputs();
+    if (Cell::reads_outputs) pack_outputs();
     Buffer<T> dA = buffer<T>(N * GH);  // gradient of the pre-activations a (the X W_ih^T side)
-    Buffer<T> dHW = gru ? buffer<T>(N * GH) : Buffer<T>();
-    Buffer<T> dh_next = zeroed<T>(B * Hout), dc_next = lstm ? zeroed<T>(B * H) : Buffer<T>();
+    Buffer<T> dHW = Cell::separate_hh ? buffer<T>(N * GH) : Buffer<T>();
+    Buffer<T> dh_next = zeroed<T>(B * Hout), dc_next = Cell::has_cell ? zeroed<T>(B * H) : Buffer<T>();
     Buffer<T> dm = proj ? buffer<T>(B * H) : Buffer<T>();
 
     for (std::size_t t = pk.S; t-- > 0;) {
@@ -455,7 +342,7 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
             T* dhr = dh_next.get() + r * Hout;
             if (dh_n) std::copy_n(dh_n + pk.perm[r] * Hout, Hout, dhr);
             else std::fill_n(dhr, Hout, T(0));
-            if (lstm) {
+            if (Cell::has_cell) {
                 T* dcr = dc_next.get() + r * H;
                 if (dc_n) std::copy_n(dc_n + pk.perm[r] * H, H, dcr);
                 else std::fill_n(dcr, H, T(0));
@@ -464,82 +351,98 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
         T* dh = dH.get() + off * Hout;
         for (std::size_t k = 0; k < bt * Hout; ++k) dh[k] += dh_next[k];
         T* da = dA.get() + off * GH;
-
-        if (lstm) {
-            const T* dmp = dh;
-            if (proj) {  // h = m W_hr^T: dm = dh W_hr
-                xg::gemm::multiply(bt, dh, d.P, false, pw.hr, false, dm.get(), H);
-                dmp = dm.get();
-            }
-            const T* cp = t == 0 ? s.c0.get() : s.C.get() + pk.offsets[t - 1] * H;
-            lstm_step_backward(bt, H, s.A.get() + off * GH, s.C.get() + off * H, cp, dmp, da, dc_next.get());
-            xg::gemm::multiply(bt, da, GH, false, pw.hh, false, dh_next.get(), Hout);  // dh_{t-1} = da W_hh
-        } else if (gru) {
-            const T* hprev = t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * H;
-            gru_step_backward(bt, H, s.A.get() + off * GH, s.HN.get() + off * H, hprev, dh, da, dHW.get() + off * GH, dh_next.get());
-            xg::gemm::multiply(bt, dHW.get() + off * GH, GH, false, pw.hh, true, dh_next.get(), H);
-        } else {
-            rnn_step_backward(bt, H, d.mode == RNNMode::RNN_RELU, Y.get() + off * H, dh, da);
-            xg::gemm::multiply(bt, da, H, false, pw.hh, false, dh_next.get(), H);
+        const T* dmp = dh;
+        if (proj) {  // h = m W_hr^T: dm = dh W_hr
+            xg::gemm::multiply(bt, dh, d.P, false, pw.hr, false, dm.get(), H);
+            dmp = dm.get();
         }
+        T* dhw = Cell::separate_hh ? dHW.get() + off * GH : nullptr;
+        Cell::backward(cell_policies::StepBackward<T>{
+            .bt = bt,
+            .H = H,
+            .a = Cell::saves_gates ? s.A.get() + off * GH : nullptr,
+            .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : s.C.get() + pk.offsets[t - 1] * H) : nullptr,
+            .c = Cell::has_cell ? s.C.get() + off * H : nullptr,
+            .saved = SW ? s.E.get() + off * SW : nullptr,
+            .h_prev = Cell::reads_outputs ? (t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout) : nullptr,
+            .h = Cell::reads_outputs ? Y.get() + off * Hout : nullptr,
+            .dh = dmp,
+            .da = da,
+            .dhw = dhw,
+            .dc = dc_next.get(),
+            .dh_prev = dh_next.get(),
+            .params = u.params,
+            .dparams = g.own});
+        // dh_{t-1} (+)= d(hw or a) W_hh
+        xg::gemm::multiply(bt, Cell::separate_hh ? dhw : da, GH, false, pw.hh, Cell::direct_dh_prev, dh_next.get(), Hout);
     }
 
     if (dh0)
         for (std::size_t r = 0; r < B; ++r)
             for (std::size_t j = 0; j < Hout; ++j) dh0[pk.perm[r] * Hout + j] += dh_next[r * Hout + j];
-    if (dc0 && lstm)
+    if (dc0 && Cell::has_cell)
         for (std::size_t r = 0; r < B; ++r)
             for (std::size_t j = 0; j < H; ++j) dc0[pk.perm[r] * H + j] += dc_next[r * H + j];
 
     // weight gradients: one GEMM each over all steps, each operand packed just before it
-    if (g.w_hr) {  // dW_hr += dH^T M, M = o tanh(c) recomputed
-        Buffer<T> M = buffer<T>(N * H);
-        lstm_cell_output(N, H, s.A.get(), s.C.get(), M.get());
-        product<T>(true, false, d.P, H, N, dH.get(), d.P, M.get(), H, true, g.w_hr, H);
-    }
-    dH.reset();
-    if (g.w_hh || g.b_hh) {
-        const T* dhh = gru ? dHW.get() : dA.get();
-        if (g.w_hh) {
-            if (!Y) pack_outputs();
-            Buffer<T> hprev = buffer<T>(N * Hout);  // h_{t-1} for every packed row
-            for (std::size_t t = 0; t < pk.S; ++t) {
-                const T* src = t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout;
-                std::copy_n(src, pk.batch_sizes[t] * Hout, hprev.get() + pk.offsets[t] * Hout);
-            }
-            Y.reset();
-            product<T>(true, false, GH, Hout, N, dhh, GH, hprev.get(), Hout, true, g.w_hh, Hout);  // dW_hh += dA^T Hprev
+    if constexpr (Cell::projects)
+        if (g.w_hr) {  // dW_hr += dH^T M, M = o tanh(c) recomputed
+            Buffer<T> M = buffer<T>(N * H);
+            Cell::output_before_projection(N, H, s.A.get(), s.C.get(), M.get());
+            product<T>(true, false, d.P, H, N, dH.get(), d.P, M.get(), H, true, g.w_hr, H);
         }
-        if (g.b_hh) add_column_sums(dhh, N, GH, g.b_hh);
+    dH.reset();
+    if (g.w_hh) {  // dW_hh += d(hw or a)^T Hprev
+        if (!Y) pack_outputs();
+        Buffer<T> hprev = buffer<T>(N * Hout);  // h_{t-1} for every packed row
+        for (std::size_t t = 0; t < pk.S; ++t) {
+            const T* src = t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout;
+            std::copy_n(src, pk.batch_sizes[t] * Hout, hprev.get() + pk.offsets[t] * Hout);
+        }
+        Y.reset();
+        product<T>(true, false, GH, Hout, N, Cell::separate_hh ? dHW.get() : dA.get(), GH, hprev.get(), Hout, true, g.w_hh, Hout);
     }
+    if (g.b_hh) add_column_sums(Cell::bias_hh_in_hw ? dHW.get() : dA.get(), N, GH, g.b_hh);
     Y.reset();
     dHW.reset();
+    if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
+    if constexpr (Cell::normalises_input)  // dA becomes the gradient of X W_ih^T
+        Cell::input_backward(cell_policies::InputRows<T>{N, H, dA.get(), nullptr, s.E.get(), u.params, g.own});
     if (g.w_ih) {  // dW_ih += dA^T X
         Buffer<T> X = buffer<T>(N * I);
         pack_rows(pk, reverse, d.batch_first, io.x, I, 0, I, X.get());
         product<T>(true, false, GH, I, N, dA.get(), GH, X.get(), I, true, g.w_ih, I);
     }
-    if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
     if (dX) {
         *dX = buffer<T>(N * I);
         product<T>(false, false, N, I, GH, dA.get(), GH, u.w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
     }
 }
 
-}  // namespace
-
+// Every parameter of one direction, PyTorch's five (empty handles where absent) and then
+// the cell's own; a unit's gradient buffers follow this order.
 template <class T>
-LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<DirectionWeights<T>>& dirs,
-                         const TensorT<T>& h0, const TensorT<T>& c0, const std::vector<std::size_t>& lengths,
-                         bool batch_first) {
+std::vector<const TensorT<T>*> all_parameters(const DirectionWeights<T>& w) {
+    std::vector<const TensorT<T>*> out = {&w.w_ih, &w.w_hh, &w.b_ih, &w.b_hh, &w.w_hr};
+    for (const auto& p : w.own) out.push_back(&p);
+    return out;
+}
+constexpr std::size_t kStandardParameters = 5;  // w_ih, w_hh, b_ih, b_hh, w_hr
+
+// One layer of any cell: the work units run forward now and backward on the tape.
+template <class T, class Cell>
+LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights<T>>& dirs, const TensorT<T>& h0,
+                         const TensorT<T>& c0, const std::vector<std::size_t>& lengths, bool batch_first) {
     const Shape xs = x.shape();
-    XG_CHECK(xs.size() == 3, "rnn_layer: input must be 3-D, got " << shape_str(xs));
-    XG_CHECK(dirs.size() == 1 || dirs.size() == 2, "rnn_layer: one or two directions");
     const std::size_t S = batch_first ? xs[1] : xs[0], B = batch_first ? xs[0] : xs[1];
-    Dims d{mode, xs[2], 0, 0, 0, gate_count(mode), dirs.size(), batch_first};
+    Dims d{xs[2], 0, 0, 0, Cell::gates, dirs.size(), batch_first};
     d.H = dirs[0].w_ih.shape()[0] / d.G;
     d.P = dirs[0].w_hr.defined() ? dirs[0].w_hr.shape()[0] : 0;
     d.Hout = d.P > 0 ? d.P : d.H;
+    XG_CHECK(d.P == 0 || Cell::projects, Cell::name << ": has no projection (weight_hr)");
+    const std::size_t own = Cell::parameters(d.H).size();
+    for (const auto& w : dirs)
+        XG_CHECK(w.own.size() == own, Cell::name << ": expected " << own << " parameters of its own, got " << w.own.size());
     // lengths: checked against B and S by the caller, RNNBaseT::forward
     // Work units: each direction, times chunks of the batch when threads are left over
     // (at least 8 rows a chunk). Units share nothing while they run.
@@ -551,14 +454,18 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
     Shape ys = batch_first ? Shape{B, S, d.D * d.Hout} : Shape{S, B, d.D * d.Hout};
     xt::xarray<T> y = xt::zeros<T>(ys);
     xt::xarray<T> hn = xt::zeros<T>({d.D, B, d.Hout});
-    xt::xarray<T> cn = mode == RNNMode::LSTM ? xt::xarray<T>(xt::zeros<T>({d.D, B, d.H})) : xt::xarray<T>();
+    xt::xarray<T> cn = Cell::has_cell ? xt::xarray<T>(xt::zeros<T>({d.D, B, d.H})) : xt::xarray<T>();
     auto saved = std::make_shared<std::vector<Saved<T>>>(units);
     const T* xp = x.value().data();
     const T* h0p = h0.defined() ? h0.value().data() : nullptr;
     const T* c0p = c0.defined() ? c0.value().data() : nullptr;
     // recurrent weights packed once per direction, shared by that direction's units and steps
     std::vector<PackedWeights<T>> packed(d.D);
-    for (std::size_t k = 0; k < d.D; ++k) packed[k] = pack_weights(dirs[k], /*for_backward=*/false);
+    std::vector<std::vector<const T*>> params(d.D);
+    for (std::size_t k = 0; k < d.D; ++k) {
+        packed[k] = pack_weights(dirs[k], /*for_backward=*/false);
+        for (const auto& p : dirs[k].own) params[k].push_back(p.value().data());
+    }
     parallel_for(units, [&](std::size_t u) {
         const std::size_t k = u / chunks, c = u % chunks;
         const ForwardIO<T> io{.x = xp,
@@ -567,18 +474,20 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
                               .y = y.data(),
                               .y_off = k * d.Hout,
                               .h_n = hn.data() + k * B * d.Hout,
-                              .c_n = mode == RNNMode::LSTM ? cn.data() + k * B * d.H : nullptr};
-        forward_direction(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k]}, io, (*saved)[u]);
+                              .c_n = Cell::has_cell ? cn.data() + k * B * d.H : nullptr};
+        forward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], params[k].data()}, io, (*saved)[u]);
     });
 
     LayerResult<T> res{TensorT<T>(std::move(y)), TensorT<T>(std::move(hn)),
-                       mode == RNNMode::LSTM ? TensorT<T>(std::move(cn)) : TensorT<T>()};
+                       Cell::has_cell ? TensorT<T>(std::move(cn)) : TensorT<T>()};
     std::vector<TensorT<T>> inputs = {x, h0, c0};
-    for (const auto& w : dirs) inputs.insert(inputs.end(), {w.w_ih, w.w_hh, w.b_ih, w.b_hh, w.w_hr});
+    for (const auto& w : dirs)
+        for (const TensorT<T>* p : all_parameters(w)) inputs.push_back(*p);
     if (!needs_grad(inputs)) return res;
 
     std::vector<TensorT<T>> outputs = {res.y, res.h_n};
-    if (mode == RNNMode::LSTM) outputs.push_back(res.c_n);
+    if (Cell::has_cell) outputs.push_back(res.c_n);
+    static const std::string op_name = std::string(Cell::name) + " layer";  // the tape keeps the pointer
     record_multi<T>(outputs, [d, packs, chunks, units, saved, x, h0, c0, dirs](const std::vector<TensorT<T>>& outs) {
         const T* dy = outs[0].has_grad() ? outs[0].grad().data() : nullptr;
         const T* dhn = outs[1].has_grad() ? outs[1].grad().data() : nullptr;
@@ -589,33 +498,39 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
         T* dc0 = wants(c0) ? c0.grad_buffer().data() : nullptr;
         T* dx = wants(x) ? x.grad_buffer().data() : nullptr;
         const std::size_t B = (*packs)[0].B;
-        // Each unit's weight gradients, summed afterwards, and its packed input gradient. The
-        // forward direction's chunks own disjoint rows, so they add theirs into dx at once; the
-        // reverse direction's wait (x's gradient then sums the directions in a fixed order).
+        // Each unit's parameter gradients (all_parameters' order), summed afterwards, and its
+        // packed input gradient. The forward direction's chunks own disjoint rows, so they add
+        // theirs into dx at once; the reverse direction's wait (x's gradient then sums the
+        // directions in a fixed order).
         struct UnitGrads {
-            Buffer<T> w[5];
+            std::vector<Buffer<T>> params;
             Buffer<T> dX;
         };
         std::vector<UnitGrads> ug(units);
         std::vector<PackedWeights<T>> packed(d.D);
-        for (std::size_t k = 0; k < d.D; ++k) packed[k] = pack_weights(dirs[k], /*for_backward=*/true);
+        std::vector<std::vector<const T*>> own(d.D);
+        for (std::size_t k = 0; k < d.D; ++k) {
+            packed[k] = pack_weights(dirs[k], /*for_backward=*/true);
+            for (const auto& p : dirs[k].own) own[k].push_back(p.value().data());
+        }
         parallel_for(units, [&](std::size_t u) {
             const std::size_t k = u / chunks, c = u % chunks;
-            const auto& w = dirs[k];
-            const TensorT<T>* params[5] = {&w.w_ih, &w.w_hh, &w.b_ih, &w.b_hh, &w.w_hr};
-            T* gp[5] = {};
-            for (int i = 0; i < 5; ++i)
-                if (wants(*params[i])) {
-                    ug[u].w[i] = zeroed<T>(params[i]->numel());
-                    gp[i] = ug[u].w[i].get();
+            const auto params = all_parameters(dirs[k]);
+            std::vector<T*> gp(params.size(), nullptr);
+            ug[u].params.resize(params.size());
+            for (std::size_t i = 0; i < params.size(); ++i)
+                if (i >= kStandardParameters || wants(*params[i])) {  // the steps write the cell's own always
+                    ug[u].params[i] = zeroed<T>(params[i]->numel());
+                    gp[i] = ug[u].params[i].get();
                 }
             const PaddedSequences<T> io{x.value().data(), outs[0].value().data(), dy, k * d.Hout};
             const StateGrads<T> st{.dh_n = dhn ? dhn + k * B * d.Hout : nullptr,
                                    .dc_n = dcn ? dcn + k * B * d.H : nullptr,
                                    .dh0 = dh0 ? dh0 + k * B * d.Hout : nullptr,
                                    .dc0 = dc0 ? dc0 + k * B * d.H : nullptr};
-            backward_direction(Unit<T>{d, (*packs)[c], k == 1, w, packed[k]}, (*saved)[u], io, st,
-                               DirectionGrads<T>{gp[0], gp[1], gp[2], gp[3], gp[4]}, wants(x) ? &ug[u].dX : nullptr);
+            const DirectionGrads<T> g{gp[0], gp[1], gp[2], gp[3], gp[4], gp.data() + kStandardParameters};
+            backward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], own[k].data()}, (*saved)[u], io,
+                                        st, g, wants(x) ? &ug[u].dX : nullptr);
             if (k == 0 && ug[u].dX) {
                 unpack_add_rows((*packs)[c], false, d.batch_first, ug[u].dX.get(), d.I, dx);
                 ug[u].dX.reset();
@@ -623,18 +538,38 @@ LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<Di
         });
         for (std::size_t u = 0; u < units; ++u) {
             const std::size_t k = u / chunks, c = u % chunks;
-            const auto& w = dirs[k];
-            const TensorT<T>* params[5] = {&w.w_ih, &w.w_hh, &w.b_ih, &w.b_hh, &w.w_hr};
-            for (int i = 0; i < 5; ++i)
-                if (ug[u].w[i]) {
+            const auto params = all_parameters(dirs[k]);
+            for (std::size_t i = 0; i < params.size(); ++i)
+                if (ug[u].params[i] && wants(*params[i])) {
                     T* g = params[i]->grad_buffer().data();
-                    const T* src = ug[u].w[i].get();
+                    const T* src = ug[u].params[i].get();
                     for (std::size_t j = 0, n = params[i]->numel(); j < n; ++j) g[j] += src[j];
                 }
             if (ug[u].dX) unpack_add_rows((*packs)[c], k == 1, d.batch_first, ug[u].dX.get(), d.I, dx);
         }
-    }, mode == RNNMode::LSTM ? "LSTM layer" : mode == RNNMode::GRU ? "GRU layer" : "RNN layer", inputs);
+    }, op_name.c_str(), inputs);
     return res;
+}
+
+}  // namespace
+
+template <class T>
+LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<DirectionWeights<T>>& dirs,
+                         const TensorT<T>& h0, const TensorT<T>& c0, const std::vector<std::size_t>& lengths,
+                         bool batch_first) {
+    const Shape xs = x.shape();
+    XG_CHECK(xs.size() == 3, "rnn_layer: input must be 3-D, got " << shape_str(xs));
+    XG_CHECK(dirs.size() == 1 || dirs.size() == 2, "rnn_layer: one or two directions");
+    namespace cp = cell_policies;
+    switch (mode) {
+        case RNNMode::RNN_TANH: return run_layer<T, cp::RNNTanh>(x, dirs, h0, c0, lengths, batch_first);
+        case RNNMode::RNN_RELU: return run_layer<T, cp::RNNRelu>(x, dirs, h0, c0, lengths, batch_first);
+        case RNNMode::GRU: return run_layer<T, cp::GRU>(x, dirs, h0, c0, lengths, batch_first);
+        case RNNMode::LSTM: return run_layer<T, cp::LSTM>(x, dirs, h0, c0, lengths, batch_first);
+        case RNNMode::PEEPHOLE_LSTM: return run_layer<T, cp::PeepholeLSTM>(x, dirs, h0, c0, lengths, batch_first);
+        case RNNMode::LAYER_NORM_LSTM: return run_layer<T, cp::LayerNormLSTM>(x, dirs, h0, c0, lengths, batch_first);
+    }
+    XG_FAIL("rnn_layer: unknown cell");
 }
 
 XG_DEFINE_OPS(XG_RNN_LAYER_FUNCTIONS)

@@ -4,15 +4,22 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "autograd/tensor.hpp"
 
 namespace xg::nn::detail {
 
-enum class RNNMode { RNN_TANH, RNN_RELU, LSTM, GRU };
+/// The cell of a fused layer; each is a policy in nn/cell_policies/ (internal).
+enum class RNNMode { RNN_TANH, RNN_RELU, LSTM, GRU, PEEPHOLE_LSTM, LAYER_NORM_LSTM };
 
 inline std::size_t gate_count(RNNMode m) {
-    return m == RNNMode::LSTM ? 4 : m == RNNMode::GRU ? 3 : 1;
+    switch (m) {
+        case RNNMode::RNN_TANH:
+        case RNNMode::RNN_RELU: return 1;
+        case RNNMode::GRU: return 3;
+        default: return 4;
+    }
 }
 
 /// One direction's parameters; biases and w_hr may be empty handles.
@@ -23,6 +30,7 @@ struct DirectionWeights {
     TensorT<T> b_ih;  ///< (G*H)
     TensorT<T> b_hh;  ///< (G*H)
     TensorT<T> w_hr;  ///< (P, H), LSTM with projection only
+    std::vector<TensorT<T>> own;  ///< the cell's own parameters (peepholes, norms), in its policy's order
 };
 
 }  // namespace xg::nn::detail
