@@ -1,6 +1,6 @@
-// Forward + backward time of one batch through each recurrent layer: the fused LSTM, and the
-// layers run by nn::unroll from primitive-op cells (LSTM's own cell, LayerNormLSTM, peephole
-// LSTM). Prints milliseconds per batch (best of --reps) and the ratio to the fused LSTM;
+// Forward + backward time of one batch through each recurrent layer: the fused LSTM,
+// LayerNormLSTM and peephole LSTM, and the same layers run by nn::unroll from primitive-op
+// cells (LSTM's own cell, the variants' forward_unrolled). Prints milliseconds per batch (best of --reps) and the ratio to the fused LSTM;
 // bench/recurrent_cells.sh runs PyTorch's counterparts beside it.
 #include <algorithm>
 #include <chrono>
@@ -34,6 +34,14 @@ std::function<void()> step_of(Layer& layer, const xg::Tensor& x) {
         layer.zero_grad();
         auto r = layer(x, xg::nn::RecurrentState{});
         xg::sum(r.output).backward();
+    };
+}
+
+// the same through the variant's composed cells and unroll
+std::function<void()> unrolled_step_of(xg::nn::LSTMVariantBaseT<float>& layer, const xg::Tensor& x) {
+    return [&layer, x] {
+        layer.zero_grad();
+        xg::sum(layer.forward_unrolled(x).output).backward();
     };
 }
 
@@ -85,9 +93,11 @@ int main(int argc, char** argv) {
                 __builtin_cpu_supports("avx512f") ? "AVX-512" : "AVX2 or less");
     std::printf("%-32s %9.2f ms  1.00x of fused LSTM's speed\n", "LSTM, fused", base);
     const std::pair<const char*, std::function<void()>> others[] = {
+        {"LayerNormLSTM, fused", step_of(layer_norm, x)},
+        {"PeepholeLSTM, fused", step_of(peephole, x)},
         {"LSTM, primitive ops + unroll", composed_lstm},
-        {"LayerNormLSTM (unroll)", step_of(layer_norm, x)},
-        {"PeepholeLSTM (unroll)", step_of(peephole, x)}};
+        {"LayerNormLSTM, unroll", unrolled_step_of(layer_norm, x)},
+        {"PeepholeLSTM, unroll", unrolled_step_of(peephole, x)}};
     for (const auto& [name, run] : others) {
         const double ms = best_ms(reps, run);
         std::printf("%-32s %9.2f ms  %.2fx of fused LSTM's speed\n", name, ms, base / ms);

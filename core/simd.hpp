@@ -164,6 +164,28 @@ void zip(std::size_t n, const std::array<const T*, NI>& in, const std::array<T*,
     }
 }
 
+// The sum over j in [0, n) of body(in_0[j], ..., in_{NI-1}[j]), added up lane by lane (the
+// order of a vector sum, not of a plain loop): body gets x, an array of Lane<T>, or of T for
+// the last elements, and returns one value of that type.
+template <class T, std::size_t NI, class F>
+T sum(std::size_t n, const std::array<const T*, NI>& in, F&& body) {
+    constexpr std::size_t W = lanes<T>;
+    Lane<T> acc(T(0));
+    std::array<Lane<T>, NI> x;
+    std::size_t j = 0;
+    for (; j + W <= n; j += W) {
+        for (std::size_t k = 0; k < NI; ++k) x[k] = loadu<Lane<T>>(in[k] + j);
+        acc += body(x);
+    }
+    T total = reduce_add(acc);
+    std::array<T, NI> one;
+    for (; j < n; ++j) {
+        for (std::size_t k = 0; k < NI; ++k) one[k] = in[k][j];
+        total += body(one);
+    }
+    return total;
+}
+
 // p[i] = 1 / (1 + exp(-p[i]))
 template <class T>
 void sigmoid_inplace(T* p, std::size_t n) {

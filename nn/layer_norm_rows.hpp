@@ -2,22 +2,30 @@
 // layer_norm op (nn/layer_norm.cpp) and the fused LayerNormLSTM (nn/cell_policies/).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
+
+#include "core/simd.hpp"
 
 namespace xg::nn::detail {
 
 // x_hat = (x - mean) * rstd over one row of n, rstd = 1 / sqrt(var + eps) with the biased
-// variance, returned; sums in double, so long float rows stay exact.
+// variance, returned. The sums run in SIMD lanes of T: a row of 1024 is one dependency chain
+// of 64 adds instead of 1024 (LayerNormLSTM normalises three rows per step).
 template <class T>
 T normalise_row(const T* x, T* x_hat, std::size_t n, double eps) {
-    double sum = 0, squares = 0;
-    for (std::size_t j = 0; j < n; ++j) sum += x[j];
-    const double mean = sum / double(n);
-    for (std::size_t j = 0; j < n; ++j) squares += (x[j] - mean) * (x[j] - mean);
-    const T rstd = T(1.0 / std::sqrt(squares / double(n) + eps));
-    const T m = T(mean);
-    for (std::size_t j = 0; j < n; ++j) x_hat[j] = (x[j] - m) * rstd;
+    const T mean = simd::sum<T, 1>(n, {x}, [](const auto& v) { return v[0]; }) / T(n);
+    const T squares = simd::sum<T, 1>(n, {x}, [mean](const auto& v) {
+        const auto d = v[0] - std::decay_t<decltype(v[0])>(mean);
+        return d * d;
+    });
+    const T rstd = T(1.0 / std::sqrt(double(squares) / double(n) + eps));
+    simd::zip<T, 1, 1>(n, {x}, {x_hat}, [mean, rstd](const auto& v, auto& y) {
+        using V = std::decay_t<decltype(v[0])>;
+        y[0] = (v[0] - V(mean)) * V(rstd);
+    });
     return rstd;
 }
 
@@ -27,17 +35,22 @@ T normalise_row(const T* x, T* x_hat, std::size_t n, double eps) {
 // added into dx, or written when `accumulate` is false (dx may be g). d is n of scratch.
 template <class T>
 void normalise_row_backward(const T* g, const T* w, const T* x_hat, T rstd, std::size_t n, T* d, T* dx, bool accumulate) {
-    double mean_d = 0, mean_dh = 0;
-    for (std::size_t j = 0; j < n; ++j) {
-        d[j] = w ? g[j] * w[j] : g[j];
-        mean_d += d[j];
-        mean_dh += d[j] * x_hat[j];
-    }
-    const T a = T(mean_d / double(n)), c = T(mean_dh / double(n));
-    for (std::size_t j = 0; j < n; ++j) {
-        const T v = rstd * (d[j] - a - x_hat[j] * c);
-        dx[j] = accumulate ? dx[j] + v : v;
-    }
+    if (w)
+        simd::zip<T, 2, 1>(n, {g, w}, {d}, [](const auto& v, auto& y) { y[0] = v[0] * v[1]; });
+    else
+        std::copy_n(g, n, d);
+    const T a = simd::sum<T, 1>(n, {d}, [](const auto& v) { return v[0]; }) / T(n);
+    const T c = simd::sum<T, 2>(n, {d, x_hat}, [](const auto& v) { return v[0] * v[1]; }) / T(n);
+    if (accumulate)
+        simd::zip<T, 3, 1>(n, {d, x_hat, dx}, {dx}, [a, c, rstd](const auto& v, auto& y) {
+            using V = std::decay_t<decltype(v[0])>;
+            y[0] = v[2] + V(rstd) * (v[0] - V(a) - v[1] * V(c));
+        });
+    else
+        simd::zip<T, 2, 1>(n, {d, x_hat}, {dx}, [a, c, rstd](const auto& v, auto& y) {
+            using V = std::decay_t<decltype(v[0])>;
+            y[0] = V(rstd) * (v[0] - V(a) - v[1] * V(c));
+        });
 }
 
 }  // namespace xg::nn::detail

@@ -8,7 +8,10 @@
 #include "autograd/matmul.hpp"
 #include "autograd/pointwise.hpp"
 #include "autograd/shape_ops.hpp"
+#include "nn/cell_policies/layer_norm_lstm.hpp"
+#include "nn/cell_policies/peephole_lstm.hpp"
 #include "nn/init.hpp"
+#include "nn/rnn_kernels.hpp"
 
 namespace xg::nn {
 
@@ -26,7 +29,24 @@ RecurrentStateT<T> state_or_zeros(const RecurrentStateT<T>& s, std::size_t B, st
     return {s.h.defined() ? s.h : zeros<T>({B, H}), s.c.defined() ? s.c : zeros<T>({B, H})};
 }
 
+// The names of a policy's own parameters, in its order.
+template <class Policy>
+std::vector<std::string> own_names() {
+    std::vector<std::string> out;
+    for (const auto& p : Policy::parameters(1)) out.push_back(p.name);
+    return out;
+}
+
 }  // namespace
+
+// A policy's own parameters, named with `suffix`: names, lengths and initial values from the
+// policy (nn/cell_policies/), so that the cell, the layer and the kernel agree.
+template <class Policy, class T>
+std::vector<std::pair<std::string, TensorT<T>>> own_parameters(std::size_t H, const std::string& suffix) {
+    std::vector<std::pair<std::string, TensorT<T>>> out;
+    for (const auto& p : Policy::parameters(H)) out.emplace_back(p.name + suffix, full<T>({p.length}, T(p.initial)));
+    return out;
+}
 
 template <class T>
 RecurrentStateT<T> layer_norm_lstm_cell(const TensorT<T>& x, const RecurrentStateT<T>& state, const LayerNormLSTMWeights<T>& w) {
@@ -60,13 +80,10 @@ RecurrentStateT<T> peephole_lstm_cell(const TensorT<T>& x, const RecurrentStateT
 template <class T>
 LayerNormLSTMCellT<T>::LayerNormLSTMCellT(const LSTMCellOptions& o)
     : CellBaseT<T>("LayerNormLSTMCell", o.input_size(), o.hidden_size(), o.bias(), 4) {
-    const std::size_t H = std::size_t(o.hidden_size());
-    ln_ih_weight = this->register_parameter("ln_ih_weight", ones<T>({4 * H}));
-    ln_ih_bias = this->register_parameter("ln_ih_bias", zeros<T>({4 * H}));
-    ln_hh_weight = this->register_parameter("ln_hh_weight", ones<T>({4 * H}));
-    ln_hh_bias = this->register_parameter("ln_hh_bias", zeros<T>({4 * H}));
-    ln_c_weight = this->register_parameter("ln_c_weight", ones<T>({H}));
-    ln_c_bias = this->register_parameter("ln_c_bias", zeros<T>({H}));
+    for (auto& [name, p] : own_parameters<cell_policies::LayerNormLSTM, T>(std::size_t(o.hidden_size()), "")) this->register_parameter(name, p);
+    for (auto [field, name] : {std::pair{&ln_ih_weight, "ln_ih_weight"}, {&ln_ih_bias, "ln_ih_bias"}, {&ln_hh_weight, "ln_hh_weight"},
+                               {&ln_hh_bias, "ln_hh_bias"}, {&ln_c_weight, "ln_c_weight"}, {&ln_c_bias, "ln_c_bias"}})
+        *field = this->parameter(name);
 }
 
 template <class T>
@@ -81,7 +98,8 @@ RecurrentStateT<T> LayerNormLSTMCellT<T>::forward(const TensorT<T>& x, const Rec
 template <class T>
 PeepholeLSTMCellT<T>::PeepholeLSTMCellT(const LSTMCellOptions& o)
     : CellBaseT<T>("PeepholeLSTMCell", o.input_size(), o.hidden_size(), o.bias(), 4) {
-    weight_ch = this->register_parameter("weight_ch", zeros<T>({3 * std::size_t(o.hidden_size())}));
+    for (auto& [name, p] : own_parameters<cell_policies::PeepholeLSTM, T>(std::size_t(o.hidden_size()), "")) this->register_parameter(name, p);
+    weight_ch = this->parameter("weight_ch");
 }
 
 template <class T>
@@ -92,6 +110,14 @@ RecurrentStateT<T> PeepholeLSTMCellT<T>::forward(const TensorT<T>& x, const Recu
 }
 
 // ---- layers -----------------------------------------------------------------------------
+
+template <class T>
+LSTMVariantBaseT<T>::LSTMVariantBaseT(const char* name, const LSTMVariantOptions& o, detail::RNNMode fused,
+                                      std::vector<std::string> own)
+    : LSTMVariantBaseT(name, o) {
+    fused_ = fused;
+    own_ = std::move(own);
+}
 
 template <class T>
 LSTMVariantBaseT<T>::LSTMVariantBaseT(const char* name, const LSTMVariantOptions& o) : name_(name), options_(o) {
@@ -138,7 +164,7 @@ TensorT<T> LSTMVariantBaseT<T>::optional(const std::string& name) const {
 }
 
 template <class T>
-RecurrentResultT<T> LSTMVariantBaseT<T>::forward(const TensorT<T>& x, const RecurrentStateT<T>& state, const Lengths& lengths) {
+void LSTMVariantBaseT<T>::check_input(const TensorT<T>& x, const RecurrentStateT<T>& state, const Lengths& lengths) const {
     const auto& o = options_;
     const std::size_t D = o.bidirectional() ? 2 : 1, L = std::size_t(o.num_layers()), H = std::size_t(o.hidden_size());
     XG_CHECK(x.defined() && (x.dim() == 2 || x.dim() == 3),
@@ -148,12 +174,41 @@ RecurrentResultT<T> LSTMVariantBaseT<T>::forward(const TensorT<T>& x, const Recu
              name_ << ": input.size(-1) must be equal to input_size. Expected " << o.input_size() << ", got " << x.shape().back());
     XG_CHECK(state.h.defined() == state.c.defined(), name_ << ": pass both h0 and c0, or neither");
     const bool batched = x.dim() == 3;
-    const std::size_t B = batched ? x.size(o.batch_first() ? 0 : 1) : 1;
+    const std::size_t S = x.size(batched && o.batch_first() ? 1 : 0), B = batched ? x.size(o.batch_first() ? 0 : 1) : 1;
+    XG_CHECK(S > 0, name_ << ": the input has no time steps (shape " << shape_str(x.shape()) << ")");
     const Shape want = batched ? Shape{D * L, B, H} : Shape{D * L, H};
     for (const TensorT<T>* s : {&state.h, &state.c})
         XG_CHECK(!s->defined() || s->shape() == want,
                  name_ << ": expected " << (s == &state.h ? "h0" : "c0") << " of shape " << shape_str(want) << ", got "
                        << shape_str(s->shape()));
+    XG_CHECK(lengths.empty() || lengths.size() == B, name_ << ": " << lengths.size() << " lengths given for a batch of " << B << " sequences");
+    for (std::size_t b = 0; b < lengths.size(); ++b)
+        XG_CHECK(lengths[b] >= 1 && lengths[b] <= S,
+                 name_ << ": length " << lengths[b] << " of sequence " << b << " is outside [1, " << S << "] (the input has " << S << " steps)");
+}
+
+template <class T>
+bool LSTMVariantBaseT<T>::runs_fused() const {
+    const auto& o = options_;
+    // zoneout mixes states in evaluation too (its expectation); variational dropout is the
+    // identity there
+    const bool zoneout = o.zoneout_h() != 0 || o.zoneout_c() != 0;
+    const bool variational = o.input_dropout() != 0 || o.output_dropout() != 0;
+    return fused_.has_value() && !zoneout && !(variational && this->is_training());
+}
+
+template <class T>
+RecurrentResultT<T> LSTMVariantBaseT<T>::forward(const TensorT<T>& x, const RecurrentStateT<T>& state, const Lengths& lengths) {
+    if (!runs_fused()) return forward_unrolled(x, state, lengths);
+    check_input(x, state, lengths);
+    return forward_fused(x, state, lengths);
+}
+
+template <class T>
+RecurrentResultT<T> LSTMVariantBaseT<T>::forward_unrolled(const TensorT<T>& x, const RecurrentStateT<T>& state, const Lengths& lengths) {
+    const auto& o = options_;
+    check_input(x, state, lengths);
+    const std::size_t D = o.bidirectional() ? 2 : 1, L = std::size_t(o.num_layers());
     std::vector<std::vector<CellStep<T>>> cells(L);
     for (std::size_t l = 0; l < L; ++l)
         for (std::size_t d = 0; d < D; ++d) cells[l].push_back(step(l, d));
@@ -166,6 +221,40 @@ RecurrentResultT<T> LSTMVariantBaseT<T>::forward(const TensorT<T>& x, const Recu
                          .input_dropout(o.input_dropout())
                          .output_dropout(o.output_dropout());
     return unroll(cells, x, state, lengths, run);
+}
+
+// The layers through the fused driver, as RNNBaseT::forward runs LSTM's (nn/rnn.cpp), with
+// DropConnect's W_hh and dropout between layers; never with zoneout or variational dropout in
+// training (runs_fused).
+template <class T>
+RecurrentResultT<T> LSTMVariantBaseT<T>::forward_fused(const TensorT<T>& x_in, const RecurrentStateT<T>& state, const Lengths& lengths) {
+    const auto& o = options_;
+    const std::size_t D = o.bidirectional() ? 2 : 1, L = std::size_t(o.num_layers());
+    const bool batched = x_in.dim() == 3;
+    const long batch_dim = o.batch_first() ? 0 : 1;
+    TensorT<T> layer_in = batched ? x_in : unsqueeze(x_in, batch_dim);
+    const TensorT<T> h0 = state.h.defined() && !batched ? unsqueeze(state.h, 1) : state.h;
+    const TensorT<T> c0 = state.c.defined() && !batched ? unsqueeze(state.c, 1) : state.c;
+    std::vector<TensorT<T>> hs, cs;
+    for (std::size_t l = 0; l < L; ++l) {
+        std::vector<detail::DirectionWeights<T>> dirs;
+        for (std::size_t d = 0; d < D; ++d) {
+            const std::string s = suffix(l, d);
+            detail::DirectionWeights<T> w{this->parameter("weight_ih" + s), recurrent_weight("weight_hh" + s),
+                                          optional("bias_ih" + s), optional("bias_hh" + s), TensorT<T>(), {}};
+            for (const auto& name : own_) w.own.push_back(this->parameter(name + s));
+            dirs.push_back(std::move(w));
+        }
+        auto part = [&](const TensorT<T>& t) { return !t.defined() || L == 1 ? t : narrow(t, 0, long(l * D), long(D)); };
+        auto r = detail::rnn_layer(*fused_, layer_in, dirs, part(h0), part(c0), lengths, o.batch_first());
+        hs.push_back(r.h_n);
+        cs.push_back(r.c_n);
+        layer_in = r.y;
+        if (l + 1 < L && o.dropout() > 0 && this->is_training()) layer_in = dropout(layer_in, o.dropout(), true);
+    }
+    TensorT<T> h_n = L == 1 ? hs[0] : cat(hs, 0), c_n = L == 1 ? cs[0] : cat(cs, 0);
+    if (!batched) return {squeeze(layer_in, batch_dim), {squeeze(h_n, 1), squeeze(c_n, 1)}};
+    return {layer_in, {h_n, c_n}};
 }
 
 template <class T>
@@ -186,15 +275,11 @@ std::string LSTMVariantBaseT<T>::extra_repr() const {
 }
 
 template <class T>
-LayerNormLSTMT<T>::LayerNormLSTMT(const LayerNormLSTMOptions& o) : LSTMVariantBaseT<T>("LayerNormLSTM", o) {
+LayerNormLSTMT<T>::LayerNormLSTMT(const LayerNormLSTMOptions& o)
+    : LSTMVariantBaseT<T>("LayerNormLSTM", o, detail::RNNMode::LAYER_NORM_LSTM, own_names<cell_policies::LayerNormLSTM>()) {
     const std::size_t H = std::size_t(o.hidden_size());
     this->register_directions([&](const std::string& s) {
-        this->register_parameter("ln_ih_weight" + s, ones<T>({4 * H}));
-        this->register_parameter("ln_ih_bias" + s, zeros<T>({4 * H}));
-        this->register_parameter("ln_hh_weight" + s, ones<T>({4 * H}));
-        this->register_parameter("ln_hh_bias" + s, zeros<T>({4 * H}));
-        this->register_parameter("ln_c_weight" + s, ones<T>({H}));
-        this->register_parameter("ln_c_bias" + s, zeros<T>({H}));
+        for (auto& [name, p] : own_parameters<cell_policies::LayerNormLSTM, T>(H, s)) this->register_parameter(name, p);
     });
 }
 
@@ -212,9 +297,12 @@ CellStep<T> LayerNormLSTMT<T>::step(std::size_t l, std::size_t d) const {
 }
 
 template <class T>
-PeepholeLSTMT<T>::PeepholeLSTMT(const PeepholeLSTMOptions& o) : LSTMVariantBaseT<T>("PeepholeLSTM", o) {
+PeepholeLSTMT<T>::PeepholeLSTMT(const PeepholeLSTMOptions& o)
+    : LSTMVariantBaseT<T>("PeepholeLSTM", o, detail::RNNMode::PEEPHOLE_LSTM, own_names<cell_policies::PeepholeLSTM>()) {
     const std::size_t H = std::size_t(o.hidden_size());
-    this->register_directions([&](const std::string& s) { this->register_parameter("weight_ch" + s, zeros<T>({3 * H})); });
+    this->register_directions([&](const std::string& s) {
+        for (auto& [name, p] : own_parameters<cell_policies::PeepholeLSTM, T>(H, s)) this->register_parameter(name, p);
+    });
 }
 
 template <class T>

@@ -17,11 +17,15 @@
 ///   xg::nn::PeepholeLSTMCell cell(xg::nn::LSTMCellOptions(I, H));
 ///   auto [h, c] = cell(x_t, {h, c});
 ///
-/// Both are written from primitive ops and run by unroll() (nn/unroll.hpp): exact and
-/// differentiable, but a tape entry per op per step, not yet at the fused layers' speed.
+/// The cells are written from primitive ops. The layers run fused, as LSTM does (one tape
+/// entry per layer; their policies are in nn/cell_policies/), except with zoneout, or in
+/// training with variational dropout, where they run the composed cells through unroll()
+/// (nn/unroll.hpp).
+/// forward_unrolled() always takes that route: the reference the fused layers are tested against.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +34,7 @@
 #include "nn/module.hpp"
 #include "nn/recurrent_state.hpp"
 #include "nn/rnn_cell.hpp"
+#include "nn/rnn_weights.hpp"
 #include "nn/unroll.hpp"
 
 namespace xg::nn {
@@ -149,12 +154,22 @@ public:
     RecurrentResultT<T> operator()(const TensorT<T>& x, const RecurrentStateT<T>& state = {}, const Lengths& lengths = {}) {
         return forward(x, state, lengths);
     }
+    /// The same through unroll() of the composed cells, whatever the settings: slower, one
+    /// tape entry per op per step; the reference the fused layers are tested against.
+    RecurrentResultT<T> forward_unrolled(const TensorT<T>& x, const RecurrentStateT<T>& state = {}, const Lengths& lengths = {});
+    /// Whether forward() runs the fused layer with these settings and mode: always, but with
+    /// zoneout, or in training with variational dropout (which only unroll() runs).
+    bool runs_fused() const;
     const LSTMVariantOptions& options() const { return options_; }  ///< the settings it was built with
     std::string extra_repr() const override;
 
 protected:
-    /// Checks the settings; `name` prefixes error messages.
+    /// Checks the settings; `name` prefixes error messages. A layer built this way always runs
+    /// through unroll(): a subclass of one's own cell needs no fused kernel.
     LSTMVariantBaseT(const char* name, const LSTMVariantOptions& options);
+    /// The same, for a cell the fused driver knows: `own` names its own parameters per layer
+    /// and direction (before the suffix), in the order its policy reads them.
+    LSTMVariantBaseT(const char* name, const LSTMVariantOptions& options, detail::RNNMode fused, std::vector<std::string> own);
     /// The step of layer l's direction d, reading that direction's parameters.
     virtual CellStep<T> step(std::size_t l, std::size_t d) const = 0;
     /// W_hh of that name, with weight_drop's mask in training (DropConnect).
@@ -168,6 +183,13 @@ protected:
     TensorT<T> optional(const std::string& name) const;
     const char* name_;            ///< "LayerNormLSTM" or "PeepholeLSTM", for error messages
     LSTMVariantOptions options_;  ///< the settings it was built with
+
+private:
+    RecurrentResultT<T> forward_fused(const TensorT<T>& x, const RecurrentStateT<T>& state, const Lengths& lengths);
+    /// Checks x's shape, the state's and the lengths against the settings.
+    void check_input(const TensorT<T>& x, const RecurrentStateT<T>& state, const Lengths& lengths) const;
+    std::optional<detail::RNNMode> fused_;  ///< the fused driver's cell, if it has one
+    std::vector<std::string> own_;          ///< the cell's own parameters' names, in its policy's order
 };
 
 /// LayerNormLSTM layers: the LSTM options (no proj_size), layer norm as in the file comment.

@@ -99,10 +99,15 @@ BOOST_AUTO_TEST_CASE(the_cells_run_by_unroll_are_the_layers) {
     for (auto [cell, sfx] : {std::pair{&fwd, std::string("_l0")}, std::pair{&bwd, std::string("_l0_reverse")}})
         for (auto& [name, p] : cell->named_parameters()) p.value() = layer.parameter(name + sfx).value();
     TensorD x = param({5, 3, 3});
-    auto a = layer(x, {}, {5, 2, 3});
+    auto a = layer.forward_unrolled(x, {}, {5, 2, 3});
     auto b = xg::nn::unroll<double>({{xg::nn::cell_step(fwd), xg::nn::cell_step(bwd)}}, x, {}, {5, 2, 3});
     CHECK_CLOSE_ARRAYS(a.output.value(), b.output.value(), 0, 0);
     CHECK_CLOSE_ARRAYS(a.state.h.value(), b.state.h.value(), 0, 0);
+    // and the fused layer (nn_rnn.cpp compares all gradients too)
+    BOOST_TEST(layer.runs_fused());
+    auto f = layer(x, {}, {5, 2, 3});
+    CHECK_CLOSE_ARRAYS(f.output.value(), b.output.value(), 1e-12, 1e-14);
+    CHECK_CLOSE_ARRAYS(f.state.c.value(), b.state.c.value(), 1e-12, 1e-14);
     // unbatched cell input, as LSTMCell's
     auto one = fwd(xg::select(xg::select(x, 0, 0), 0, 0));
     BOOST_TEST((one.h.shape() == Shape{4}));
@@ -139,6 +144,10 @@ BOOST_AUTO_TEST_CASE(regularisers_give_the_same_masks_on_any_thread_count_and_ha
                           .output_dropout(0.2);
     xg::manual_seed(11);
     xg::nn::LayerNormLSTMT<double> m(opts);
+    BOOST_TEST(!m.runs_fused());  // zoneout: only unroll runs it
+    m.eval();
+    BOOST_TEST(!m.runs_fused());  // its expectation mixes states in evaluation too
+    m.train();
     TensorD x = param({5, 2, 3});
     const std::size_t threads = xg::get_num_threads();
     xg::set_num_threads(1);
@@ -162,10 +171,18 @@ BOOST_AUTO_TEST_CASE(regularisers_give_the_same_masks_on_any_thread_count_and_ha
     scramble(dropped);
     for (auto& [name, p] : dropped.named_parameters()) plain.parameter(name).value() = p.value();
     dropped.eval();
+    BOOST_TEST(dropped.runs_fused());  // DropConnect is fused: it only changes W_hh
     BOOST_TEST(dropped(x).output.value() == plain(x).output.value());
     dropped.train();
     BOOST_TEST(!(dropped(x).output.value() == plain(x).output.value()));
     BOOST_TEST(dropped.extra_repr() == "3, 4, weight_drop=0.5");
+    // variational dropout is the identity in evaluation, where the fused layer runs
+    xg::nn::PeepholeLSTMT<double> locked(xg::nn::PeepholeLSTMOptions(3, 4).input_dropout(0.3).output_dropout(0.3));
+    scramble(locked);
+    BOOST_TEST(!locked.runs_fused());
+    locked.eval();
+    BOOST_TEST(locked.runs_fused());
+    CHECK_CLOSE_ARRAYS(locked(x).output.value(), locked.forward_unrolled(x).output.value(), 1e-12, 1e-14);
 }
 
 BOOST_AUTO_TEST_CASE(errors) {
@@ -174,7 +191,7 @@ BOOST_AUTO_TEST_CASE(errors) {
     CHECK_THROWS_WITH(ln(xg::zeros({2, 2, 3}), {xg::zeros({1, 2, 4}), {}}), "LayerNormLSTM: pass both h0 and c0, or neither");
     CHECK_THROWS_WITH(ln(xg::zeros({2, 2, 3}), {xg::zeros({1, 2, 3}), xg::zeros({1, 2, 4})}),
                       "LayerNormLSTM: expected h0 of shape (1, 2, 4), got (1, 2, 3)");
-    CHECK_THROWS_WITH(ln(xg::zeros({2, 2, 3}), {}, {3, 1}), "unroll: length 3 of sequence 0 is outside [1, 2]");
+    CHECK_THROWS_WITH(ln(xg::zeros({2, 2, 3}), {}, {3, 1}), "LayerNormLSTM: length 3 of sequence 0 is outside [1, 2]");
     CHECK_THROWS_WITH(xg::nn::PeepholeLSTM(xg::nn::PeepholeLSTMOptions(3, 0)), "PeepholeLSTM: input_size, hidden_size and num_layers must be positive");
     CHECK_THROWS_WITH(xg::nn::PeepholeLSTM(xg::nn::PeepholeLSTMOptions(3, 2).dropout(1.5)), "PeepholeLSTM: dropout should be a number in range [0, 1]");
     CHECK_THROWS_WITH(xg::nn::PeepholeLSTM(xg::nn::PeepholeLSTMOptions(3, 2).weight_drop(-1)), "PeepholeLSTM: weight_drop should be a number in range [0, 1]");

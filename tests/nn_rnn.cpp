@@ -1,6 +1,7 @@
-// The fused recurrent layers against the same networks composed from the primitive-op
-// cells (lstm_cell, gru_cell, rnn_cell) and run by nn::unroll, outputs and every gradient, in
-// double; unroll itself against one sequence at a time; plus
+// The fused recurrent layers, every cell policy (nn/cell_policies/), against the same networks
+// composed from the primitive-op cells (lstm_cell, gru_cell, rnn_cell, layer_norm_lstm_cell,
+// peephole_lstm_cell) and run by nn::unroll, outputs and every gradient, in double; unroll
+// itself against one sequence at a time; plus
 // double-precision gradient checks of each module and the shape/option errors.
 #define BOOST_TEST_MODULE nn_rnn
 #include "common.hpp"
@@ -24,48 +25,89 @@ struct Config {
     std::size_t S, B;         // steps, batch
 };
 
+bool has_cell(RNNMode m) { return m == RNNMode::LSTM || m == RNNMode::PEEPHOLE_LSTM || m == RNNMode::LAYER_NORM_LSTM; }
+bool is_variant(RNNMode m) { return m == RNNMode::PEEPHOLE_LSTM || m == RNNMode::LAYER_NORM_LSTM; }
+
+const char* mode_name(RNNMode m) {
+    switch (m) {
+        case RNNMode::RNN_TANH: return "RNN";
+        case RNNMode::RNN_RELU: return "RNN(relu)";
+        case RNNMode::GRU: return "GRU";
+        case RNNMode::LSTM: return "LSTM";
+        case RNNMode::PEEPHOLE_LSTM: return "PeepholeLSTM";
+        case RNNMode::LAYER_NORM_LSTM: return "LayerNormLSTM";
+    }
+    return "?";
+}
+
 std::string describe(const Config& c) {
     std::ostringstream os;
-    os << (c.mode == RNNMode::LSTM ? "LSTM" : c.mode == RNNMode::GRU ? "GRU" : c.mode == RNNMode::RNN_RELU ? "RNN(relu)" : "RNN")
+    os << mode_name(c.mode)
        << " I=" << c.I << " H=" << c.H << " L=" << c.layers << " bi=" << c.bidirectional << " bias=" << c.bias
        << " batch_first=" << c.batch_first << " proj=" << c.proj << " init=" << c.init_state
        << " lengths=" << c.lengths.size();
     return os.str();
 }
 
-// A recurrent module of any kind, through the common base: (x, h0, c0, lengths) -> {out, h_n, c_n}.
+// A recurrent module of any kind: (x, h0, c0, lengths) -> {out, h_n, c_n}.
 struct AnyRNN {
-    std::shared_ptr<xg::nn::RNNBaseT<double>> module;
+    using Run = std::function<xg::nn::RecurrentResultT<double>(const TensorD&, const xg::nn::RecurrentStateT<double>&, const Lengths&)>;
+    std::shared_ptr<xg::nn::ModuleT<double>> module;
+    Run run;
     V forward(const TensorD& x, const TensorD& h0, const TensorD& c0, const Lengths& len) const {
-        auto [out, st] = module->forward(x, {h0, c0}, len);
+        auto [out, st] = run(x, {h0, c0}, len);
         return st.c.defined() ? V{out, st.h, st.c} : V{out, st.h};
     }
 };
 
+AnyRNN any(std::shared_ptr<xg::nn::RNNBaseT<double>> m) {
+    return {m, [m](const TensorD& x, const xg::nn::RecurrentStateT<double>& s, const Lengths& l) { return m->forward(x, s, l); }};
+}
+
+// The LSTM variants, their own parameters (0 and 1 at first) drawn at random like the rest.
+AnyRNN make_variant(const Config& c) {
+    const auto o = xg::nn::LSTMVariantOptions(long(c.I), long(c.H), long(c.layers))
+                       .bidirectional(c.bidirectional)
+                       .bias(c.bias)
+                       .batch_first(c.batch_first);
+    std::shared_ptr<xg::nn::LSTMVariantBaseT<double>> m;
+    if (c.mode == RNNMode::PEEPHOLE_LSTM) m = std::make_shared<xg::nn::PeepholeLSTMT<double>>(o);
+    else m = std::make_shared<xg::nn::LayerNormLSTMT<double>>(o);
+    for (auto& p : m->parameters()) p.value() = xg::uniform<double>(p.shape(), -0.5, 0.5).value();
+    BOOST_TEST_REQUIRE(m->runs_fused());
+    return {m, [m](const TensorD& x, const xg::nn::RecurrentStateT<double>& s, const Lengths& l) { return m->forward(x, s, l); }};
+}
+
 AnyRNN make_module(const Config& c) {
     const long I = long(c.I), H = long(c.H), L = long(c.layers);
+    if (is_variant(c.mode)) return make_variant(c);
     if (c.mode == RNNMode::LSTM)
-        return {std::make_shared<xg::nn::LSTMT<double>>(xg::nn::LSTMOptions(I, H)
+        return any(std::make_shared<xg::nn::LSTMT<double>>(xg::nn::LSTMOptions(I, H)
                                                             .num_layers(L)
                                                             .bidirectional(c.bidirectional)
                                                             .bias(c.bias)
                                                             .batch_first(c.batch_first)
-                                                            .proj_size(long(c.proj)))};
+                                                            .proj_size(long(c.proj))));
     if (c.mode == RNNMode::GRU)
-        return {std::make_shared<xg::nn::GRUT<double>>(
-            xg::nn::GRUOptions(I, H).num_layers(L).bidirectional(c.bidirectional).bias(c.bias).batch_first(c.batch_first))};
-    return {std::make_shared<xg::nn::RNNT<double>>(xg::nn::RNNOptions(I, H)
+        return any(std::make_shared<xg::nn::GRUT<double>>(
+            xg::nn::GRUOptions(I, H).num_layers(L).bidirectional(c.bidirectional).bias(c.bias).batch_first(c.batch_first)));
+    return any(std::make_shared<xg::nn::RNNT<double>>(xg::nn::RNNOptions(I, H)
                                                        .num_layers(L)
                                                        .bidirectional(c.bidirectional)
                                                        .bias(c.bias)
                                                        .batch_first(c.batch_first)
-                                                       .nonlinearity(c.mode == RNNMode::RNN_RELU ? "relu" : "tanh"))};
+                                                       .nonlinearity(c.mode == RNNMode::RNN_RELU ? "relu" : "tanh")));
 }
 
 // The reference: the same network from the primitive-op cells (lstm_cell, gru_cell, rnn_cell)
 // with the module's parameters, run by unroll (layers, directions, lengths, batch_first).
-V composed(const Config& c, const xg::nn::ModuleT<double>& m, const TensorD& x, const TensorD& h0, const TensorD& c0) {
+// The variants' composed cells are their own forward_unrolled().
+V composed(const Config& c, xg::nn::ModuleT<double>& m, const TensorD& x, const TensorD& h0, const TensorD& c0) {
     using State = xg::nn::RecurrentStateT<double>;
+    if (is_variant(c.mode)) {
+        auto r = dynamic_cast<xg::nn::LSTMVariantBaseT<double>&>(m).forward_unrolled(x, {h0, c0}, c.lengths);
+        return {r.output, r.state.h, r.state.c};
+    }
     const std::size_t D = c.bidirectional ? 2 : 1, Hout = c.proj ? c.proj : c.H, H = c.H;
     const bool lstm = c.mode == RNNMode::LSTM;
     std::vector<std::vector<xg::nn::CellStep<double>>> cells(c.layers);
@@ -105,7 +147,7 @@ void compare_with_composed(const Config& c) {
         TensorD h0, c0;
         if (c.init_state) {
             h0 = param({D * c.layers, c.B, Hout});
-            if (c.mode == RNNMode::LSTM) c0 = param({D * c.layers, c.B, c.H});
+            if (has_cell(c.mode)) c0 = param({D * c.layers, c.B, c.H});
         }
         V fused = r.forward(x, h0, c0, c.lengths);
         V ref = composed(c, *r.module, x, h0, c0);
@@ -180,6 +222,29 @@ BOOST_AUTO_TEST_CASE(gru_matches_composed_cells) {
     compare_with_composed({.mode = M, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .init_state = true, .lengths = uneven, .S = 5, .B = 4});
 }
 
+// Every policy, one line each: the fused layer against its composed cell through unroll, in
+// the configurations that reach each part of the driver (layers, directions, lengths,
+// batch_first, no bias, initial state, batch chunks on threads).
+#define POLICY_MATCHES_COMPOSED_CELLS(NAME, MODE)                                                                          \
+    BOOST_AUTO_TEST_CASE(NAME) {                                                                                           \
+        const RNNMode M = MODE;                                                                                            \
+        compare_with_composed({.mode = M, .I = 3, .H = 4, .S = 5, .B = 2});                                                 \
+        compare_with_composed({.mode = M, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .init_state = true, .lengths = uneven, .S = 5, .B = 4}); \
+        compare_with_composed({.mode = M, .I = 2, .H = 3, .layers = 2, .bidirectional = true, .bias = false, .batch_first = true, .init_state = true, .S = 3, .B = 2}); \
+        xg::set_num_threads(2);                                                                                            \
+        Lengths many(17);                                                                                                  \
+        for (std::size_t b = 0; b < many.size(); ++b) many[b] = 1 + (b * 7) % 5;                                           \
+        compare_with_composed({.mode = M, .I = 3, .H = 4, .init_state = true, .lengths = many, .S = 5, .B = 17});          \
+        xg::set_num_threads(0);                                                                                            \
+    }
+
+POLICY_MATCHES_COMPOSED_CELLS(every_policy_rnn_tanh, RNNMode::RNN_TANH)
+POLICY_MATCHES_COMPOSED_CELLS(every_policy_rnn_relu, RNNMode::RNN_RELU)
+POLICY_MATCHES_COMPOSED_CELLS(every_policy_gru, RNNMode::GRU)
+POLICY_MATCHES_COMPOSED_CELLS(every_policy_lstm, RNNMode::LSTM)
+POLICY_MATCHES_COMPOSED_CELLS(every_policy_peephole_lstm, RNNMode::PEEPHOLE_LSTM)
+POLICY_MATCHES_COMPOSED_CELLS(every_policy_layer_norm_lstm, RNNMode::LAYER_NORM_LSTM)
+
 BOOST_AUTO_TEST_CASE(rnn_matches_composed_cells) {
     compare_with_composed({.mode = RNNMode::RNN_TANH, .I = 3, .H = 4, .S = 5, .B = 2});
     compare_with_composed({.mode = RNNMode::RNN_TANH, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .batch_first = true, .init_state = true, .lengths = uneven, .S = 5, .B = 4});
@@ -196,11 +261,11 @@ BOOST_AUTO_TEST_CASE(rnn_matches_composed_cells) {
         const std::size_t D = c.bidirectional ? 2 : 1, Hout = c.proj ? c.proj : c.H;                     \
         V inputs{param(c.batch_first ? Shape{c.B, c.S, c.I} : Shape{c.S, c.B, c.I})};                    \
         inputs.push_back(param({D * c.layers, c.B, Hout}));                                              \
-        if (c.mode == RNNMode::LSTM) inputs.push_back(param({D * c.layers, c.B, c.H}));                  \
+        if (has_cell(c.mode)) inputs.push_back(param({D * c.layers, c.B, c.H}));                         \
         for (auto& p : r.module->parameters()) inputs.push_back(p);                                      \
         check_gradient(                                                                                  \
             [&](const V& in) {                                                                           \
-                V outs = r.forward(in[0], in[1], c.mode == RNNMode::LSTM ? in[2] : TensorD(), c.lengths); \
+                V outs = r.forward(in[0], in[1], has_cell(c.mode) ? in[2] : TensorD(), c.lengths);     \
                 std::vector<TensorD> flat;                                                               \
                 for (auto& o : outs) flat.push_back(xg::flatten(o));                                     \
                 return xg::cat(flat, 0);                                                                 \
@@ -212,6 +277,8 @@ RNN_GRADIENT_TEST(lstm_gradient, (Config{.mode = RNNMode::LSTM, .I = 3, .H = 4, 
 RNN_GRADIENT_TEST(lstmp_gradient, (Config{.mode = RNNMode::LSTM, .I = 2, .H = 4, .layers = 2, .bidirectional = true, .batch_first = true, .proj = 2, .init_state = true, .lengths = {2, 3}, .S = 3, .B = 2}))
 RNN_GRADIENT_TEST(gru_gradient, (Config{.mode = RNNMode::GRU, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .init_state = true, .lengths = {3, 2}, .S = 3, .B = 2}))
 RNN_GRADIENT_TEST(rnn_tanh_gradient, (Config{.mode = RNNMode::RNN_TANH, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .init_state = true, .lengths = {1, 3}, .S = 3, .B = 2}))
+RNN_GRADIENT_TEST(peephole_lstm_gradient, (Config{.mode = RNNMode::PEEPHOLE_LSTM, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .init_state = true, .lengths = {3, 1}, .S = 3, .B = 2}))
+RNN_GRADIENT_TEST(layer_norm_lstm_gradient, (Config{.mode = RNNMode::LAYER_NORM_LSTM, .I = 3, .H = 4, .layers = 2, .bidirectional = true, .batch_first = true, .init_state = true, .lengths = {2, 3}, .S = 3, .B = 2}))
 RNN_GRADIENT_TEST(rnn_relu_gradient, (Config{.mode = RNNMode::RNN_RELU, .I = 3, .H = 4, .bidirectional = true, .batch_first = true, .init_state = true, .S = 3, .B = 2}))
 
 BOOST_AUTO_TEST_CASE(cells_gradient) {
