@@ -1,0 +1,565 @@
+// Internal (not installed): the fused recurrent driver, for any cell policy
+// (nn/cell_policies/step.hpp says what a policy is). nn/rnn_kernels.cpp runs it for the
+// built-in cells; a test or a program of one's own can run it for a policy of its own
+// (docs/nn.md, "Write your own cell"; tests/nn_own_cell.cpp):
+//
+//   auto r = xg::nn::detail::run_layer<float, MyCell>(x, directions, h0, c0, lengths, batch_first);
+//
+// See nn/rnn_kernels.hpp for the layout (packed sequences, GEMMs) and the size legend.
+#pragma once
+
+#include <algorithm>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "autograd/op.hpp"
+#include "core/kernels.hpp"
+#include "nn/cell_policies/step.hpp"
+#include "nn/rnn_kernels.hpp"
+
+namespace xg::nn::detail {
+
+// Scratch arrays come from the recycled workspace: the same sizes return every batch.
+template <class T>
+using Buffer = Workspace<T>;
+
+template <class T>
+Buffer<T> buffer(std::size_t n) {
+    return workspace<T>(n);
+}
+template <class T>
+Buffer<T> zeroed(std::size_t n) {
+    return workspace_zeroed<T>(n);
+}
+
+// A one-off row-major product through xgrad's GEMM: C (m, n) = op(A) op(B) (+ C when accumulate).
+template <class T>
+void product(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, std::size_t lda, const T* b,
+             std::size_t ldb, bool accumulate, T* c, std::size_t ldc) {
+    xg::gemm::gemm(ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+}
+
+// The recurrent weights of one direction, packed once per layer call for the step GEMMs:
+// the forward reads h W_hh^T and m W_hr^T, the backward da W_hh and dh W_hr.
+template <class T>
+struct PackedWeights {
+    xg::gemm::PackedB<T> hh;
+    xg::gemm::PackedB<T> hr;  // LSTM with projection only
+};
+
+template <class T>
+PackedWeights<T> pack_weights(const DirectionWeights<T>& w, bool for_backward) {
+    const auto& hh = w.w_hh.value();  // (G*H, Hout)
+    const std::size_t GH = hh.shape()[0], Hout = hh.shape()[1];
+    PackedWeights<T> p;
+    p.hh = for_backward ? xg::gemm::pack(hh.data(), Hout, false, GH, Hout) : xg::gemm::pack(hh.data(), Hout, true, Hout, GH);
+    if (w.w_hr.defined()) {
+        const auto& hr = w.w_hr.value();  // (P, H)
+        const std::size_t P = hr.shape()[0], H = hr.shape()[1];
+        p.hr = for_backward ? xg::gemm::pack(hr.data(), H, false, P, H) : xg::gemm::pack(hr.data(), H, true, H, P);
+    }
+    return p;
+}
+
+// column sums of an (n, w) block added into out (w)
+template <class T>
+void add_column_sums(const T* a, std::size_t n, std::size_t w, T* out) {
+    for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t j = 0; j < w; ++j) out[j] += a[r * w + j];
+}
+
+// PyTorch's PackedSequence layout for the rows of one work unit (a chunk of the batch).
+struct Packing {
+    std::size_t S = 0, B = 0, R = 0, N = 0;  // steps, whole batch, rows in this chunk, packed rows
+    std::vector<std::size_t> perm;           // chunk row r -> batch index (longest first)
+    std::vector<std::size_t> len;            // length of chunk row r
+    std::vector<std::size_t> batch_sizes;    // rows still running at step t
+    std::vector<std::size_t> offsets;        // first packed row of step t
+
+    std::size_t next_size(std::size_t t) const { return t + 1 < S ? batch_sizes[t + 1] : 0; }
+    // the row of the padded (S, B, .) or (B, S, .) array that packed (t, r) reads and writes
+    std::size_t padded_row(std::size_t t, std::size_t r, bool reverse, bool batch_first) const {
+        const std::size_t b = perm[r], pos = reverse ? len[r] - 1 - t : t;
+        return batch_first ? b * S + pos : pos * B + b;
+    }
+};
+
+// The batch sorted by length (longest first) and dealt round-robin into `chunks` packings,
+// so every chunk is sorted too and gets a fair share of long and short sequences.
+inline std::vector<Packing> make_packings(std::size_t S, std::size_t B, const std::vector<std::size_t>& lengths, std::size_t chunks) {
+    std::vector<std::size_t> order(B);
+    std::iota(order.begin(), order.end(), 0);
+    if (!lengths.empty())
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return lengths[a] > lengths[b]; });
+    std::vector<Packing> out(chunks);
+    for (std::size_t c = 0; c < chunks; ++c) {
+        Packing& p = out[c];
+        p.S = S;
+        p.B = B;
+        for (std::size_t r = c; r < B; r += chunks) {
+            p.perm.push_back(order[r]);
+            p.len.push_back(lengths.empty() ? S : lengths[order[r]]);
+        }
+        p.R = p.perm.size();
+        p.batch_sizes.assign(S, 0);
+        p.offsets.assign(S, 0);
+        for (std::size_t t = 0; t < S; ++t) {
+            std::size_t n = 0;
+            while (n < p.R && p.len[n] > t) ++n;
+            p.batch_sizes[t] = n;
+            p.offsets[t] = p.N;
+            p.N += n;
+        }
+    }
+    return out;
+}
+
+// Packed rows <-> the padded (S, B, .) or (B, S, .) array whose rows are `stride` wide,
+// columns [col, col + width): the gathers behind the packed X, Y and dY.
+template <class T>
+void pack_rows(const Packing& pk, bool reverse, bool batch_first, const T* padded, std::size_t stride, std::size_t col,
+               std::size_t width, T* packed) {
+    for (std::size_t t = 0; t < pk.S; ++t)
+        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
+            std::copy_n(padded + pk.padded_row(t, r, reverse, batch_first) * stride + col, width, packed + (pk.offsets[t] + r) * width);
+}
+
+template <class T>
+void unpack_rows(const Packing& pk, bool reverse, bool batch_first, const T* packed, std::size_t width, T* padded,
+                 std::size_t stride, std::size_t col) {
+    for (std::size_t t = 0; t < pk.S; ++t)
+        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
+            std::copy_n(packed + (pk.offsets[t] + r) * width, width, padded + pk.padded_row(t, r, reverse, batch_first) * stride + col);
+}
+
+// padded rows += packed rows (the input gradient, `width` wide)
+template <class T>
+void unpack_add_rows(const Packing& pk, bool reverse, bool batch_first, const T* packed, std::size_t width, T* padded) {
+    for (std::size_t t = 0; t < pk.S; ++t)
+        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r) {
+            T* dst = padded + pk.padded_row(t, r, reverse, batch_first) * width;
+            const T* src = packed + (pk.offsets[t] + r) * width;
+            for (std::size_t j = 0; j < width; ++j) dst[j] += src[j];
+        }
+}
+
+// What one direction's forward keeps for its backward: only what the padded input and
+// output (which the tape keeps anyway) cannot give back. The backward packs X and Y again
+// from them, and recomputes tanh(c) and the projection's m = o tanh(c).
+template <class T>
+struct Saved {
+    Buffer<T> A;   // (N, G*H) activated gates, when the cell saves_gates
+    Buffer<T> C;   // (N, H) cells, when it has_cell
+    Buffer<T> E;   // (N, saved_width(H)) the cell's own saved values
+    Buffer<T> h0;  // (B, Hout) initial state, sorted rows
+    Buffer<T> c0;  // (B, H)
+};
+
+struct Dims {
+    std::size_t I, H, P, Hout, G, D;
+    bool batch_first;
+};
+
+// One work unit: a direction of the layer over one chunk of the batch (pk's rows).
+template <class T>
+struct Unit {
+    const Dims& d;
+    const Packing& pk;
+    bool reverse;
+    const DirectionWeights<T>& w;
+    const PackedWeights<T>& pw;  // W_hh (and W_hr) packed for this pass's GEMMs
+    const T* const* params;      // the cell's own parameters (w.own's values)
+};
+
+// What one unit's forward reads (the padded input, this direction's initial state or null)
+// and writes: its columns [y_off, y_off + Hout) of the zeroed output y, and its final state.
+template <class T>
+struct ForwardIO {
+    const T* x;
+    const T* h0;
+    const T* c0;
+    T* y;
+    std::size_t y_off;
+    T* h_n;
+    T* c_n;
+};
+
+// this chunk's rows of a (B, width) state, in the packing's sorted order; zeros when null
+template <class T>
+Buffer<T> gather_state(const Packing& pk, const T* state, std::size_t width) {
+    Buffer<T> out = zeroed<T>(pk.R * width);
+    if (state)
+        for (std::size_t r = 0; r < pk.R; ++r) std::copy_n(state + pk.perm[r] * width, width, out.get() + r * width);
+    return out;
+}
+
+// The bias of the input GEMM's rows: b_ih, plus b_hh unless the cell adds it to hw.
+template <class T, class Cell>
+std::vector<T> input_bias(const DirectionWeights<T>& w, std::size_t GH) {
+    std::vector<T> bias(GH, T(0));
+    if (w.b_ih.defined()) std::copy_n(w.b_ih.value().data(), GH, bias.data());
+    if (w.b_hh.defined() && !Cell::bias_hh_in_hw)
+        for (std::size_t j = 0; j < GH; ++j) bias[j] += w.b_hh.value().data()[j];
+    return bias;
+}
+
+template <class T, class Cell>
+void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
+    const Dims& d = u.d;
+    const Packing& pk = u.pk;
+    const DirectionWeights<T>& w = u.w;
+    const PackedWeights<T>& pw = u.pw;
+    const std::size_t N = pk.N, B = pk.R, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
+    const std::size_t SW = Cell::saved_width(H);
+    const bool proj = d.P > 0;
+
+    // X (N, I): the packed input, in this direction's order
+    Buffer<T> X = buffer<T>(N * I);
+    pack_rows(pk, u.reverse, d.batch_first, io.x, I, 0, I, X.get());
+
+    s.h0 = gather_state(pk, io.h0, Hout);
+    if (Cell::has_cell) s.c0 = gather_state(pk, io.c0, H);
+
+    // A (N, G*H) = X W_ih^T + bias (a cell that normalises X W_ih^T adds the bias itself).
+    // A cell that saves no gates keeps its pre-activations directly in Y (N, H).
+    Buffer<T> Y = buffer<T>(N * Hout);  // packed outputs, scattered into y at the end
+    T* A = Cell::saves_gates ? (s.A = buffer<T>(N * GH)).get() : Y.get();
+    const std::vector<T> bias = input_bias<T, Cell>(w, GH);
+    if (SW) s.E = buffer<T>(N * SW);
+    if constexpr (Cell::normalises_input) {
+        product<T>(false, true, N, GH, I, X.get(), I, w.w_ih.value().data(), I, false, A, GH);
+        Cell::input_forward(cell_policies::InputRows<T>{N, H, A, bias.data(), s.E.get(), u.params, nullptr});
+    } else {
+        for (std::size_t n = 0; n < N; ++n) std::copy_n(bias.data(), GH, A + n * GH);
+        product<T>(false, true, N, GH, I, X.get(), I, w.w_ih.value().data(), I, true, A, GH);
+    }
+    X.reset();
+
+    Buffer<T> M;  // with a projection: one step's m, before W_hr
+    if (Cell::has_cell) s.C = buffer<T>(N * H);
+    if (proj) M = buffer<T>(B * H);
+    Buffer<T> hw;  // a cell with separate_hh: one step's h_{t-1} W_hh^T (+ b_hh)
+    if (Cell::separate_hh) hw = buffer<T>(B * GH);
+    const T* b_hh = Cell::bias_hh_in_hw && w.b_hh.defined() ? w.b_hh.value().data() : nullptr;
+
+    for (std::size_t t = 0; t < pk.S; ++t) {
+        const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
+        if (bt == 0) break;
+        const T* hprev = t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout;
+        T* a = A + off * GH;
+        if (Cell::separate_hh) {  // hw = h_{t-1} W_hh^T (+ b_hh)
+            for (std::size_t r = 0; r < bt; ++r) {
+                if (b_hh) std::copy_n(b_hh, GH, hw.get() + r * GH);
+                else std::fill_n(hw.get() + r * GH, GH, T(0));
+            }
+            xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, hw.get(), GH);
+        } else {
+            xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, a, GH);  // a += h_{t-1} W_hh^T
+        }
+        T* m = proj ? M.get() : Y.get() + off * Hout;
+        Cell::forward(cell_policies::StepForward<T>{
+            .bt = bt,
+            .H = H,
+            .a = a,
+            .hw = hw.get(),
+            .h_prev = hprev,
+            .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : s.C.get() + pk.offsets[t - 1] * H) : nullptr,
+            .c = Cell::has_cell ? s.C.get() + off * H : nullptr,
+            .saved = SW ? s.E.get() + off * SW : nullptr,
+            .h = m,
+            .params = u.params});
+        if (proj)  // h = m W_hr^T
+            xg::gemm::multiply(bt, M.get(), H, false, pw.hr, false, Y.get() + off * Hout, Hout);
+        // sequences that end at this step hand over their final state
+        for (std::size_t r = pk.next_size(t); r < bt; ++r) {
+            std::copy_n(Y.get() + (off + r) * Hout, Hout, io.h_n + pk.perm[r] * Hout);
+            if (Cell::has_cell) std::copy_n(s.C.get() + (off + r) * H, H, io.c_n + pk.perm[r] * H);
+        }
+    }
+    unpack_rows(pk, u.reverse, d.batch_first, Y.get(), Hout, io.y, d.D * Hout, io.y_off);  // y starts zeroed
+}
+
+// Gradient pointers for one direction; null where nobody needs the gradient, except the
+// cell's own parameters' (own), which the steps always write.
+template <class T>
+struct DirectionGrads {
+    T *w_ih = nullptr, *w_hh = nullptr, *b_ih = nullptr, *b_hh = nullptr, *w_hr = nullptr;
+    T* const* own = nullptr;
+};
+
+// The layer's padded input x and output y (both kept by the tape), and the output's gradient
+// dy (null when none reached it); this direction's outputs are y's columns [y_off, y_off + Hout).
+template <class T>
+struct PaddedSequences {
+    const T* x;
+    const T* y;
+    const T* dy;
+    std::size_t y_off;
+};
+
+// The final state's gradients that reach this direction (null where none did), and its
+// initial state's gradients to add into (null where nobody wants them).
+template <class T>
+struct StateGrads {
+    const T* dh_n;
+    const T* dc_n;
+    T* dh0;
+    T* dc0;
+};
+
+// Weight gradients go to g (this unit's own buffers, added up by the caller), the input's
+// to dX (N, I) packed (scattered by the caller); dh0 and dc0 rows belong to this unit alone.
+template <class T, class Cell>
+void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequences<T>& io, const StateGrads<T>& st,
+                        const DirectionGrads<T>& g, Buffer<T>* dX) {
+    const Dims& d = u.d;
+    const Packing& pk = u.pk;
+    const bool reverse = u.reverse;
+    const PackedWeights<T>& pw = u.pw;
+    const T *dh_n = st.dh_n, *dc_n = st.dc_n;
+    T *dh0 = st.dh0, *dc0 = st.dc0;
+    const std::size_t N = pk.N, B = pk.R, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
+    const std::size_t SW = Cell::saved_width(H);
+    const bool proj = d.P > 0;
+    const std::size_t ys = d.D * Hout;
+
+    // dH (N, Hout): the gradient reaching each output, from above (dy) and, step by step, from the right
+    Buffer<T> dH = zeroed<T>(N * Hout);
+    if (io.dy) pack_rows(pk, reverse, d.batch_first, io.dy, ys, io.y_off, Hout, dH.get());
+    // Y (N, Hout) packed outputs: for the steps of a cell that reads_outputs, else only for dW_hh
+    Buffer<T> Y;
+    auto pack_outputs = [&] {
+        Y = buffer<T>(N * Hout);
+        pack_rows(pk, reverse, d.batch_first, io.y, ys, io.y_off, Hout, Y.get());
+    };
+    if (Cell::reads_outputs) pack_outputs();
+    Buffer<T> dA = buffer<T>(N * GH);  // gradient of the pre-activations a (the X W_ih^T side)
+    Buffer<T> dHW = Cell::separate_hh ? buffer<T>(N * GH) : Buffer<T>();
+    Buffer<T> dh_next = zeroed<T>(B * Hout), dc_next = Cell::has_cell ? zeroed<T>(B * H) : Buffer<T>();
+    Buffer<T> dm = proj ? buffer<T>(B * H) : Buffer<T>();
+
+    for (std::size_t t = pk.S; t-- > 0;) {
+        const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
+        if (bt == 0) continue;
+        for (std::size_t r = pk.next_size(t); r < bt; ++r) {  // the final state's gradient enters at the last step
+            T* dhr = dh_next.get() + r * Hout;
+            if (dh_n) std::copy_n(dh_n + pk.perm[r] * Hout, Hout, dhr);
+            else std::fill_n(dhr, Hout, T(0));
+            if (Cell::has_cell) {
+                T* dcr = dc_next.get() + r * H;
+                if (dc_n) std::copy_n(dc_n + pk.perm[r] * H, H, dcr);
+                else std::fill_n(dcr, H, T(0));
+            }
+        }
+        T* dh = dH.get() + off * Hout;
+        for (std::size_t k = 0; k < bt * Hout; ++k) dh[k] += dh_next[k];
+        T* da = dA.get() + off * GH;
+        const T* dmp = dh;
+        if (proj) {  // h = m W_hr^T: dm = dh W_hr
+            xg::gemm::multiply(bt, dh, d.P, false, pw.hr, false, dm.get(), H);
+            dmp = dm.get();
+        }
+        T* dhw = Cell::separate_hh ? dHW.get() + off * GH : nullptr;
+        Cell::backward(cell_policies::StepBackward<T>{
+            .bt = bt,
+            .H = H,
+            .a = Cell::saves_gates ? s.A.get() + off * GH : nullptr,
+            .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : s.C.get() + pk.offsets[t - 1] * H) : nullptr,
+            .c = Cell::has_cell ? s.C.get() + off * H : nullptr,
+            .saved = SW ? s.E.get() + off * SW : nullptr,
+            .h_prev = Cell::reads_outputs ? (t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout) : nullptr,
+            .h = Cell::reads_outputs ? Y.get() + off * Hout : nullptr,
+            .dh = dmp,
+            .da = da,
+            .dhw = dhw,
+            .dc = dc_next.get(),
+            .dh_prev = dh_next.get(),
+            .params = u.params,
+            .dparams = g.own});
+        // dh_{t-1} (+)= d(hw or a) W_hh
+        xg::gemm::multiply(bt, Cell::separate_hh ? dhw : da, GH, false, pw.hh, Cell::direct_dh_prev, dh_next.get(), Hout);
+    }
+
+    if (dh0)
+        for (std::size_t r = 0; r < B; ++r)
+            for (std::size_t j = 0; j < Hout; ++j) dh0[pk.perm[r] * Hout + j] += dh_next[r * Hout + j];
+    if (dc0 && Cell::has_cell)
+        for (std::size_t r = 0; r < B; ++r)
+            for (std::size_t j = 0; j < H; ++j) dc0[pk.perm[r] * H + j] += dc_next[r * H + j];
+
+    // weight gradients: one GEMM each over all steps, each operand packed just before it
+    if constexpr (Cell::projects)
+        if (g.w_hr) {  // dW_hr += dH^T M, M = o tanh(c) recomputed
+            Buffer<T> M = buffer<T>(N * H);
+            Cell::output_before_projection(N, H, s.A.get(), s.C.get(), M.get());
+            product<T>(true, false, d.P, H, N, dH.get(), d.P, M.get(), H, true, g.w_hr, H);
+        }
+    dH.reset();
+    if (g.w_hh) {  // dW_hh += d(hw or a)^T Hprev
+        if (!Y) pack_outputs();
+        Buffer<T> hprev = buffer<T>(N * Hout);  // h_{t-1} for every packed row
+        for (std::size_t t = 0; t < pk.S; ++t) {
+            const T* src = t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout;
+            std::copy_n(src, pk.batch_sizes[t] * Hout, hprev.get() + pk.offsets[t] * Hout);
+        }
+        Y.reset();
+        product<T>(true, false, GH, Hout, N, Cell::separate_hh ? dHW.get() : dA.get(), GH, hprev.get(), Hout, true, g.w_hh, Hout);
+    }
+    if (g.b_hh) add_column_sums(Cell::bias_hh_in_hw ? dHW.get() : dA.get(), N, GH, g.b_hh);
+    Y.reset();
+    dHW.reset();
+    if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
+    if constexpr (Cell::normalises_input)  // dA becomes the gradient of X W_ih^T
+        Cell::input_backward(cell_policies::InputRows<T>{N, H, dA.get(), nullptr, s.E.get(), u.params, g.own});
+    if (g.w_ih) {  // dW_ih += dA^T X
+        Buffer<T> X = buffer<T>(N * I);
+        pack_rows(pk, reverse, d.batch_first, io.x, I, 0, I, X.get());
+        product<T>(true, false, GH, I, N, dA.get(), GH, X.get(), I, true, g.w_ih, I);
+    }
+    if (dX) {
+        *dX = buffer<T>(N * I);
+        product<T>(false, false, N, I, GH, dA.get(), GH, u.w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
+    }
+}
+
+// Every parameter of one direction, PyTorch's five (empty handles where absent) and then
+// the cell's own; a unit's gradient buffers follow this order.
+template <class T>
+std::vector<const TensorT<T>*> all_parameters(const DirectionWeights<T>& w) {
+    std::vector<const TensorT<T>*> out = {&w.w_ih, &w.w_hh, &w.b_ih, &w.b_hh, &w.w_hr};
+    for (const auto& p : w.own) out.push_back(&p);
+    return out;
+}
+constexpr std::size_t kStandardParameters = 5;  // w_ih, w_hh, b_ih, b_hh, w_hr
+
+// One layer of any cell policy: x (S, B, I), or (B, S, I) when batch_first; one or two
+// directions' weights (own: the policy's parameters, in its order); h0 (D, B, Hout) and c0
+// (D, B, H) or empty handles; lengths empty or B values in [1, S]. The work units run
+// forward now and backward on the tape, as one entry.
+template <class T, class Cell>
+LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights<T>>& dirs, const TensorT<T>& h0,
+                         const TensorT<T>& c0, const std::vector<std::size_t>& lengths, bool batch_first) {
+    const Shape xs = x.shape();
+    XG_CHECK(xs.size() == 3, Cell::name << " layer: input must be 3-D, got " << shape_str(xs));
+    XG_CHECK(dirs.size() == 1 || dirs.size() == 2, Cell::name << " layer: one or two directions, got " << dirs.size());
+    const std::size_t S = batch_first ? xs[1] : xs[0], B = batch_first ? xs[0] : xs[1];
+    XG_CHECK(lengths.empty() || lengths.size() == B, Cell::name << " layer: " << lengths.size() << " lengths for a batch of " << B);
+    for (std::size_t len : lengths) XG_CHECK(len >= 1 && len <= S, Cell::name << " layer: length " << len << " outside [1, " << S << "]");
+    Dims d{xs[2], 0, 0, 0, Cell::gates, dirs.size(), batch_first};
+    d.H = dirs[0].w_ih.shape()[0] / d.G;
+    d.P = dirs[0].w_hr.defined() ? dirs[0].w_hr.shape()[0] : 0;
+    d.Hout = d.P > 0 ? d.P : d.H;
+    XG_CHECK(d.P == 0 || Cell::projects, Cell::name << ": has no projection (weight_hr)");
+    const std::size_t own = Cell::parameters(d.H).size();
+    for (const auto& w : dirs)
+        XG_CHECK(w.own.size() == own, Cell::name << ": expected " << own << " parameters of its own, got " << w.own.size());
+    // Work units: each direction, times chunks of the batch when threads are left over
+    // (at least 8 rows a chunk). Units share nothing while they run.
+    const std::size_t threads = std::size_t(get_num_threads());
+    const std::size_t chunks = d.D >= threads ? 1 : std::max<std::size_t>(1, std::min(threads / d.D, B / 8));
+    const std::size_t units = d.D * chunks;
+    auto packs = std::make_shared<std::vector<Packing>>(make_packings(S, B, lengths, chunks));
+
+    Shape ys = batch_first ? Shape{B, S, d.D * d.Hout} : Shape{S, B, d.D * d.Hout};
+    xt::xarray<T> y = xt::zeros<T>(ys);
+    xt::xarray<T> hn = xt::zeros<T>({d.D, B, d.Hout});
+    xt::xarray<T> cn = Cell::has_cell ? xt::xarray<T>(xt::zeros<T>({d.D, B, d.H})) : xt::xarray<T>();
+    auto saved = std::make_shared<std::vector<Saved<T>>>(units);
+    const T* xp = x.value().data();
+    const T* h0p = h0.defined() ? h0.value().data() : nullptr;
+    const T* c0p = c0.defined() ? c0.value().data() : nullptr;
+    // recurrent weights packed once per direction, shared by that direction's units and steps
+    std::vector<PackedWeights<T>> packed(d.D);
+    std::vector<std::vector<const T*>> params(d.D);
+    for (std::size_t k = 0; k < d.D; ++k) {
+        packed[k] = pack_weights(dirs[k], /*for_backward=*/false);
+        for (const auto& p : dirs[k].own) params[k].push_back(p.value().data());
+    }
+    parallel_for(units, [&](std::size_t u) {
+        const std::size_t k = u / chunks, c = u % chunks;
+        const ForwardIO<T> io{.x = xp,
+                              .h0 = h0p ? h0p + k * B * d.Hout : nullptr,
+                              .c0 = c0p ? c0p + k * B * d.H : nullptr,
+                              .y = y.data(),
+                              .y_off = k * d.Hout,
+                              .h_n = hn.data() + k * B * d.Hout,
+                              .c_n = Cell::has_cell ? cn.data() + k * B * d.H : nullptr};
+        forward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], params[k].data()}, io, (*saved)[u]);
+    });
+
+    LayerResult<T> res{TensorT<T>(std::move(y)), TensorT<T>(std::move(hn)),
+                       Cell::has_cell ? TensorT<T>(std::move(cn)) : TensorT<T>()};
+    std::vector<TensorT<T>> inputs = {x, h0, c0};
+    for (const auto& w : dirs)
+        for (const TensorT<T>* p : all_parameters(w)) inputs.push_back(*p);
+    if (!needs_grad(inputs)) return res;
+
+    std::vector<TensorT<T>> outputs = {res.y, res.h_n};
+    if (Cell::has_cell) outputs.push_back(res.c_n);
+    static const std::string op_name = std::string(Cell::name) + " layer";  // the tape keeps the pointer
+    record_multi<T>(outputs, [d, packs, chunks, units, saved, x, h0, c0, dirs](const std::vector<TensorT<T>>& outs) {
+        const T* dy = outs[0].has_grad() ? outs[0].grad().data() : nullptr;
+        const T* dhn = outs[1].has_grad() ? outs[1].grad().data() : nullptr;
+        const T* dcn = outs.size() > 2 && outs[2].has_grad() ? outs[2].grad().data() : nullptr;
+        auto wants = [](const TensorT<T>& t) { return t.defined() && t.requires_grad(); };
+        // gradient buffers are allocated here, before the units run
+        T* dh0 = wants(h0) ? h0.grad_buffer().data() : nullptr;
+        T* dc0 = wants(c0) ? c0.grad_buffer().data() : nullptr;
+        T* dx = wants(x) ? x.grad_buffer().data() : nullptr;
+        const std::size_t B = (*packs)[0].B;
+        // Each unit's parameter gradients (all_parameters' order), summed afterwards, and its
+        // packed input gradient. The forward direction's chunks own disjoint rows, so they add
+        // theirs into dx at once; the reverse direction's wait (x's gradient then sums the
+        // directions in a fixed order).
+        struct UnitGrads {
+            std::vector<Buffer<T>> params;
+            Buffer<T> dX;
+        };
+        std::vector<UnitGrads> ug(units);
+        std::vector<PackedWeights<T>> packed(d.D);
+        std::vector<std::vector<const T*>> own(d.D);
+        for (std::size_t k = 0; k < d.D; ++k) {
+            packed[k] = pack_weights(dirs[k], /*for_backward=*/true);
+            for (const auto& p : dirs[k].own) own[k].push_back(p.value().data());
+        }
+        parallel_for(units, [&](std::size_t u) {
+            const std::size_t k = u / chunks, c = u % chunks;
+            const auto params = all_parameters(dirs[k]);
+            std::vector<T*> gp(params.size(), nullptr);
+            ug[u].params.resize(params.size());
+            for (std::size_t i = 0; i < params.size(); ++i)
+                if (i >= kStandardParameters || wants(*params[i])) {  // the steps write the cell's own always
+                    ug[u].params[i] = zeroed<T>(params[i]->numel());
+                    gp[i] = ug[u].params[i].get();
+                }
+            const PaddedSequences<T> io{x.value().data(), outs[0].value().data(), dy, k * d.Hout};
+            const StateGrads<T> st{.dh_n = dhn ? dhn + k * B * d.Hout : nullptr,
+                                   .dc_n = dcn ? dcn + k * B * d.H : nullptr,
+                                   .dh0 = dh0 ? dh0 + k * B * d.Hout : nullptr,
+                                   .dc0 = dc0 ? dc0 + k * B * d.H : nullptr};
+            const DirectionGrads<T> g{gp[0], gp[1], gp[2], gp[3], gp[4], gp.data() + kStandardParameters};
+            backward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], own[k].data()}, (*saved)[u], io,
+                                        st, g, wants(x) ? &ug[u].dX : nullptr);
+            if (k == 0 && ug[u].dX) {
+                unpack_add_rows((*packs)[c], false, d.batch_first, ug[u].dX.get(), d.I, dx);
+                ug[u].dX.reset();
+            }
+        });
+        for (std::size_t u = 0; u < units; ++u) {
+            const std::size_t k = u / chunks, c = u % chunks;
+            const auto params = all_parameters(dirs[k]);
+            for (std::size_t i = 0; i < params.size(); ++i)
+                if (ug[u].params[i] && wants(*params[i])) {
+                    T* g = params[i]->grad_buffer().data();
+                    const T* src = ug[u].params[i].get();
+                    for (std::size_t j = 0, n = params[i]->numel(); j < n; ++j) g[j] += src[j];
+                }
+            if (ug[u].dX) unpack_add_rows((*packs)[c], k == 1, d.batch_first, ug[u].dX.get(), d.I, dx);
+        }
+    }, op_name.c_str(), inputs);
+    return res;
+}
+
+}  // namespace xg::nn::detail

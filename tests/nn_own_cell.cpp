@@ -1,0 +1,98 @@
+// docs/nn.md's "Write your own cell", compiled and run: the page's policy (a minimal gated
+// unit, extracted by tests/extract_block.py) through the fused driver, against the same cell
+// composed from primitive ops and run by unroll, outputs and every gradient in double; and a
+// double-precision gradient check of the fused layer.
+#define BOOST_TEST_MODULE nn_own_cell
+#include "common.hpp"
+
+#include "own_cell_policy.hpp"
+
+using namespace test;
+using V = std::vector<TensorD>;
+using Weights = xg::nn::detail::DirectionWeights<double>;
+
+namespace {
+
+// The same cell from primitive ops: one step (x_t (B, I), h (B, H)) -> h'.
+TensorD mgu_cell(const TensorD& x, const TensorD& h, const Weights& w) {
+    const long H = long(h.size(1));
+    const TensorD a = xg::linear(x, w.w_ih, w.b_ih), hw = xg::linear(h, w.w_hh, w.b_hh);
+    const TensorD f = xg::sigmoid(xg::narrow(a, 1, 0, H) + xg::narrow(hw, 1, 0, H));
+    const TensorD n = xg::tanh(xg::narrow(a, 1, H, H) + f * xg::narrow(hw, 1, H, H));
+    return h + f * (n - h);
+}
+
+Weights random_weights(std::size_t I, std::size_t H) {
+    return {param({2 * H, I}), param({2 * H, H}), param({2 * H}), param({2 * H}), TensorD(), {}};
+}
+
+// The fused layer and the composed one, bidirectional: {output, h_n} of each.
+V fused(const TensorD& x, const std::vector<Weights>& dirs, const TensorD& h0, const xg::nn::Lengths& lengths) {
+    auto r = xg::nn::detail::run_layer<double, MGU>(x, dirs, h0, TensorD(), lengths, false);
+    return {r.y, r.h_n};
+}
+
+V composed(const TensorD& x, const std::vector<Weights>& dirs, const TensorD& h0, const xg::nn::Lengths& lengths) {
+    std::vector<xg::nn::CellStep<double>> cells;
+    for (const Weights& w : dirs)
+        cells.push_back([w](const TensorD& x_t, const xg::nn::RecurrentStateT<double>& s) -> xg::nn::RecurrentStateT<double> {
+            return {mgu_cell(x_t, s.h, w), {}};
+        });
+    auto r = xg::nn::unroll<double>({cells}, x, {h0, {}}, lengths);
+    return {r.output, r.state.h};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_pages_cell_runs_fused_and_equals_its_composed_cell) {
+    for (std::size_t threads : {1, 2}) {
+        BOOST_TEST_CONTEXT(threads << " thread(s)") {
+            xg::set_num_threads(threads);
+            xg::manual_seed(1);
+            const std::size_t S = 5, B = 17, I = 3, H = 4;  // 17 rows: batch chunks on 2 threads
+            const std::vector<Weights> dirs = {random_weights(I, H), random_weights(I, H)};
+            xg::nn::Lengths lengths(B);
+            for (std::size_t b = 0; b < B; ++b) lengths[b] = 1 + (b * 7) % S;
+            TensorD x = param({S, B, I}), h0 = param({2, B, H});
+            const V a = fused(x, dirs, h0, lengths), b = composed(x, dirs, h0, lengths);
+            for (std::size_t k = 0; k < a.size(); ++k) CHECK_CLOSE_ARRAYS(a[k].value(), b[k].value(), 1e-12, 1e-14);
+            // every gradient, of one random projection of both outputs
+            std::vector<TensorD> leaves = {x, h0};
+            for (const Weights& w : dirs) leaves.insert(leaves.end(), {w.w_ih, w.w_hh, w.b_ih, w.b_hh});
+            auto grads_of = [&](const V& outs) {
+                for (auto& t : leaves) t.zero_grad();
+                xg::manual_seed(7);
+                TensorD loss = xg::sum(outs[0] * xg::randn<double>(outs[0].shape())) + xg::sum(outs[1] * xg::randn<double>(outs[1].shape()));
+                loss.backward();
+                std::vector<xt::xarray<double>> g;
+                for (auto& t : leaves) g.push_back(t.grad());
+                return g;
+            };
+            const auto ga = grads_of(a), gb = grads_of(b);
+            for (std::size_t k = 0; k < ga.size(); ++k)
+                BOOST_TEST_CONTEXT("leaf " << k) { CHECK_CLOSE_ARRAYS(ga[k], gb[k], 1e-11, 1e-13); }
+        }
+    }
+    xg::set_num_threads(0);
+}
+
+BOOST_AUTO_TEST_CASE(the_pages_cell_has_exact_gradients) {
+    xg::manual_seed(2);
+    const std::vector<Weights> dirs = {random_weights(3, 2)};
+    check_gradient(
+        [&](const V& in) {
+            const std::vector<Weights> d = {{in[2], in[3], in[4], in[5], TensorD(), {}}};
+            const V out = fused(in[0], d, in[1], {3, 1});
+            return xg::cat(V{xg::flatten(out[0]), xg::flatten(out[1])}, 0);
+        },
+        {param({3, 2, 3}), param({1, 2, 2}), dirs[0].w_ih, dirs[0].w_hh, dirs[0].b_ih, dirs[0].b_hh});
+}
+
+BOOST_AUTO_TEST_CASE(the_driver_says_what_is_wrong) {
+    const std::vector<Weights> dirs = {random_weights(3, 2)};
+    CHECK_THROWS_WITH((xg::nn::detail::run_layer<double, MGU>(param({2, 3}), dirs, {}, {}, {}, false)), "MGU layer: input must be 3-D, got (2, 3)");
+    CHECK_THROWS_WITH((xg::nn::detail::run_layer<double, MGU>(param({2, 1, 3}), dirs, {}, {}, {3}, false)), "MGU layer: length 3 outside [1, 2]");
+    Weights own = dirs[0];
+    own.own.push_back(param({2}));
+    CHECK_THROWS_WITH((xg::nn::detail::run_layer<double, MGU>(param({2, 1, 3}), {own}, {}, {}, {}, false)), "MGU: expected 0 parameters of its own, got 1");
+}
