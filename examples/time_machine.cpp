@@ -47,26 +47,36 @@ Tensor one_hot_inputs(const xg::IndexArray& X, std::size_t vocab_size) {
 
 // d2l's RNNModel: a recurrent layer from xg::nn, then a Linear to the vocabulary.
 struct RNNModel : LanguageModel {
-    std::shared_ptr<xg::nn::RNNBase> rnn;  // LSTM, GRU or RNN: one forward for all
+    std::shared_ptr<xg::nn::RNNBase> rnn;                     // LSTM, GRU or RNN: one forward for all
+    std::shared_ptr<xg::nn::LSTMVariantBaseT<float>> variant;  // or LayerNormLSTM, PeepholeLSTM
     std::shared_ptr<xg::nn::Linear> linear;
     std::size_t vocab_size, state_rows, hidden, hidden_out;
     bool lstm;
 
-    RNNModel(const std::string& kind, std::size_t V, std::size_t H, std::size_t layers, std::size_t proj)
-        : vocab_size(V), state_rows(layers), hidden(H), hidden_out(proj ? proj : H), lstm(kind == "lstm" || kind == "lstmp") {
-        const long I = long(V), Hl = long(H), L = long(layers);
-        if (lstm)
-            rnn = std::make_shared<xg::nn::LSTM>(xg::nn::LSTMOptions(I, Hl).num_layers(L).proj_size(long(proj)));
-        else if (kind == "gru")
+    RNNModel(const ModelSpec& s, std::size_t V)
+        : vocab_size(V), state_rows(s.layers), hidden(s.hidden), hidden_out(s.proj ? s.proj : s.hidden),
+          lstm(s.kind != "gru" && s.kind != "rnn") {
+        const long I = long(V), Hl = long(s.hidden), L = long(s.layers);
+        const auto variant_options = xg::nn::LSTMVariantOptions(I, Hl, L).zoneout_h(s.zoneout).zoneout_c(s.zoneout).weight_drop(s.weight_drop);
+        if (s.kind == "lnlstm")
+            variant = std::make_shared<xg::nn::LayerNormLSTM>(variant_options);
+        else if (s.kind == "peephole")
+            variant = std::make_shared<xg::nn::PeepholeLSTM>(variant_options);
+        else if (lstm)
+            rnn = std::make_shared<xg::nn::LSTM>(xg::nn::LSTMOptions(I, Hl).num_layers(L).proj_size(long(s.proj)));
+        else if (s.kind == "gru")
             rnn = std::make_shared<xg::nn::GRU>(xg::nn::GRUOptions(I, Hl).num_layers(L));
         else
             rnn = std::make_shared<xg::nn::RNN>(xg::nn::RNNOptions(I, Hl).num_layers(L));
-        register_module("rnn", rnn);
+        if (variant) register_module("rnn", variant);
+        else register_module("rnn", rnn);
         linear = register_module("linear", std::make_shared<xg::nn::Linear>(xg::nn::LinearOptions(long(hidden_out), I)));
     }
 
     std::pair<Tensor, State> forward(const xg::IndexArray& X, const State& state) override {
-        auto [Y, next] = rnn->forward(one_hot_inputs(X, vocab_size), {state[0], lstm ? state[1] : Tensor()});
+        const Tensor inputs = one_hot_inputs(X, vocab_size);
+        const xg::nn::RecurrentState given{state[0], lstm ? state[1] : Tensor()};
+        auto [Y, next] = variant ? variant->forward(inputs, given) : rnn->forward(inputs, given);
         const State carried = lstm ? State{next.h, next.c} : State{next.h};
         return {linear->forward(xg::reshape(Y, {-1L, long(hidden_out)})), carried};  // (T * B, V)
     }
@@ -115,7 +125,7 @@ struct ScratchLSTM : LanguageModel {
 
 std::unique_ptr<LanguageModel> make_model(const ModelSpec& s, std::size_t V) {
     if (s.kind == "scratch") return std::make_unique<ScratchLSTM>(V, s.hidden);
-    return std::make_unique<RNNModel>(s.kind, V, s.hidden, s.layers, s.proj);
+    return std::make_unique<RNNModel>(s, V);
 }
 
 // ---- sampling -----------------------------------------------------------------------
@@ -198,12 +208,13 @@ std::pair<double, std::size_t> train_epoch(LanguageModel& net, xg::data::SeqData
 // (--lr may change when resuming; the optimizer's state keeps it otherwise.)
 nlohmann::json settings_json(const Options& o) {
     return {{"model", o.spec.kind},        {"hidden", o.spec.hidden},       {"layers", o.spec.layers},
-            {"proj", o.spec.proj},         {"batch-size", o.batch_size},    {"num-steps", o.num_steps},
+            {"proj", o.spec.proj},         {"zoneout", o.spec.zoneout},     {"weight-drop", o.spec.weight_drop},
+            {"batch-size", o.batch_size},  {"num-steps", o.num_steps},
             {"max-tokens", o.max_tokens},  {"random-iter", o.random_iter}, {"clip", o.clip},
             {"seed", o.seed}};
 }
 void apply_settings(Options& o, const nlohmann::json& s) {
-    o.spec = {s.at("model"), s.at("hidden"), s.at("layers"), s.at("proj")};
+    o.spec = {s.at("model"), s.at("hidden"), s.at("layers"), s.at("proj"), s.value("zoneout", 0.0), s.value("weight-drop", 0.0)};  // older checkpoints: none
     o.batch_size = s.at("batch-size"), o.num_steps = s.at("num-steps"), o.max_tokens = s.at("max-tokens");
     o.random_iter = s.at("random-iter"), o.clip = s.at("clip"), o.seed = s.at("seed");
 }

@@ -19,6 +19,7 @@
 struct ModelSpec {
     std::string kind;
     std::size_t hidden, layers, proj;
+    double zoneout = 0, weight_drop = 0;  // lnlstm and peephole only
 };
 
 struct Options {
@@ -35,14 +36,19 @@ struct Options {
 // what is wrong.
 inline void check_spec(const ModelSpec& spec) {
     const auto& k = spec.kind;
-    if (k != "scratch" && k != "lstm" && k != "lstmp" && k != "gru" && k != "rnn")
-        throw support::FlagError("unknown --model '" + k + "' (scratch, lstm, lstmp, gru or rnn)");
+    if (k != "scratch" && k != "lstm" && k != "lstmp" && k != "gru" && k != "rnn" && k != "lnlstm" && k != "peephole")
+        throw support::FlagError("unknown --model '" + k + "' (scratch, lstm, lstmp, gru, rnn, lnlstm or peephole)");
     if (spec.hidden == 0 || spec.layers == 0) throw support::FlagError("--hidden and --layers must be positive");
     support::check_layers(spec.layers);
     if (k == "scratch" && spec.layers != 1) throw support::FlagError("--model scratch has one layer");
     if (k == "lstmp" && spec.proj == 0) throw support::FlagError("--model lstmp needs --proj >= 1 (or --hidden >= 2)");
     if (k != "lstmp" && spec.proj != 0) throw support::FlagError("--proj is for --model lstmp");
     if (spec.proj >= spec.hidden) throw support::FlagError("--proj must be smaller than --hidden");
+    support::check_finite("zoneout", spec.zoneout, 0, true);
+    support::check_finite("weight-drop", spec.weight_drop, 0, true);
+    if (spec.zoneout >= 1 || spec.weight_drop >= 1) throw support::FlagError("--zoneout and --weight-drop must be below 1");
+    if ((spec.zoneout > 0 || spec.weight_drop > 0) && k != "lnlstm" && k != "peephole")
+        throw support::FlagError("--zoneout and --weight-drop are for --model lnlstm or peephole");
 }
 
 // The rest of what a checkpoint saves: checked by the same code for a flag and for a value read
@@ -81,10 +87,12 @@ inline Flags parse_flags(int argc, const char* const argv[]) {
     po::options_description train_opts("Training (d2l's defaults)"), gen_opts("generate"), hidden_opts;
     train_opts.add_options()
         ("help,h", "show this help")
-        ("model", po::value(&o.spec.kind)->default_value("lstm"), "scratch | lstm | lstmp | gru | rnn  (scratch: d2l's LSTM from scratch)")
+        ("model", po::value(&o.spec.kind)->default_value("lstm"), "scratch | lstm | lstmp | gru | rnn | lnlstm | peephole  (scratch: d2l's LSTM from scratch; lnlstm: LayerNormLSTM)")
         ("hidden", po::value(&o.spec.hidden)->default_value(256), "hidden units")
         ("layers", po::value(&o.spec.layers)->default_value(1), "recurrent layers (not for scratch)")
         ("proj", po::value(&o.spec.proj)->default_value(0), "projection size for lstmp (0: hidden / 2)")
+        ("zoneout", po::value(&o.spec.zoneout)->default_value(0.0), "zoneout probability of h and c, lnlstm and peephole (runs unfused)")
+        ("weight-drop", po::value(&o.spec.weight_drop)->default_value(0.0), "DropConnect probability on W_hh, lnlstm and peephole")
         ("epochs", po::value(&o.epochs)->default_value(500), "epochs (the total, also when resuming)")
         ("lr", po::value(&o.lr)->default_value(1.0), "SGD learning rate")
         ("clip", po::value(&o.clip)->default_value(1.0), "gradient norm clipping threshold")

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "autograd/arithmetic.hpp"
+#include "core/sizes.hpp"
 #include "autograd/factory.hpp"
 #include "autograd/matmul.hpp"
 #include "autograd/pointwise.hpp"
@@ -129,6 +130,10 @@ LSTMVariantBaseT<T>::LSTMVariantBaseT(const char* name, const LSTMVariantOptions
         {o.zoneout_c(), "zoneout_c"},     {o.input_dropout(), "input_dropout"}, {o.output_dropout(), "output_dropout"}};
     for (auto [p, what] : probabilities)
         XG_CHECK(p >= 0 && p <= 1, name << ": " << what << " should be a number in range [0, 1], got " << p);
+    // the four gates' rows (and, bidirectional, the next layer's input) must not wrap around
+    const std::size_t D = o.bidirectional() ? 2 : 1;
+    checked_mul(4, std::size_t(o.hidden_size()), std::string(name) + ": hidden_size");
+    checked_mul(D, std::size_t(o.hidden_size()), std::string(name) + ": hidden_size");
 }
 
 template <class T>

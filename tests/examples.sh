@@ -44,6 +44,8 @@ tm=$bin/time_machine
 "$tm" --help > "$work/help" && grep -q -- "--max-tokens" "$work/help" && pass "time_machine --help" || fail "time_machine --help"
 expect_fail "time_machine: unknown flag" "unrecognised option" "$tm" --bogus
 expect_fail "time_machine: bad model" "unknown --model 'transformer'" "$tm" --model transformer
+expect_fail "time_machine: zoneout on a plain LSTM" "--zoneout and --weight-drop are for --model lnlstm or peephole" "$tm" --zoneout 0.1
+expect_fail "time_machine: weight drop of 1" "--zoneout and --weight-drop must be below 1" "$tm" --model peephole --weight-drop 1
 expect_fail "time_machine: bad number" "error" "$tm" --epochs many
 expect_fail "time_machine: missing corpus" "$work/nothing.txt" "$tm" --data "$work/nothing.txt"
 : > "$work/empty.txt"
@@ -61,6 +63,17 @@ if "$tm" "${common[@]}" --epochs 200 --json > "$work/short.log" 2>&1; then
 else
     fail "time_machine short run: $(tail -n 3 "$work/short.log")"
 fi
+
+# The LSTM variants learn too: fused, and with zoneout (unroll) and DropConnect
+for variant in "--model lnlstm" "--model peephole" "--model lnlstm --zoneout 0.05 --weight-drop 0.1"; do
+    if "$tm" "${common[@]}" $variant --epochs 100 --json > "$work/variant.log" 2>&1; then
+        ppl=$(json_field "$work/variant.log" perplexity)
+        python3 -c "import sys; sys.exit(0 if $ppl < 5.0 else 1)" && pass "time_machine $variant learns (perplexity $ppl < 5)" \
+            || fail "time_machine $variant learns (perplexity $ppl, expected < 5)"
+    else
+        fail "time_machine $variant: $(tail -n 3 "$work/variant.log")"
+    fi
+done
 
 # Resume: 3 epochs + 3 epochs from a checkpoint == 6 epochs in one go, to the last bit.
 if "$tm" "${common[@]}" --epochs 6 --json --save "$work/full.ckpt" > "$work/full.log" 2>&1 &&
@@ -212,7 +225,7 @@ expect_fail "time_machine --detect-anomaly names the op of the first bad gradien
 # ---- degenerate input: sizes that overflow, hostile checkpoint values, special files -------
 # (docs/security.md's table). Each is a clean error: no crash, no hang, no training on garbage.
 huge=4611686018427387904  # 2^62: 4 x 2^62 gates wrap to 0 in unchecked arithmetic
-for m in scratch lstm lstmp gru rnn; do
+for m in scratch lstm lstmp gru rnn lnlstm peephole; do
     expect_fail "time_machine --model $m --hidden 2^62" "too large" timeout 60 "$tm" --model $m --hidden $huge --epochs 1
 done
 expect_fail "imdb --embed 2^62" "too large" timeout 60 "$imdb" --embed $huge --epochs 1
