@@ -46,7 +46,7 @@ void product(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, cons
 template <class T>
 struct PackedWeights {
     xg::gemm::PackedB<T> hh;
-    xg::gemm::PackedB<T> hr;  // LSTM with projection only
+    xg::gemm::PackedB<T> hr;  // with a projection only
 };
 
 template <class T>
