@@ -91,7 +91,7 @@ inline Flags parse_flags(int argc, const char* const argv[]) {
         ("hidden", po::value(&o.spec.hidden)->default_value(256), "hidden units")
         ("layers", po::value(&o.spec.layers)->default_value(1), "recurrent layers (not for scratch)")
         ("proj", po::value(&o.spec.proj)->default_value(0), "projection size for lstmp (0: hidden / 2)")
-        ("zoneout", po::value(&o.spec.zoneout)->default_value(0.0), "zoneout probability of h and c, lnlstm and peephole (runs unfused)")
+        ("zoneout", po::value(&o.spec.zoneout)->default_value(0.0), "zoneout probability of h and c, lnlstm and peephole")
         ("weight-drop", po::value(&o.spec.weight_drop)->default_value(0.0), "DropConnect probability on W_hh, lnlstm and peephole")
         ("epochs", po::value(&o.epochs)->default_value(500), "epochs (the total, also when resuming)")
         ("lr", po::value(&o.lr)->default_value(1.0), "SGD learning rate")

@@ -194,12 +194,7 @@ void LSTMVariantBaseT<T>::check_input(const TensorT<T>& x, const RecurrentStateT
 
 template <class T>
 bool LSTMVariantBaseT<T>::runs_fused() const {
-    const auto& o = options_;
-    // zoneout mixes states in evaluation too (its expectation); variational dropout is the
-    // identity there
-    const bool zoneout = o.zoneout_h() != 0 || o.zoneout_c() != 0;
-    const bool variational = o.input_dropout() != 0 || o.output_dropout() != 0;
-    return fused_.has_value() && !zoneout && !(variational && this->is_training());
+    return fused_.has_value();
 }
 
 template <class T>
@@ -229,8 +224,8 @@ RecurrentResultT<T> LSTMVariantBaseT<T>::forward_unrolled(const TensorT<T>& x, c
 }
 
 // The layers through the fused driver, as RNNBaseT::forward runs LSTM's (nn/rnn.cpp), with
-// DropConnect's W_hh and dropout between layers; never with zoneout or variational dropout in
-// training (runs_fused).
+// every regulariser: DropConnect's W_hh, zoneout inside the layer, variational dropout around
+// it and dropout between layers, masks drawn in unroll()'s order (so the two routes agree).
 template <class T>
 RecurrentResultT<T> LSTMVariantBaseT<T>::forward_fused(const TensorT<T>& x_in, const RecurrentStateT<T>& state, const Lengths& lengths) {
     const auto& o = options_;
@@ -240,21 +235,26 @@ RecurrentResultT<T> LSTMVariantBaseT<T>::forward_fused(const TensorT<T>& x_in, c
     TensorT<T> layer_in = batched ? x_in : unsqueeze(x_in, batch_dim);
     const TensorT<T> h0 = state.h.defined() && !batched ? unsqueeze(state.h, 1) : state.h;
     const TensorT<T> c0 = state.c.defined() && !batched ? unsqueeze(state.c, 1) : state.c;
-    std::vector<TensorT<T>> hs, cs;
-    for (std::size_t l = 0; l < L; ++l) {
-        std::vector<detail::DirectionWeights<T>> dirs;
+    // every layer's weights first: DropConnect draws its masks where forward_unrolled's steps do
+    std::vector<std::vector<detail::DirectionWeights<T>>> layers(L);
+    for (std::size_t l = 0; l < L; ++l)
         for (std::size_t d = 0; d < D; ++d) {
             const std::string s = suffix(l, d);
             detail::DirectionWeights<T> w{this->parameter("weight_ih" + s), recurrent_weight("weight_hh" + s),
                                           optional("bias_ih" + s), optional("bias_hh" + s), TensorT<T>(), {}};
             for (const auto& name : own_) w.own.push_back(this->parameter(name + s));
-            dirs.push_back(std::move(w));
+            layers[l].push_back(std::move(w));
         }
+    std::vector<TensorT<T>> hs, cs;
+    for (std::size_t l = 0; l < L; ++l) {
+        const auto& dirs = layers[l];
         auto part = [&](const TensorT<T>& t) { return !t.defined() || L == 1 ? t : narrow(t, 0, long(l * D), long(D)); };
-        auto r = detail::rnn_layer(*fused_, layer_in, dirs, part(h0), part(c0), lengths, o.batch_first());
+        layer_in = locked_dropout(layer_in, o.input_dropout(), this->is_training(), o.batch_first());
+        const detail::Zoneout zoneout{o.zoneout_h(), o.zoneout_c(), this->is_training()};
+        auto r = detail::rnn_layer(*fused_, layer_in, dirs, part(h0), part(c0), lengths, o.batch_first(), zoneout);
         hs.push_back(r.h_n);
         cs.push_back(r.c_n);
-        layer_in = r.y;
+        layer_in = locked_dropout(r.y, o.output_dropout(), this->is_training(), o.batch_first());
         if (l + 1 < L && o.dropout() > 0 && this->is_training()) layer_in = dropout(layer_in, o.dropout(), true);
     }
     TensorT<T> h_n = L == 1 ? hs[0] : cat(hs, 0), c_n = L == 1 ? cs[0] : cat(cs, 0);

@@ -18,10 +18,9 @@
 ///   auto [h, c] = cell(x_t, {h, c});
 ///
 /// The cells are written from primitive ops. The layers run fused, as LSTM does (one tape
-/// entry per layer; their policies are in nn/cell_policies/), except with zoneout, or in
-/// training with variational dropout, where they run the composed cells through unroll()
-/// (nn/unroll.hpp).
-/// forward_unrolled() always takes that route: the reference the fused layers are tested against.
+/// entry per layer; their policies are in nn/cell_policies/), with every regulariser.
+/// forward_unrolled() runs the composed cells through unroll() (nn/unroll.hpp) instead: the
+/// reference the fused layers are tested against, with the same masks for the same seed.
 #pragma once
 
 #include <cstdint>
@@ -157,8 +156,8 @@ public:
     /// The same through unroll() of the composed cells, whatever the settings: slower, one
     /// tape entry per op per step; the reference the fused layers are tested against.
     RecurrentResultT<T> forward_unrolled(const TensorT<T>& x, const RecurrentStateT<T>& state = {}, const Lengths& lengths = {});
-    /// Whether forward() runs the fused layer with these settings and mode: always, but with
-    /// zoneout, or in training with variational dropout (which only unroll() runs).
+    /// Whether forward() runs the fused layer: always for a cell the driver knows, never for a
+    /// subclass built without one (see the constructors).
     bool runs_fused() const;
     const LSTMVariantOptions& options() const { return options_; }  ///< the settings it was built with
     std::string extra_repr() const override;

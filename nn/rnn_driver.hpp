@@ -11,9 +11,11 @@
 #include <algorithm>
 #include <memory>
 #include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "autograd/factory.hpp"
 #include "autograd/op.hpp"
 #include "core/kernels.hpp"
 #include "nn/cell_policies/step.hpp"
@@ -155,11 +157,23 @@ struct Saved {
     Buffer<T> E;   // (N, saved_width(H)) the cell's own saved values
     Buffer<T> h0;  // (B, Hout) initial state, sorted rows
     Buffer<T> c0;  // (B, H)
+    // with zoneout: the masks (or p in evaluation) of h and c, the mixed cells, and the cell's
+    // own outputs before mixing (for a cell that reads_outputs)
+    Buffer<T> ZH, ZC;  // (N, Hout), (N, H)
+    Buffer<T> CZ;      // (N, H)
+    Buffer<T> HT;      // (N, Hout)
 };
 
 struct Dims {
     std::size_t I, H, P, Hout, G, D;
     bool batch_first;
+};
+
+// Zoneout's masks of one direction, in the padded order unroll() draws them: step t, batch
+// row b (steps up to the longest sequence); empty without zoneout or in evaluation.
+template <class T>
+struct ZoneoutMasks {
+    std::vector<T> h, c;  // (steps, B, Hout), (steps, B, H)
 };
 
 // One work unit: a direction of the layer over one chunk of the batch (pk's rows).
@@ -171,7 +185,58 @@ struct Unit {
     const DirectionWeights<T>& w;
     const PackedWeights<T>& pw;  // W_hh (and W_hr) packed for this pass's GEMMs
     const T* const* params;      // the cell's own parameters (w.own's values)
+    const Zoneout& zoneout;
+    const ZoneoutMasks<T>* masks;  // this direction's, forward only
 };
+
+// y = z prev + (1 - z) y over n values: zoneout's mix of the previous state into the new one
+template <class T>
+void zone_out(std::size_t n, const T* z, const T* prev, T* y) {
+    simd::zip<T, 3, 1>(n, {z, prev, y}, {y}, [](const auto& x, auto& out) { out[0] = x[2] + x[0] * (x[1] - x[2]); });
+}
+
+// The gradient of a mixed state, g (n values), split: direct = z g goes to the previous
+// state, g becomes (1 - z) g, the cell's own output's
+template <class T>
+void split_zoned_gradient(std::size_t n, const T* z, T* g, T* direct) {
+    simd::zip<T, 2, 2>(n, {z, g}, {direct, g}, [](const auto& x, auto& out) {
+        out[0] = x[0] * x[1];
+        out[1] = x[1] - out[0];
+    });
+}
+
+// Each packed row's mask: drawn ones in training, p everywhere in evaluation.
+template <class T>
+Buffer<T> packed_mask(const Packing& pk, const std::vector<T>& drawn, double p, bool training, std::size_t width) {
+    Buffer<T> out = buffer<T>(pk.N * width);
+    if (!training || p == 0) {
+        std::fill_n(out.get(), pk.N * width, training ? T(0) : T(p));
+        return out;
+    }
+    for (std::size_t t = 0; t < pk.S; ++t)
+        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
+            std::copy_n(drawn.data() + (t * pk.B + pk.perm[r]) * width, width, out.get() + (pk.offsets[t] + r) * width);
+    return out;
+}
+
+// Zoneout's masks for every direction, drawn before the units run (so any thread count draws
+// the same), in unroll()'s order: direction, step, then h's (B, Hout) and c's (B, H).
+template <class T, class Cell>
+std::vector<ZoneoutMasks<T>> draw_zoneout_masks(const Zoneout& z, std::size_t D, std::size_t steps, std::size_t B,
+                                                std::size_t Hout, std::size_t H) {
+    std::vector<ZoneoutMasks<T>> out(D);
+    if (!z.training) return out;
+    for (auto& m : out) {
+        if (z.h > 0) m.h.resize(steps * B * Hout);
+        if (Cell::has_cell && z.c > 0) m.c.resize(steps * B * H);
+        std::bernoulli_distribution keep_h(z.h), keep_c(z.c);
+        for (std::size_t t = 0; t < steps; ++t) {
+            for (std::size_t i = 0; i < (z.h > 0 ? B * Hout : 0); ++i) m.h[t * B * Hout + i] = keep_h(generator()) ? T(1) : T(0);
+            for (std::size_t i = 0; i < (m.c.empty() ? 0 : B * H); ++i) m.c[t * B * H + i] = keep_c(generator()) ? T(1) : T(0);
+        }
+    }
+    return out;
+}
 
 // What one unit's forward reads (the padded input, this direction's initial state or null)
 // and writes: its columns [y_off, y_off + Hout) of the zeroed output y, and its final state.
@@ -237,8 +302,18 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     }
     X.reset();
 
+    const bool zone = u.zoneout.any();
+    if (zone) {
+        s.ZH = packed_mask(pk, u.masks->h, u.zoneout.h, u.zoneout.training, Hout);
+        if (Cell::has_cell) {
+            s.ZC = packed_mask(pk, u.masks->c, u.zoneout.c, u.zoneout.training, H);
+            s.CZ = buffer<T>(N * H);
+        }
+        if (Cell::reads_outputs) s.HT = buffer<T>(N * Hout);
+    }
     Buffer<T> M;  // with a projection: one step's m, before W_hr
     if (Cell::has_cell) s.C = buffer<T>(N * H);
+    const T* const CS = zone ? s.CZ.get() : s.C.get();  // the state c: the cell's own, or mixed by zoneout
     if (proj) M = buffer<T>(B * H);
     Buffer<T> hw;  // a cell with separate_hh: one step's h_{t-1} W_hh^T (+ b_hh)
     if (Cell::separate_hh) hw = buffer<T>(B * GH);
@@ -265,17 +340,26 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
             .a = a,
             .hw = hw.get(),
             .h_prev = hprev,
-            .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : s.C.get() + pk.offsets[t - 1] * H) : nullptr,
+            .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.offsets[t - 1] * H) : nullptr,
             .c = Cell::has_cell ? s.C.get() + off * H : nullptr,
             .saved = SW ? s.E.get() + off * SW : nullptr,
             .h = m,
             .params = u.params});
         if (proj)  // h = m W_hr^T
             xg::gemm::multiply(bt, M.get(), H, false, pw.hr, false, Y.get() + off * Hout, Hout);
+        if (zone) {  // the state keeps a share of its previous values
+            T* y = Y.get() + off * Hout;
+            if (Cell::reads_outputs) std::copy_n(y, bt * Hout, s.HT.get() + off * Hout);
+            zone_out(bt * Hout, s.ZH.get() + off * Hout, hprev, y);
+            if (Cell::has_cell) {
+                std::copy_n(s.C.get() + off * H, bt * H, s.CZ.get() + off * H);
+                zone_out(bt * H, s.ZC.get() + off * H, t == 0 ? s.c0.get() : CS + pk.offsets[t - 1] * H, s.CZ.get() + off * H);
+            }
+        }
         // sequences that end at this step hand over their final state
         for (std::size_t r = pk.next_size(t); r < bt; ++r) {
             std::copy_n(Y.get() + (off + r) * Hout, Hout, io.h_n + pk.perm[r] * Hout);
-            if (Cell::has_cell) std::copy_n(s.C.get() + (off + r) * H, H, io.c_n + pk.perm[r] * H);
+            if (Cell::has_cell) std::copy_n(CS + (off + r) * H, H, io.c_n + pk.perm[r] * H);
         }
     }
     unpack_rows(pk, u.reverse, d.batch_first, Y.get(), Hout, io.y, d.D * Hout, io.y_off);  // y starts zeroed
@@ -339,6 +423,9 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
     Buffer<T> dHW = Cell::separate_hh ? buffer<T>(N * GH) : Buffer<T>();
     Buffer<T> dh_next = zeroed<T>(B * Hout), dc_next = Cell::has_cell ? zeroed<T>(B * H) : Buffer<T>();
     Buffer<T> dm = proj ? buffer<T>(B * H) : Buffer<T>();
+    const bool zone = bool(s.ZH);
+    const T* const CS = zone && Cell::has_cell ? s.CZ.get() : s.C.get();  // the state c (mixed by zoneout)
+    Buffer<T> zdh = zone ? buffer<T>(B * Hout) : Buffer<T>(), zdc = zone && Cell::has_cell ? buffer<T>(B * H) : Buffer<T>();
 
     for (std::size_t t = pk.S; t-- > 0;) {
         const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
@@ -356,6 +443,10 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
         T* dh = dH.get() + off * Hout;
         for (std::size_t k = 0; k < bt * Hout; ++k) dh[k] += dh_next[k];
         T* da = dA.get() + off * GH;
+        if (zone) {  // zoneout: z of each state's gradient goes straight to the previous state
+            split_zoned_gradient(bt * Hout, s.ZH.get() + off * Hout, dh, zdh.get());
+            if (Cell::has_cell) split_zoned_gradient(bt * H, s.ZC.get() + off * H, dc_next.get(), zdc.get());
+        }
         const T* dmp = dh;
         if (proj) {  // h = m W_hr^T: dm = dh W_hr
             xg::gemm::multiply(bt, dh, d.P, false, pw.hr, false, dm.get(), H);
@@ -366,11 +457,11 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
             .bt = bt,
             .H = H,
             .a = Cell::saves_gates ? s.A.get() + off * GH : nullptr,
-            .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : s.C.get() + pk.offsets[t - 1] * H) : nullptr,
+            .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.offsets[t - 1] * H) : nullptr,
             .c = Cell::has_cell ? s.C.get() + off * H : nullptr,
             .saved = SW ? s.E.get() + off * SW : nullptr,
             .h_prev = Cell::reads_outputs ? (t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout) : nullptr,
-            .h = Cell::reads_outputs ? Y.get() + off * Hout : nullptr,
+            .h = Cell::reads_outputs ? (zone ? s.HT.get() : Y.get()) + off * Hout : nullptr,
             .dh = dmp,
             .da = da,
             .dhw = dhw,
@@ -380,6 +471,11 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
             .dparams = g.own});
         // dh_{t-1} (+)= d(hw or a) W_hh
         xg::gemm::multiply(bt, Cell::separate_hh ? dhw : da, GH, false, pw.hh, Cell::direct_dh_prev, dh_next.get(), Hout);
+        if (zone) {
+            for (std::size_t k = 0; k < bt * Hout; ++k) dh_next[k] += zdh[k];
+            if (Cell::has_cell)
+                for (std::size_t k = 0; k < bt * H; ++k) dc_next[k] += zdc[k];
+        }
     }
 
     if (dh0)
@@ -440,7 +536,8 @@ constexpr std::size_t kStandardParameters = 5;  // w_ih, w_hh, b_ih, b_hh, w_hr
 // forward now and backward on the tape, as one entry.
 template <class T, class Cell>
 LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights<T>>& dirs, const TensorT<T>& h0,
-                         const TensorT<T>& c0, const std::vector<std::size_t>& lengths, bool batch_first) {
+                         const TensorT<T>& c0, const std::vector<std::size_t>& lengths, bool batch_first,
+                         const Zoneout& zoneout = {}) {
     const Shape xs = x.shape();
     XG_CHECK(xs.size() == 3, Cell::name << " layer: input must be 3-D, got " << shape_str(xs));
     XG_CHECK(dirs.size() == 1 || dirs.size() == 2, Cell::name << " layer: one or two directions, got " << dirs.size());
@@ -461,6 +558,10 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
     const std::size_t chunks = d.D >= threads ? 1 : std::max<std::size_t>(1, std::min(threads / d.D, B / 8));
     const std::size_t units = d.D * chunks;
     auto packs = std::make_shared<std::vector<Packing>>(make_packings(S, B, lengths, chunks));
+    XG_CHECK(zoneout.h >= 0 && zoneout.h <= 1 && zoneout.c >= 0 && zoneout.c <= 1,
+             Cell::name << " layer: zoneout probabilities must be in [0, 1], got " << zoneout.h << " and " << zoneout.c);
+    const std::size_t steps = lengths.empty() ? S : *std::max_element(lengths.begin(), lengths.end());
+    const auto masks = draw_zoneout_masks<T, Cell>(zoneout, d.D, steps, B, d.Hout, d.H);
 
     Shape ys = batch_first ? Shape{B, S, d.D * d.Hout} : Shape{S, B, d.D * d.Hout};
     xt::xarray<T> y = xt::zeros<T>(ys);
@@ -486,7 +587,8 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
                               .y_off = k * d.Hout,
                               .h_n = hn.data() + k * B * d.Hout,
                               .c_n = Cell::has_cell ? cn.data() + k * B * d.H : nullptr};
-        forward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], params[k].data()}, io, (*saved)[u]);
+        forward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], params[k].data(), zoneout, &masks[k]}, io,
+                                   (*saved)[u]);
     });
 
     LayerResult<T> res{TensorT<T>(std::move(y)), TensorT<T>(std::move(hn)),
@@ -540,8 +642,8 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
                                    .dh0 = dh0 ? dh0 + k * B * d.Hout : nullptr,
                                    .dc0 = dc0 ? dc0 + k * B * d.H : nullptr};
             const DirectionGrads<T> g{gp[0], gp[1], gp[2], gp[3], gp[4], gp.data() + kStandardParameters};
-            backward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], own[k].data()}, (*saved)[u], io,
-                                        st, g, wants(x) ? &ug[u].dX : nullptr);
+            backward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], own[k].data(), Zoneout{}, nullptr},
+                                        (*saved)[u], io, st, g, wants(x) ? &ug[u].dX : nullptr);
             if (k == 0 && ug[u].dX) {
                 unpack_add_rows((*packs)[c], false, d.batch_first, ug[u].dX.get(), d.I, dx);
                 ug[u].dX.reset();

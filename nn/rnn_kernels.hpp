@@ -43,7 +43,7 @@ struct LayerResult {
 template <class T>
 LayerResult<T> rnn_layer(RNNMode mode, const TensorT<T>& x, const std::vector<DirectionWeights<T>>& dirs,
                          const TensorT<T>& h0, const TensorT<T>& c0, const std::vector<std::size_t>& lengths,
-                         bool batch_first);
+                         bool batch_first, const Zoneout& zoneout = {});
 
 /// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_RNN_LAYER_FUNCTIONS(T, OP, OVERLOAD) OP(T, rnn_layer)

@@ -22,6 +22,15 @@ inline std::size_t gate_count(RNNMode m) {
     }
 }
 
+/// Zoneout (Krueger et al. 2016) inside a fused layer: in training each unit of h (and c)
+/// keeps its previous value with probability h (c), masks drawn from the thread's generator in
+/// unroll()'s order; in evaluation the expectation, p * previous + (1 - p) * new.
+struct Zoneout {
+    double h = 0, c = 0;
+    bool training = false;
+    bool any() const { return h > 0 || c > 0; }
+};
+
 /// One direction's parameters; biases and w_hr may be empty handles.
 template <class T>
 struct DirectionWeights {

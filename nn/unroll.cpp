@@ -67,17 +67,6 @@ TensorT<T> zoneout(const TensorT<T>& next, const TensorT<T>& previous, double p,
     return xg::where(keep_mask(next.size(0), next.size(1), p), prev, next);
 }
 
-// Variational dropout of a (S, B, F) sequence: one mask per sequence and feature, at every step.
-template <class T>
-TensorT<T> locked_dropout(const TensorT<T>& x, double p, bool training) {
-    if (p == 0 || !training) return x;
-    xt::xarray<T> mask = xt::xarray<T>::from_shape({1, x.size(1), x.size(2)});
-    std::bernoulli_distribution keep(1 - p);
-    const T scale = p < 1 ? T(1 / (1 - p)) : T(0);
-    for (auto& m : mask) m = keep(generator()) ? scale : T(0);
-    return x * TensorT<T>(std::move(mask));
-}
-
 // One cell over x (S, B, I), forward in time; a finished sequence keeps its state and outputs zeros.
 template <class T>
 DirectionResult<T> run_cell(const CellStep<T>& cell, const TensorT<T>& x, RecurrentStateT<T> state, const Lengths& lengths,
@@ -127,6 +116,20 @@ RecurrentStateT<T> initial_state(const RecurrentStateT<T>& state, std::size_t k)
 }
 
 }  // namespace
+
+template <class T>
+TensorT<T> locked_dropout(const TensorT<T>& x, double p, bool training, bool batch_first) {
+    XG_CHECK(x.defined() && x.dim() == 3, "locked_dropout: expected a sequence of 3 dims, got "
+                                              << (x.defined() ? shape_str(x.shape()) : "(empty)"));
+    XG_CHECK(p >= 0 && p <= 1, "locked_dropout: p should be a probability in [0, 1], got " << p);
+    if (p == 0 || !training) return x;
+    const std::size_t B = x.size(batch_first ? 0 : 1);
+    xt::xarray<T> mask = xt::xarray<T>::from_shape(batch_first ? Shape{B, 1, x.size(2)} : Shape{1, B, x.size(2)});
+    std::bernoulli_distribution keep(1 - p);
+    const T scale = p < 1 ? T(1 / (1 - p)) : T(0);
+    for (auto& m : mask) m = keep(generator()) ? scale : T(0);  // (b, f) order either way
+    return x * TensorT<T>(std::move(mask));
+}
 
 template <class T>
 RecurrentResultT<T> unroll(const std::vector<std::vector<CellStep<T>>>& cells, const TensorT<T>& x_in,

@@ -76,8 +76,13 @@ template <class T>
 RecurrentResultT<T> unroll(const std::vector<std::vector<CellStep<T>>>& cells, const TensorT<T>& x,
                            const RecurrentStateT<T>& state = {}, const Lengths& lengths = {},
                            const UnrollOptions& options = {});
+/// Variational (locked) dropout (Gal and Ghahramani 2016; AWD-LSTM's LockedDropout) of a
+/// sequence x (S, B, F), or (B, S, F) with batch_first: in training one mask per sequence and
+/// feature, the same at every step, kept values scaled by 1 / (1 - p); else x itself.
+template <class T>
+TensorT<T> locked_dropout(const TensorT<T>& x, double p, bool training, bool batch_first = false);
 /// This header's function templates, instantiated for float and double (core/instantiate.hpp).
-#define XG_UNROLL_FUNCTIONS(T, OP, OVERLOAD) OP(T, unroll)
+#define XG_UNROLL_FUNCTIONS(T, OP, OVERLOAD) OP(T, unroll) OP(T, locked_dropout)
 XG_DECLARE_OPS(XG_UNROLL_FUNCTIONS)
 
 }  // namespace xg::nn
