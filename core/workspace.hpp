@@ -2,7 +2,8 @@
 /// Scratch memory for kernels, recycled. Training asks for big arrays of slightly different
 /// sizes every batch (the buckets' lengths differ); memory fresh from the OS costs a page
 /// fault and zeroing per page. Internal: users see its figures through core/runtime.hpp. Released blocks wait in a cache for the next request they fit,
-/// and the cache never makes xgrad hold much more than its own peak (a sixteenth): see workspace.cpp.
+/// and the cache never makes xgrad hold more than its own peak plus a sixteenth of it (at least
+/// 4 MiB): see workspace.cpp.
 #pragma once
 
 #include <cstddef>

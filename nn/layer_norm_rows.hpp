@@ -13,7 +13,8 @@ namespace xg::nn::detail {
 
 // x_hat = (x - mean) * rstd over one row of n, rstd = 1 / sqrt(var + eps) with the biased
 // variance, returned. The sums run in SIMD lanes of T: a row of 1024 is one dependency chain
-// of 64 adds instead of 1024 (LayerNormLSTM normalises three rows per step).
+// of 64 adds instead of 1024 (LayerNormLSTM normalises three rows per step). A float row
+// sums in float (16 partial sums; the layer_norm op summed in double before 2026-12-06).
 template <class T>
 T normalise_row(const T* x, T* x_hat, std::size_t n, double eps) {
     const T mean = simd::sum<T, 1>(n, {x}, [](const auto& v) { return v[0]; }) / T(n);

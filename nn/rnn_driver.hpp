@@ -530,6 +530,35 @@ std::vector<const TensorT<T>*> all_parameters(const DirectionWeights<T>& w) {
 }
 constexpr std::size_t kStandardParameters = 5;  // w_ih, w_hh, b_ih, b_hh, w_hr
 
+// Every direction's weights against the layer's sizes: a direct caller of run_layer gets a
+// clear error, not a GEMM reading past an array.
+template <class T, class Cell>
+void check_directions(const std::vector<DirectionWeights<T>>& dirs, const Dims& d) {
+    const std::size_t GH = d.G * d.H;
+    auto check = [&](const TensorT<T>& t, const Shape& want, const char* what) {
+        XG_CHECK(t.defined() && t.shape() == want,
+                 Cell::name << " layer: " << what << " of shape " << (t.defined() ? shape_str(t.shape()) : "(empty)") << ", expected "
+                            << shape_str(want));
+    };
+    const auto own = Cell::parameters(d.H);
+    for (const auto& w : dirs) {
+        check(w.w_ih, Shape{GH, d.I}, "weight_ih");
+        check(w.w_hh, Shape{GH, d.Hout}, "weight_hh");
+        if (w.b_ih.defined()) check(w.b_ih, Shape{GH}, "bias_ih");
+        if (w.b_hh.defined()) check(w.b_hh, Shape{GH}, "bias_hh");
+        if (d.P > 0) check(w.w_hr, Shape{d.P, d.H}, "weight_hr");
+        XG_CHECK(w.own.size() == own.size(), Cell::name << ": expected " << own.size() << " parameters of its own, got " << w.own.size());
+        for (std::size_t i = 0; i < own.size(); ++i) check(w.own[i], Shape{own[i].length}, own[i].name.c_str());
+    }
+}
+
+// An initial state: empty, or of shape `want`.
+template <class T>
+void check_state(const TensorT<T>& s, const Shape& want, const char* cell, const char* what) {
+    XG_CHECK(!s.defined() || s.shape() == want,
+             cell << " layer: " << what << " of shape " << shape_str(s.shape()) << ", expected " << shape_str(want));
+}
+
 // One layer of any cell policy: x (S, B, I), or (B, S, I) when batch_first; one or two
 // directions' weights (own: the policy's parameters, in its order); h0 (D, B, Hout) and c0
 // (D, B, H) or empty handles; lengths empty or B values in [1, S]. The work units run
@@ -545,13 +574,16 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
     XG_CHECK(lengths.empty() || lengths.size() == B, Cell::name << " layer: " << lengths.size() << " lengths for a batch of " << B);
     for (std::size_t len : lengths) XG_CHECK(len >= 1 && len <= S, Cell::name << " layer: length " << len << " outside [1, " << S << "]");
     Dims d{xs[2], 0, 0, 0, Cell::gates, dirs.size(), batch_first};
+    XG_CHECK(dirs[0].w_ih.defined() && dirs[0].w_ih.dim() == 2 && dirs[0].w_ih.shape()[0] % d.G == 0 && dirs[0].w_ih.shape()[0] > 0,
+             Cell::name << " layer: weight_ih must be (" << d.G << " * hidden, input)");
     d.H = dirs[0].w_ih.shape()[0] / d.G;
     d.P = dirs[0].w_hr.defined() ? dirs[0].w_hr.shape()[0] : 0;
     d.Hout = d.P > 0 ? d.P : d.H;
     XG_CHECK(d.P == 0 || Cell::projects, Cell::name << ": has no projection (weight_hr)");
-    const std::size_t own = Cell::parameters(d.H).size();
-    for (const auto& w : dirs)
-        XG_CHECK(w.own.size() == own, Cell::name << ": expected " << own << " parameters of its own, got " << w.own.size());
+    check_directions<T, Cell>(dirs, d);
+    check_state(h0, Shape{d.D, B, d.Hout}, Cell::name, "h0");
+    XG_CHECK(!c0.defined() || Cell::has_cell, Cell::name << " layer: has no cell state c0");
+    check_state(c0, Shape{d.D, B, d.H}, Cell::name, "c0");
     // Work units: each direction, times chunks of the batch when threads are left over
     // (at least 8 rows a chunk). Units share nothing while they run.
     const std::size_t threads = std::size_t(get_num_threads());

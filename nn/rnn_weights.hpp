@@ -14,12 +14,15 @@ namespace xg::nn::detail {
 enum class RNNMode { RNN_TANH, RNN_RELU, LSTM, GRU, PEEPHOLE_LSTM, LAYER_NORM_LSTM };
 
 inline std::size_t gate_count(RNNMode m) {
-    switch (m) {
+    switch (m) {  // no default: a new mode without its count is a -Wswitch warning
         case RNNMode::RNN_TANH:
         case RNNMode::RNN_RELU: return 1;
         case RNNMode::GRU: return 3;
-        default: return 4;
+        case RNNMode::LSTM:
+        case RNNMode::PEEPHOLE_LSTM:
+        case RNNMode::LAYER_NORM_LSTM: return 4;
     }
+    return 0;
 }
 
 /// Zoneout (Krueger et al. 2016) inside a fused layer: in training each unit of h (and c)

@@ -1,10 +1,14 @@
 // docs/nn.md's "Write your own cell", compiled and run: the page's policy (a minimal gated
 // unit, extracted by tests/extract_block.py) through the fused driver, against the same cell
-// composed from primitive ops and run by unroll, outputs and every gradient in double; and a
-// double-precision gradient check of the fused layer.
+// composed from primitive ops and run by unroll, outputs and every gradient in double; a
+// double-precision gradient check of the fused layer; the driver's zoneout (with this cell and
+// with LSTMP) against unroll's; the driver's checks of what a direct caller passes.
 #define BOOST_TEST_MODULE nn_own_cell
 #include "common.hpp"
 
+#include <functional>
+
+#include "nn/cell_policies/lstm.hpp"
 #include "own_cell_policy.hpp"
 
 using namespace test;
@@ -42,6 +46,20 @@ V composed(const TensorD& x, const std::vector<Weights>& dirs, const TensorD& h0
     return {r.output, r.state.h};
 }
 
+// Outputs and the gradients of leaves of one random projection of them, from a run.
+std::vector<xt::xarray<double>> values_and_gradients(const std::function<V()>& run, std::vector<TensorD> leaves) {
+    for (auto& t : leaves) t.zero_grad();
+    const V outs = run();
+    xg::manual_seed(77);
+    TensorD loss = xg::zeros<double>({});
+    for (const auto& o : outs) loss = loss + xg::sum(o * xg::randn<double>(o.shape()));
+    loss.backward();
+    std::vector<xt::xarray<double>> res;
+    for (const auto& o : outs) res.push_back(o.value());
+    for (auto& t : leaves) res.push_back(t.grad());
+    return res;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(the_pages_cell_runs_fused_and_equals_its_composed_cell) {
@@ -76,6 +94,61 @@ BOOST_AUTO_TEST_CASE(the_pages_cell_runs_fused_and_equals_its_composed_cell) {
     xg::set_num_threads(0);
 }
 
+// Zoneout inside the driver, for a cell that reads its own outputs and writes a direct
+// dh_prev (the page's MGU) and for LSTMP (zoneout of the projected h and of c): equal to
+// unroll's zoneout for one seed, outputs and every gradient, in training (masks) and in
+// evaluation (the expectation).
+BOOST_AUTO_TEST_CASE(zoneout_in_the_driver_equals_unrolls) {
+    const std::size_t S = 5, B = 3, I = 3, H = 4, P = 2;
+    const xg::nn::Lengths lengths = {5, 2, 4};
+    using State = xg::nn::RecurrentStateT<double>;
+    for (bool training : {true, false}) {
+        BOOST_TEST_CONTEXT((training ? "training" : "evaluation")) {
+            xg::manual_seed(3);
+            const std::vector<Weights> mgu = {random_weights(I, H), random_weights(I, H)};
+            const TensorD x = param({S, B, I}), h0 = param({2, B, H});
+            std::vector<TensorD> leaves = {x, h0};
+            for (const Weights& w : mgu) leaves.insert(leaves.end(), {w.w_ih, w.w_hh, w.b_ih, w.b_hh});
+            const auto fused = values_and_gradients([&] {
+                xg::manual_seed(9);
+                auto r = xg::nn::detail::run_layer<double, MGU>(x, mgu, h0, {}, lengths, false, {0.3, 0.0, training});
+                return V{r.y, r.h_n};
+            }, leaves);
+            const auto composed = values_and_gradients([&] {
+                std::vector<xg::nn::CellStep<double>> cells;
+                for (const Weights& w : mgu)
+                    cells.push_back([w](const TensorD& x_t, const State& st) -> State { return {mgu_cell(x_t, st.h, w), {}}; });
+                xg::manual_seed(9);
+                auto r = xg::nn::unroll<double>({cells}, x, {h0, {}}, lengths, xg::nn::UnrollOptions().zoneout_h(0.3).training(training));
+                return V{r.output, r.state.h};
+            }, leaves);
+            for (std::size_t k = 0; k < fused.size(); ++k) BOOST_TEST_CONTEXT("MGU " << k) { CHECK_CLOSE_ARRAYS(fused[k], composed[k], 1e-11, 1e-13); }
+
+            const Weights lstmp{param({4 * H, I}), param({4 * H, P}), param({4 * H}), param({4 * H}), param({P, H}), {}};
+            const TensorD hp0 = param({1, B, P}), cp0 = param({1, B, H});
+            std::vector<TensorD> leaves_p = {x, hp0, cp0, lstmp.w_ih, lstmp.w_hh, lstmp.b_ih, lstmp.b_hh, lstmp.w_hr};
+            const auto fused_p = values_and_gradients([&] {
+                xg::manual_seed(10);
+                auto r = xg::nn::detail::run_layer<double, xg::nn::cell_policies::LSTM>(x, {lstmp}, hp0, cp0, lengths, false,
+                                                                                         {0.3, 0.2, training});
+                return V{r.y, r.h_n, r.c_n};
+            }, leaves_p);
+            const auto composed_p = values_and_gradients([&] {
+                const xg::nn::CellStep<double> cell = [&](const TensorD& x_t, const State& st) -> State {
+                    auto [h2, c2] = xg::nn::lstm_cell(x_t, st.h, st.c, lstmp.w_ih, lstmp.w_hh, lstmp.b_ih, lstmp.b_hh, lstmp.w_hr);
+                    return {h2, c2};
+                };
+                xg::manual_seed(10);
+                const auto o = xg::nn::UnrollOptions().zoneout_h(0.3).zoneout_c(0.2).training(training);
+                auto r = xg::nn::unroll<double>({{cell}}, x, {hp0, cp0}, lengths, o);
+                return V{r.output, r.state.h, r.state.c};
+            }, leaves_p);
+            for (std::size_t k = 0; k < fused_p.size(); ++k)
+                BOOST_TEST_CONTEXT("LSTMP " << k) { CHECK_CLOSE_ARRAYS(fused_p[k], composed_p[k], 1e-11, 1e-13); }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(the_pages_cell_has_exact_gradients) {
     xg::manual_seed(2);
     const std::vector<Weights> dirs = {random_weights(3, 2)};
@@ -95,4 +168,14 @@ BOOST_AUTO_TEST_CASE(the_driver_says_what_is_wrong) {
     Weights own = dirs[0];
     own.own.push_back(param({2}));
     CHECK_THROWS_WITH((xg::nn::detail::run_layer<double, MGU>(param({2, 1, 3}), {own}, {}, {}, {}, false)), "MGU: expected 0 parameters of its own, got 1");
+    CHECK_THROWS_WITH((xg::nn::detail::run_layer<double, MGU>(param({2, 1, 5}), dirs, {}, {}, {}, false)),
+                      "MGU layer: weight_ih of shape (4, 3), expected (4, 5)");
+    Weights bad_hh = dirs[0];
+    bad_hh.w_hh = param({4, 3});
+    CHECK_THROWS_WITH((xg::nn::detail::run_layer<double, MGU>(param({2, 1, 3}), {bad_hh}, {}, {}, {}, false)),
+                      "MGU layer: weight_hh of shape (4, 3), expected (4, 2)");
+    CHECK_THROWS_WITH((xg::nn::detail::run_layer<double, MGU>(param({2, 1, 3}), dirs, param({1, 2, 2}), {}, {}, false)),
+                      "MGU layer: h0 of shape (1, 2, 2), expected (1, 1, 2)");
+    CHECK_THROWS_WITH((xg::nn::detail::run_layer<double, MGU>(param({2, 1, 3}), dirs, {}, param({1, 1, 2}), {}, false)),
+                      "MGU layer: has no cell state c0");
 }

@@ -1,6 +1,6 @@
 // Internal (not installed): what a cell policy is, and what one step hands it.
 //
-// The fused recurrent driver (nn/rnn_kernels.cpp) runs layers, directions, lengths, the
+// The fused recurrent driver (nn/rnn_driver.hpp) runs layers, directions, lengths, the
 // projection, threads and the packed-weight GEMMs for any cell; a policy (one header per
 // cell in this folder) says only what one step of that cell computes. A policy is a struct:
 //
@@ -20,6 +20,12 @@
 //   static std::vector<ParameterSpec> parameters(H);  its own parameters, beyond PyTorch's
 //                                            weight_ih, weight_hh, bias_ih and bias_hh
 //   static void forward(const StepForward<T>&);  and backward(const StepBackward<T>&)
+// and, where a flag asks for them:
+//   static void input_forward(const InputRows<T>&), input_backward(const InputRows<T>&)
+//                                            (normalises_input: before the first step, after the
+//                                            last backward step, over all rows)
+//   static void output_before_projection(n, H, const T* a, const T* c, T* m)
+//                                            (projects: m for dW_hr, recomputed from what it saved)
 //
 // Shapes: bt rows still running at this step, H hidden, G gates, Hout = P or H.
 #pragma once
