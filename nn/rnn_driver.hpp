@@ -79,7 +79,11 @@ struct Packing {
     std::vector<std::size_t> len;            // length of chunk row r
     std::vector<std::size_t> batch_sizes;    // rows still running at step t
     std::vector<std::size_t> offsets;        // first packed row of step t
+    bool whole = false;                      // the whole batch in order, every sequence full length
 
+    // True when packed row (t, r) is padded row t * B + r, so the padded arrays serve as
+    // they are: the whole batch, time-major, the forward direction.
+    bool same_as_padded(bool reverse, bool batch_first) const { return whole && !reverse && !batch_first; }
     std::size_t next_size(std::size_t t) const { return t + 1 < S ? batch_sizes[t + 1] : 0; }
     // the row of the padded (S, B, .) or (B, S, .) array that packed (t, r) reads and writes
     std::size_t padded_row(std::size_t t, std::size_t r, bool reverse, bool batch_first) const {
@@ -100,6 +104,7 @@ inline std::vector<Packing> make_packings(std::size_t S, std::size_t B, const st
         Packing& p = out[c];
         p.S = S;
         p.B = B;
+        p.whole = chunks == 1 && lengths.empty();
         for (std::size_t r = c; r < B; r += chunks) {
             p.perm.push_back(order[r]);
             p.len.push_back(lengths.empty() ? S : lengths[order[r]]);
@@ -134,6 +139,17 @@ void unpack_rows(const Packing& pk, bool reverse, bool batch_first, const T* pac
     for (std::size_t t = 0; t < pk.S; ++t)
         for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
             std::copy_n(packed + (pk.offsets[t] + r) * width, width, padded + pk.padded_row(t, r, reverse, batch_first) * stride + col);
+}
+
+// The packed rows of a padded array: the array itself where the packing is the same, else
+// a gathered copy kept in `store`.
+template <class T>
+const T* packed_rows(const Packing& pk, bool reverse, bool batch_first, const T* padded, std::size_t stride, std::size_t col,
+                     std::size_t width, Buffer<T>& store) {
+    if (pk.same_as_padded(reverse, batch_first) && stride == width && col == 0) return padded;
+    store = buffer<T>(pk.N * width);
+    pack_rows(pk, reverse, batch_first, padded, stride, col, width, store.get());
+    return store.get();
 }
 
 // padded rows += packed rows (the input gradient, `width` wide)
@@ -281,24 +297,27 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     const bool proj = d.P > 0;
 
     // X (N, I): the packed input, in this direction's order
-    Buffer<T> X = buffer<T>(N * I);
-    pack_rows(pk, u.reverse, d.batch_first, io.x, I, 0, I, X.get());
+    Buffer<T> X;
+    const T* Xp = packed_rows(pk, u.reverse, d.batch_first, io.x, I, 0, I, X);
 
     s.h0 = gather_state(pk, io.h0, Hout);
     if (Cell::has_cell) s.c0 = gather_state(pk, io.c0, H);
 
     // A (N, G*H) = X W_ih^T + bias (a cell that normalises X W_ih^T adds the bias itself).
     // A cell that saves no gates keeps its pre-activations directly in Y (N, H).
-    Buffer<T> Y = buffer<T>(N * Hout);  // packed outputs, scattered into y at the end
-    T* A = Cell::saves_gates ? (s.A = buffer<T>(N * GH)).get() : Y.get();
+    // Y (N, Hout): the packed outputs, scattered into y at the end, or y itself
+    const bool y_direct = pk.same_as_padded(u.reverse, d.batch_first) && d.D == 1;
+    Buffer<T> Ybuf = y_direct ? Buffer<T>() : buffer<T>(N * Hout);
+    T* const Y = y_direct ? io.y : Ybuf.get();
+    T* A = Cell::saves_gates ? (s.A = buffer<T>(N * GH)).get() : Y;
     const std::vector<T> bias = input_bias<T, Cell>(w, GH);
     if (SW) s.E = buffer<T>(N * SW);
     if constexpr (Cell::normalises_input) {
-        product<T>(false, true, N, GH, I, X.get(), I, w.w_ih.value().data(), I, false, A, GH);
+        product<T>(false, true, N, GH, I, Xp, I, w.w_ih.value().data(), I, false, A, GH);
         Cell::input_forward(cell_policies::InputRows<T>{N, H, A, bias.data(), s.E.get(), u.params, nullptr});
     } else {
         for (std::size_t n = 0; n < N; ++n) std::copy_n(bias.data(), GH, A + n * GH);
-        product<T>(false, true, N, GH, I, X.get(), I, w.w_ih.value().data(), I, true, A, GH);
+        product<T>(false, true, N, GH, I, Xp, I, w.w_ih.value().data(), I, true, A, GH);
     }
     X.reset();
 
@@ -322,7 +341,7 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     for (std::size_t t = 0; t < pk.S; ++t) {
         const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
         if (bt == 0) break;
-        const T* hprev = t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout;
+        const T* hprev = t == 0 ? s.h0.get() : Y + pk.offsets[t - 1] * Hout;
         T* a = A + off * GH;
         if (Cell::separate_hh) {  // hw = h_{t-1} W_hh^T (+ b_hh)
             for (std::size_t r = 0; r < bt; ++r) {
@@ -333,7 +352,7 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
         } else {
             xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, a, GH);  // a += h_{t-1} W_hh^T
         }
-        T* m = proj ? M.get() : Y.get() + off * Hout;
+        T* m = proj ? M.get() : Y + off * Hout;
         Cell::forward(cell_policies::StepForward<T>{
             .bt = bt,
             .H = H,
@@ -346,9 +365,9 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
             .h = m,
             .params = u.params});
         if (proj)  // h = m W_hr^T
-            xg::gemm::multiply(bt, M.get(), H, false, pw.hr, false, Y.get() + off * Hout, Hout);
+            xg::gemm::multiply(bt, M.get(), H, false, pw.hr, false, Y + off * Hout, Hout);
         if (zone) {  // the state keeps a share of its previous values
-            T* y = Y.get() + off * Hout;
+            T* y = Y + off * Hout;
             if (Cell::reads_outputs) std::copy_n(y, bt * Hout, s.HT.get() + off * Hout);
             zone_out(bt * Hout, s.ZH.get() + off * Hout, hprev, y);
             if (Cell::has_cell) {
@@ -358,11 +377,11 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
         }
         // sequences that end at this step hand over their final state
         for (std::size_t r = pk.next_size(t); r < bt; ++r) {
-            std::copy_n(Y.get() + (off + r) * Hout, Hout, io.h_n + pk.perm[r] * Hout);
+            std::copy_n(Y + (off + r) * Hout, Hout, io.h_n + pk.perm[r] * Hout);
             if (Cell::has_cell) std::copy_n(CS + (off + r) * H, H, io.c_n + pk.perm[r] * H);
         }
     }
-    unpack_rows(pk, u.reverse, d.batch_first, Y.get(), Hout, io.y, d.D * Hout, io.y_off);  // y starts zeroed
+    if (!y_direct) unpack_rows(pk, u.reverse, d.batch_first, Y, Hout, io.y, d.D * Hout, io.y_off);  // y starts zeroed
 }
 
 // Gradient pointers for one direction; null where nobody needs the gradient, except the
@@ -413,11 +432,9 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
     Buffer<T> dH = zeroed<T>(N * Hout);
     if (io.dy) pack_rows(pk, reverse, d.batch_first, io.dy, ys, io.y_off, Hout, dH.get());
     // Y (N, Hout) packed outputs: for the steps of a cell that reads_outputs, else only for dW_hh
-    Buffer<T> Y;
-    auto pack_outputs = [&] {
-        Y = buffer<T>(N * Hout);
-        pack_rows(pk, reverse, d.batch_first, io.y, ys, io.y_off, Hout, Y.get());
-    };
+    Buffer<T> Ybuf;
+    const T* Y = nullptr;
+    auto pack_outputs = [&] { Y = packed_rows(pk, reverse, d.batch_first, io.y, ys, io.y_off, Hout, Ybuf); };
     if (Cell::reads_outputs) pack_outputs();
     Buffer<T> dA = buffer<T>(N * GH);  // gradient of the pre-activations a (the X W_ih^T side)
     Buffer<T> dHW = Cell::separate_hh ? buffer<T>(N * GH) : Buffer<T>();
@@ -460,8 +477,8 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
             .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.offsets[t - 1] * H) : nullptr,
             .c = Cell::has_cell ? s.C.get() + off * H : nullptr,
             .saved = SW ? s.E.get() + off * SW : nullptr,
-            .h_prev = Cell::reads_outputs ? (t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout) : nullptr,
-            .h = Cell::reads_outputs ? (zone ? s.HT.get() : Y.get()) + off * Hout : nullptr,
+            .h_prev = Cell::reads_outputs ? (t == 0 ? s.h0.get() : Y + pk.offsets[t - 1] * Hout) : nullptr,
+            .h = Cell::reads_outputs ? (zone ? s.HT.get() : Y) + off * Hout : nullptr,
             .dh = dmp,
             .da = da,
             .dhw = dhw,
@@ -485,7 +502,7 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
         for (std::size_t r = 0; r < B; ++r)
             for (std::size_t j = 0; j < H; ++j) dc0[pk.perm[r] * H + j] += dc_next[r * H + j];
 
-    // weight gradients: one GEMM each over all steps, each operand packed just before it
+    // weight gradients: one GEMM each over all steps, each operand packed (where it must be) just before it
     if constexpr (Cell::projects)
         if (g.w_hr) {  // dW_hr += dH^T M, M = o tanh(c) recomputed
             Buffer<T> M = buffer<T>(N * H);
@@ -497,22 +514,23 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
         if (!Y) pack_outputs();
         Buffer<T> hprev = buffer<T>(N * Hout);  // h_{t-1} for every packed row
         for (std::size_t t = 0; t < pk.S; ++t) {
-            const T* src = t == 0 ? s.h0.get() : Y.get() + pk.offsets[t - 1] * Hout;
+            const T* src = t == 0 ? s.h0.get() : Y + pk.offsets[t - 1] * Hout;
             std::copy_n(src, pk.batch_sizes[t] * Hout, hprev.get() + pk.offsets[t] * Hout);
         }
-        Y.reset();
+        Ybuf.reset();
+        Y = nullptr;
         product<T>(true, false, GH, Hout, N, Cell::separate_hh ? dHW.get() : dA.get(), GH, hprev.get(), Hout, true, g.w_hh, Hout);
     }
     if (g.b_hh) add_column_sums(Cell::bias_hh_in_hw ? dHW.get() : dA.get(), N, GH, g.b_hh);
-    Y.reset();
+    Ybuf.reset();
     dHW.reset();
     if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
     if constexpr (Cell::normalises_input)  // dA becomes the gradient of X W_ih^T
         Cell::input_backward(cell_policies::InputRows<T>{N, H, dA.get(), nullptr, s.E.get(), u.params, g.own});
     if (g.w_ih) {  // dW_ih += dA^T X
-        Buffer<T> X = buffer<T>(N * I);
-        pack_rows(pk, reverse, d.batch_first, io.x, I, 0, I, X.get());
-        product<T>(true, false, GH, I, N, dA.get(), GH, X.get(), I, true, g.w_ih, I);
+        Buffer<T> X;
+        const T* Xp = packed_rows(pk, reverse, d.batch_first, io.x, I, 0, I, X);
+        product<T>(true, false, GH, I, N, dA.get(), GH, Xp, I, true, g.w_ih, I);
     }
     if (dX) {
         *dX = buffer<T>(N * I);
