@@ -1,5 +1,7 @@
 #include "core/parallel.hpp"
 
+#include "core/runtime.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <exception>
@@ -26,6 +28,18 @@ std::atomic<int>& thread_count() {
 }
 
 thread_local bool inside_region = false;
+
+// The SSE control word: rounding and the denormal modes of this thread's float math.
+#if defined(__x86_64__)
+constexpr unsigned kFlushDenormal = 0x8040;  // FTZ (results) | DAZ (inputs)
+unsigned read_fp_mode() { return _mm_getcsr(); }
+void write_fp_mode(unsigned m) {
+    if (_mm_getcsr() != m) _mm_setcsr(m);
+}
+#else
+unsigned read_fp_mode() { return 0; }
+void write_fp_mode(unsigned) {}
+#endif
 
 void cpu_relax() {
 #if defined(__x86_64__)
@@ -63,6 +77,7 @@ public:
             n_ = n;
             next_.store(0);
             helpers_ = helpers;
+            fp_mode_ = read_fp_mode();  // the helpers compute in the caller's mode
             pending_.store(helpers);
             error_ = nullptr;
             ++generation_;
@@ -105,6 +120,7 @@ private:
                 seen = generation_.load();
                 if (stop_) return;
                 if (id >= helpers_) continue;
+                write_fp_mode(fp_mode_);
             }
             take_part();
             if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -120,6 +136,7 @@ private:
     std::vector<std::thread> threads_;
     const std::function<void(std::size_t)>* job_ = nullptr;
     std::size_t n_ = 0, helpers_ = 0;
+    unsigned fp_mode_ = 0;
     std::atomic<std::size_t> next_{0}, pending_{0};
     std::atomic<std::uint64_t> generation_{0};
     bool stop_ = false;
@@ -138,6 +155,16 @@ void set_num_threads(int n) { thread_count() = n > 0 ? n : hardware_threads(); }
 int get_num_threads() { return thread_count(); }
 
 bool in_parallel_region() { return inside_region; }
+
+bool set_flush_denormal(bool on) {
+#if defined(__x86_64__)
+    write_fp_mode(on ? read_fp_mode() | kFlushDenormal : read_fp_mode() & ~kFlushDenormal);
+    return true;
+#else
+    (void)on;
+    return false;
+#endif
+}
 
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& f) {
     const std::size_t workers = inside_region ? 1 : std::min<std::size_t>(n, std::size_t(get_num_threads()));

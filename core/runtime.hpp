@@ -15,6 +15,14 @@ void set_num_threads(int n);
 /// The thread count set_num_threads() set (every core by default), as torch.get_num_threads.
 int get_num_threads();
 
+/// As torch.set_flush_denormal: true makes this thread's float math (and the pool threads'
+/// while they run its parallel loops) treat denormal numbers (below 1.2e-38 in float) as zero.
+/// Some CPUs (Intel's) take a slow microcode path for every denormal operand or result:
+/// gradients that vanish through hundreds of recurrent steps then slow a GEMM several times
+/// over. Off by default, as in PyTorch. Returns false where the CPU has no such mode
+/// (anything but x86-64), and then changes nothing.
+bool set_flush_denormal(bool on);
+
 /// What torch.cuda.memory_stats() tells of PyTorch's caching allocator, for xgrad's kernel
 /// workspace (the recurrent layers' saved activations and scratch, packed GEMM panels).
 /// Tensor values held by xtensor arrays are not counted here; the process's peak RSS is.

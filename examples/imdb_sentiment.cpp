@@ -377,7 +377,7 @@ int train(Options o, const po::variables_map& given) {
     run.check_outputs();
     xg::detect_anomaly(o.detect_anomaly);
     xg::manual_seed(o.seed);
-    support::start_rank(o.threads);
+    support::start_rank(o.threads, o.flush_denormal);
     Data data = load_data(o);
     SentimentModel model(o.spec, data.vocab.size(), data.vocab["<pad>"]);
     xg::optim::Adam adam(model.parameters(), xg::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));

@@ -43,7 +43,7 @@ struct Options {
     double lr = 0.0, clip = 0.0, weight_decay = 0.0;
     int threads = 0;
     std::uint64_t seed = 0;
-    bool json = false, detect_anomaly = false;
+    bool json = false, detect_anomaly = false, flush_denormal = false;
 };
 
 // Settings the flags (or a checkpoint) give; else support::FlagError saying what is wrong.

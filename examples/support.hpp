@@ -167,7 +167,9 @@ void add_run_flags(boost::program_options::options_description& opts, Options& o
         ("json", po::bool_switch(&o.json), says.json)
         ("metrics", po::value(&o.metrics), says.metrics)
         ("plot", po::value(&o.plot), says.plot)
-        ("detect-anomaly", po::bool_switch(&o.detect_anomaly), "stop at the first NaN or inf gradient, naming the op");
+        ("detect-anomaly", po::bool_switch(&o.detect_anomaly), "stop at the first NaN or inf gradient, naming the op")
+        ("flush-denormal", po::bool_switch(&o.flush_denormal),
+         "treat denormal floats as zero (torch.set_flush_denormal): several times faster on CPUs with slow denormals");
 }
 
 // What both examples' command lines give besides their own flags.
@@ -220,7 +222,9 @@ inline void parse_command_line(int argc, const char* const argv[], const std::st
 
 // Data parallel under mpirun: only rank 0 prints to stdout (and writes files); every
 // rank gets an equal share of this machine's cores unless --threads says otherwise.
-inline void start_rank(int threads) {
+// The float mode (--flush-denormal) is set before any pool thread starts.
+inline void start_rank(int threads, bool flush_denormal) {
+    xg::set_flush_denormal(flush_denormal);
     if (xg::distributed::rank() != 0 && !std::freopen("/dev/null", "w", stdout))
         std::fprintf(stderr, "warning: %s: could not silence stdout\n", xg::distributed::rank_label().c_str());
     if (threads == 0 && xg::distributed::local_size() > 1) {

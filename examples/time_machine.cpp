@@ -312,7 +312,7 @@ void report(support::Run& run, const Options& o, double ppl, const Samples& samp
 
 int train(Options o, const po::variables_map& given) {
     xg::manual_seed(o.seed);
-    support::start_rank(o.threads);
+    support::start_rank(o.threads, o.flush_denormal);
     support::Run run("time_machine", o);
     if (run.resuming()) run.resume([&](const auto& m) { return take_saved_settings(o, given, m); }, [&] { check_settings(o); });
     run.check_outputs();

@@ -28,7 +28,7 @@ struct Options {
     double lr = 1.0, clip = 1.0;
     int threads = 0;
     std::uint64_t seed = 0;
-    bool random_iter = false, json = false, detect_anomaly = false;
+    bool random_iter = false, json = false, detect_anomaly = false, flush_denormal = false;
     std::string data, save, resume, metrics, plot;
 };
 

@@ -219,6 +219,11 @@ fi
 "$tm" "${common[@]}" --epochs 2 --json --detect-anomaly > "$work/an.log" 2>&1 && "$tm" "${common[@]}" --epochs 2 --json > "$work/plain.log" 2>&1 &&
     [ "$(json_field "$work/an.log" perplexity)" = "$(json_field "$work/plain.log" perplexity)" ] &&
     pass "--detect-anomaly changes nothing in a healthy run" || fail "--detect-anomaly on a healthy run ($(tail -n 2 "$work/an.log"))"
+# --flush-denormal: the same training, within float noise (only values below 1.2e-38 change)
+"$imdb" "${small[@]}" --epochs 1 --json --flush-denormal > "$work/fd.log" 2>&1 && "$imdb" "${small[@]}" --epochs 1 --json > "$work/nofd.log" 2>&1 &&
+    python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); sys.exit(0 if abs(a - b) <= 1e-4 * abs(b) else 1)" \
+        "$(json_field "$work/fd.log" loss)" "$(json_field "$work/nofd.log" loss)" &&
+    pass "imdb_sentiment --flush-denormal trains as without it" || fail "--flush-denormal ($(tail -n 2 "$work/fd.log"))"
 expect_fail "time_machine --detect-anomaly names the op of the first bad gradient" "anomaly: .* returned \(nan\|inf\) in its gradient for input" \
     "$tm" "${common[@]}" --epochs 5 --lr 3e38 --clip 1e38 --detect-anomaly
 

@@ -4,12 +4,16 @@
 #define BOOST_TEST_MODULE gemm
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <ostream>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/kernels.hpp"  // internal: GEMM, parallel_for, workspace
+#include "core/runtime.hpp"
 
 namespace gemm = xg::gemm;
 
@@ -149,6 +153,37 @@ BOOST_AUTO_TEST_CASE(threads_do_not_change_a_single_bit) {
         BOOST_TEST(out[0] == out[1]);
         BOOST_TEST(out[0] == out[2]);
     }
+}
+
+// set_flush_denormal, as torch.set_flush_denormal: the caller's mode reaches the pool
+// threads that run its loops, and turning it off brings denormals back.
+BOOST_AUTO_TEST_CASE(flush_denormal_holds_on_every_thread_of_a_loop) {
+    Restore restore;
+    xg::set_num_threads(2);
+    volatile float tiny = 1e-39f;  // a denormal: below float's smallest normal, 1.18e-38
+    const float kept = 1e-39f * 1.5f;
+    auto run = [&] {
+        std::vector<float> out(64);
+        std::vector<std::thread::id> who(64);
+        xg::parallel_for(64, [&](std::size_t i) {
+            std::this_thread::sleep_for(std::chrono::microseconds(200));  // so both threads take items
+            out[i] = tiny * 1.5f;
+            who[i] = std::this_thread::get_id();
+        });
+        std::sort(who.begin(), who.end());
+        const long threads = std::unique(who.begin(), who.end()) - who.begin();
+        BOOST_TEST(threads == 2);
+        return out;
+    };
+#if defined(__x86_64__)
+    BOOST_TEST(xg::set_flush_denormal(true));
+    for (float v : run()) BOOST_TEST(v == 0.f);
+    BOOST_TEST(xg::set_flush_denormal(false));
+    for (float v : run()) BOOST_TEST(v == kept);
+#else
+    BOOST_TEST(!xg::set_flush_denormal(true));  // no such mode: nothing changes
+    for (float v : run()) BOOST_TEST(v == kept);
+#endif
 }
 
 // The workspace behind the kernels' scratch and saved activations (core/workspace.hpp).
