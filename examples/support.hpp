@@ -169,7 +169,7 @@ void add_run_flags(boost::program_options::options_description& opts, Options& o
         ("plot", po::value(&o.plot), says.plot)
         ("detect-anomaly", po::bool_switch(&o.detect_anomaly), "stop at the first NaN or inf gradient, naming the op")
         ("flush-denormal", po::bool_switch(&o.flush_denormal),
-         "treat denormal floats as zero (torch.set_flush_denormal): several times faster on CPUs with slow denormals");
+         "treat denormal floats as zero (torch.set_flush_denormal): faster early in training on CPUs with slow denormals");
 }
 
 // What both examples' command lines give besides their own flags.
