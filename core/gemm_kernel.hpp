@@ -13,6 +13,11 @@
 
 #include "core/gemm_isa.hpp"
 
+namespace xg {
+void* workspace_acquire(std::size_t bytes);
+void workspace_release(void* p, std::size_t bytes);
+}  // namespace xg
+
 namespace xg::gemm::detail {
 namespace {
 
@@ -81,23 +86,57 @@ void micro_tile(std::size_t m, std::size_t kc, const typename V::scalar* a, std:
     micro<V, MR, NV, NP>(kc, a, rs, cs, b, c, ldc, n, accumulate);
 }
 
+// workspace memory for this call (the functions, not Workspace: nothing here may be an
+// inline function with external linkage, see the top of this file)
+template <class T>
+struct Scratch {
+    T* p;
+    std::size_t n;
+    explicit Scratch(std::size_t count) : p(count ? static_cast<T*>(workspace_acquire(count * sizeof(T))) : nullptr), n(count) {}
+    ~Scratch() { workspace_release(p, n * sizeof(T)); }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+};
+
+// A transposed (its rows are columns in memory, cs = lda): copy the block rows [m0, m1) x
+// k [k0, k0 + kc) into MR-row strips, each k's MR values side by side. Read in place, the
+// block's rows lie lda apart, and a power-of-two lda puts every k of a strip in one L1 set.
+template <std::size_t MR, class T>
+void pack_a_strips(const T* a, std::size_t cs, std::size_t m, std::size_t kc, T* out) {
+    for (std::size_t s = 0; s < m; s += MR) {
+        const std::size_t r = m - s < MR ? m - s : MR;
+        T* strip = out + s * kc;
+        for (std::size_t k = 0; k < kc; ++k)
+            for (std::size_t i = 0; i < r; ++i) strip[k * MR + i] = a[k * cs + s + i];
+    }
+}
+
 // C rows [0, M) and panels [p0, p1): the loop nest around the microkernel
 template <class V, std::size_t MR, std::size_t NV>
 void run(std::size_t M, std::size_t K, const typename V::scalar* a, std::size_t rs, std::size_t cs,
          const typename V::scalar* bp, std::size_t N, std::size_t p0, std::size_t p1, bool accumulate,
          typename V::scalar* c, std::size_t ldc) {
+    using T = typename V::scalar;
     constexpr std::size_t NR = NV * V::width;
+    const bool pack_a = rs == 1 && cs > 1 && p1 - p0 > 1;  // a block packed once serves every panel
+    const Scratch<T> scratch(pack_a ? MC * KC : 0);
+    T* const strips = scratch.p;
     for (std::size_t k0 = 0; k0 < K; k0 += KC) {
         const std::size_t kc = K - k0 < KC ? K - k0 : KC;
         const bool acc = accumulate || k0 > 0;
         for (std::size_t m0 = 0; m0 < M; m0 += MC) {
             const std::size_t m1 = M - m0 < MC ? M : m0 + MC;
+            if (pack_a) pack_a_strips<MR>(a + m0 + k0 * cs, cs, m1 - m0, kc, strips);
             for (std::size_t p = p0; p < p1; ++p) {
                 const std::size_t n0 = p * NR, n = N - n0 < NR ? N - n0 : NR;
                 const auto* b = bp + p * K * NR + k0 * NR;
-                for (std::size_t i = m0; i < m1; i += MR)
-                    micro_tile<V, MR, NV>(m1 - i < MR ? m1 - i : MR, kc, a + i * rs + k0 * cs, rs, cs, b,
-                                         c + i * ldc + n0, ldc, n, acc);
+                for (std::size_t i = m0; i < m1; i += MR) {
+                    const std::size_t m = m1 - i < MR ? m1 - i : MR;
+                    if (pack_a)
+                        micro_tile<V, MR, NV>(m, kc, strips + (i - m0) * kc, 1, MR, b, c + i * ldc + n0, ldc, n, acc);
+                    else
+                        micro_tile<V, MR, NV>(m, kc, a + i * rs + k0 * cs, rs, cs, b, c + i * ldc + n0, ldc, n, acc);
+                }
             }
         }
     }
