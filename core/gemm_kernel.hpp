@@ -103,11 +103,13 @@ struct Scratch {
 // block's rows lie lda apart, and a power-of-two lda puts every k of a strip in one L1 set.
 template <std::size_t MR, class T>
 void pack_a_strips(const T* a, std::size_t cs, std::size_t m, std::size_t kc, T* out) {
-    for (std::size_t s = 0; s < m; s += MR) {
-        const std::size_t r = m - s < MR ? m - s : MR;
-        T* strip = out + s * kc;
-        for (std::size_t k = 0; k < kc; ++k)
-            for (std::size_t i = 0; i < r; ++i) strip[k * MR + i] = a[k * cs + s + i];
+    const std::size_t full = m / MR * MR;
+    for (std::size_t k = 0; k < kc; ++k) {  // row k of the block is contiguous: read it once, in order
+        const T* row = a + k * cs;
+        for (std::size_t s = 0; s < full; s += MR)
+#pragma GCC unroll 16
+            for (std::size_t i = 0; i < MR; ++i) out[s * kc + k * MR + i] = row[s + i];
+        for (std::size_t i = full; i < m; ++i) out[full * kc + k * MR + i - full] = row[i];
     }
 }
 
