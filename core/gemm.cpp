@@ -110,12 +110,16 @@ PackedB<T> pack(const T* b, std::size_t ldb, bool trans, std::size_t K, std::siz
 
 template <class T>
 void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const PackedB<T>& b, bool accumulate, T* c,
-              std::size_t ldc) {
+              std::size_t ldc, const T* bias) {
     const std::size_t N = b.N, K = b.K;
     if (M == 0 || N == 0) return;
+    if (accumulate) bias = nullptr;
     if (K == 0) {
         if (!accumulate)
-            for (std::size_t i = 0; i < M; ++i) std::fill_n(c + i * ldc, N, T(0));
+            for (std::size_t i = 0; i < M; ++i) {
+                if (bias) std::copy_n(bias, N, c + i * ldc);
+                else std::fill_n(c + i * ldc, N, T(0));
+            }
         return;
     }
     const detail::Kernel<T> kern = kernel<T>(b.isa);
@@ -123,7 +127,7 @@ void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const Pa
     const std::size_t panels = (N + kern.nr - 1) / kern.nr;
     const std::size_t threads = std::size_t(get_num_threads());
     if (threads <= 1 || in_parallel_region() || double(M) * double(N) * double(K) < kSplitWork) {
-        kern.run(M, K, a, rs, cs, b.data.get(), N, 0, panels, accumulate, c, ldc);
+        kern.run(M, K, a, rs, cs, b.data.get(), N, 0, panels, accumulate, bias, c, ldc);
         return;
     }
     // Split rows when there are enough for every thread, else panels; every element of C is
@@ -133,22 +137,22 @@ void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const Pa
         const std::size_t per = (strips + threads - 1) / threads;
         parallel_for(threads, [&](std::size_t u) {
             const std::size_t r0 = std::min(M, u * per * kern.mr), r1 = std::min(M, (u + 1) * per * kern.mr);
-            if (r0 < r1) kern.run(r1 - r0, K, a + r0 * rs, rs, cs, b.data.get(), N, 0, panels, accumulate, c + r0 * ldc, ldc);
+            if (r0 < r1) kern.run(r1 - r0, K, a + r0 * rs, rs, cs, b.data.get(), N, 0, panels, accumulate, bias, c + r0 * ldc, ldc);
         });
     } else {
         const std::size_t parts = std::min(threads, panels), per = (panels + parts - 1) / parts;
         parallel_for(parts, [&](std::size_t u) {
             const std::size_t p0 = std::min(panels, u * per), p1 = std::min(panels, (u + 1) * per);
-            if (p0 < p1) kern.run(M, K, a, rs, cs, b.data.get(), N, p0, p1, accumulate, c, ldc);
+            if (p0 < p1) kern.run(M, K, a, rs, cs, b.data.get(), N, p0, p1, accumulate, bias, c, ldc);
         });
     }
 }
 
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, const T* a, std::size_t lda,
-          const T* b, std::size_t ldb, bool accumulate, T* c, std::size_t ldc) {
+          const T* b, std::size_t ldb, bool accumulate, T* c, std::size_t ldc, const T* bias) {
     if (M == 0 || N == 0) return;
-    multiply(M, a, lda, trans_a, pack(b, ldb, trans_b, K, N), accumulate, c, ldc);
+    multiply(M, a, lda, trans_a, pack(b, ldb, trans_b, K, N), accumulate, c, ldc, bias);
 }
 
 template <class T>

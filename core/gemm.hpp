@@ -47,15 +47,17 @@ template <class T>
 PackedB<T> pack(const T* b, std::size_t ldb, bool trans, std::size_t K, std::size_t N, Isa isa = active_isa());
 
 /// C (M, N) (+)= op(A) B, op(A)(m, k) = trans_a ? a[k * lda + m] : a[m * lda + k]. Splits over
-/// xgrad's threads when the product is large and no parallel region is running.
+/// xgrad's threads when the product is large and no parallel region is running. Not
+/// accumulating, a non-null bias (N values) is added to every row of C, in the same order as
+/// C = bias followed by an accumulating product, without the pass that fills C.
 template <class T>
 void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const PackedB<T>& b, bool accumulate, T* c,
-              std::size_t ldc);
+              std::size_t ldc, const T* bias = nullptr);
 
 /// One-off product: packs B, then multiply().
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, const T* a, std::size_t lda,
-          const T* b, std::size_t ldb, bool accumulate, T* c, std::size_t ldc);
+          const T* b, std::size_t ldb, bool accumulate, T* c, std::size_t ldc, const T* bias = nullptr);
 
 /// The reference: three plain loops, summed in double (tests check every path against it).
 template <class T>

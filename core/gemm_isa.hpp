@@ -9,9 +9,10 @@ namespace xg::gemm::detail {
 template <class T>
 struct Kernel {
     std::size_t mr = 0, nr = 0;  // register tile: MR rows of C by NR columns (the panel width)
-    // C rows [0, M), panels [p0, p1) (+)= op(A) B, op(A)(m, k) = a[m * rs + k * cs]
+    // C rows [0, M), panels [p0, p1) (+)= op(A) B, op(A)(m, k) = a[m * rs + k * cs]; not
+    // accumulating, a non-null bias (N values) is added to every row of C
     void (*run)(std::size_t M, std::size_t K, const T* a, std::size_t rs, std::size_t cs, const T* bp, std::size_t N,
-                std::size_t p0, std::size_t p1, bool accumulate, T* c, std::size_t ldc) = nullptr;
+                std::size_t p0, std::size_t p1, bool accumulate, const T* bias, T* c, std::size_t ldc) = nullptr;
 };
 
 Kernel<float> generic_kernel(float);

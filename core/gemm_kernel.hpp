@@ -27,10 +27,11 @@ constexpr std::size_t KC = 256;
 constexpr std::size_t MC = 96;
 
 // c (m, n) (+)= a (m, kc) * b-panel slice (kc, NR); m = M rows, n <= NV * W columns of the
-// panel's NP * W (a last, partial panel computes only the vectors it needs)
+// panel's NP * W (a last, partial panel computes only the vectors it needs). Not accumulating,
+// a non-null bias (n values) is added to every row, as if c had held it.
 template <class V, std::size_t M, std::size_t NV, std::size_t NP>
 void micro(std::size_t kc, const typename V::scalar* a, std::size_t rs, std::size_t cs, const typename V::scalar* b,
-           typename V::scalar* c, std::size_t ldc, std::size_t n, bool accumulate) {
+           typename V::scalar* c, std::size_t ldc, std::size_t n, bool accumulate, const typename V::scalar* bias) {
     using T = typename V::scalar;
     using R = typename V::reg;
     constexpr std::size_t W = V::width, NR = NP * W;
@@ -60,7 +61,8 @@ void micro(std::size_t kc, const typename V::scalar* a, std::size_t rs, std::siz
 #pragma GCC unroll 8
             for (std::size_t v = 0; v < NV; ++v) {
                 T* ci = c + i * ldc + v * W;
-                V::store(ci, accumulate ? V::add(acc[i][v], V::load_unaligned(ci)) : acc[i][v]);
+                const T* add = accumulate ? ci : bias ? bias + v * W : nullptr;
+                V::store(ci, add ? V::add(acc[i][v], V::load_unaligned(add)) : acc[i][v]);
             }
         return;
     }
@@ -70,20 +72,22 @@ void micro(std::size_t kc, const typename V::scalar* a, std::size_t rs, std::siz
     for (std::size_t i = 0; i < M; ++i)
         for (std::size_t v = 0; v < NV; ++v) V::store(tile + i * TW + v * W, acc[i][v]);
     for (std::size_t i = 0; i < M; ++i)
-        for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * TW + j] : tile[i * TW + j];
+        for (std::size_t j = 0; j < n; ++j)
+            c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * TW + j] : bias ? bias[j] + tile[i * TW + j] : tile[i * TW + j];
 }
 
 // the microkernel for m = 1 ... MR rows, and for the vectors a partial last panel needs
 template <class V, std::size_t MR, std::size_t NV, std::size_t NP = NV>
 void micro_tile(std::size_t m, std::size_t kc, const typename V::scalar* a, std::size_t rs, std::size_t cs,
-                const typename V::scalar* b, typename V::scalar* c, std::size_t ldc, std::size_t n, bool accumulate) {
+                const typename V::scalar* b, typename V::scalar* c, std::size_t ldc, std::size_t n, bool accumulate,
+                const typename V::scalar* bias) {
     if constexpr (NV > 1) {
-        if (n <= (NV - 1) * V::width) return micro_tile<V, MR, NV - 1, NP>(m, kc, a, rs, cs, b, c, ldc, n, accumulate);
+        if (n <= (NV - 1) * V::width) return micro_tile<V, MR, NV - 1, NP>(m, kc, a, rs, cs, b, c, ldc, n, accumulate, bias);
     }
     if constexpr (MR > 1) {
-        if (m < MR) return micro_tile<V, MR - 1, NV, NP>(m, kc, a, rs, cs, b, c, ldc, n, accumulate);
+        if (m < MR) return micro_tile<V, MR - 1, NV, NP>(m, kc, a, rs, cs, b, c, ldc, n, accumulate, bias);
     }
-    micro<V, MR, NV, NP>(kc, a, rs, cs, b, c, ldc, n, accumulate);
+    micro<V, MR, NV, NP>(kc, a, rs, cs, b, c, ldc, n, accumulate, bias);
 }
 
 // workspace memory for this call (the functions, not Workspace: nothing here may be an
@@ -117,7 +121,7 @@ void pack_a_strips(const T* a, std::size_t cs, std::size_t m, std::size_t kc, T*
 template <class V, std::size_t MR, std::size_t NV>
 void run(std::size_t M, std::size_t K, const typename V::scalar* a, std::size_t rs, std::size_t cs,
          const typename V::scalar* bp, std::size_t N, std::size_t p0, std::size_t p1, bool accumulate,
-         typename V::scalar* c, std::size_t ldc) {
+         const typename V::scalar* bias, typename V::scalar* c, std::size_t ldc) {
     using T = typename V::scalar;
     constexpr std::size_t NR = NV * V::width;
     const bool pack_a = rs == 1 && cs > 1 && p1 - p0 > 1;  // a block packed once serves every panel
@@ -132,12 +136,13 @@ void run(std::size_t M, std::size_t K, const typename V::scalar* a, std::size_t 
             for (std::size_t p = p0; p < p1; ++p) {
                 const std::size_t n0 = p * NR, n = N - n0 < NR ? N - n0 : NR;
                 const auto* b = bp + p * K * NR + k0 * NR;
+                const T* bn = !acc && bias ? bias + n0 : nullptr;  // the first K block adds the bias
                 for (std::size_t i = m0; i < m1; i += MR) {
                     const std::size_t m = m1 - i < MR ? m1 - i : MR;
                     if (pack_a)
-                        micro_tile<V, MR, NV>(m, kc, strips + (i - m0) * kc, 1, MR, b, c + i * ldc + n0, ldc, n, acc);
+                        micro_tile<V, MR, NV>(m, kc, strips + (i - m0) * kc, 1, MR, b, c + i * ldc + n0, ldc, n, acc, bn);
                     else
-                        micro_tile<V, MR, NV>(m, kc, a + i * rs + k0 * cs, rs, cs, b, c + i * ldc + n0, ldc, n, acc);
+                        micro_tile<V, MR, NV>(m, kc, a + i * rs + k0 * cs, rs, cs, b, c + i * ldc + n0, ldc, n, acc, bn);
                 }
             }
         }

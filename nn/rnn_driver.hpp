@@ -36,11 +36,12 @@ Buffer<T> zeroed(std::size_t n) {
     return workspace_zeroed<T>(n);
 }
 
-// A one-off row-major product through xgrad's GEMM: C (m, n) = op(A) op(B) (+ C when accumulate).
+// A one-off row-major product through xgrad's GEMM: C (m, n) = op(A) op(B) (+ C when
+// accumulate, else + bias on every row when one is given).
 template <class T>
 void product(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, std::size_t lda, const T* b,
-             std::size_t ldb, bool accumulate, T* c, std::size_t ldc) {
-    xg::gemm::gemm(ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc);
+             std::size_t ldb, bool accumulate, T* c, std::size_t ldc, const T* bias = nullptr) {
+    xg::gemm::gemm(ta, tb, m, n, k, a, lda, b, ldb, accumulate, c, ldc, bias);
 }
 
 // The recurrent weights of one direction, packed once per layer call for the step GEMMs:
@@ -316,8 +317,7 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
         product<T>(false, true, N, GH, I, Xp, I, w.w_ih.value().data(), I, false, A, GH);
         Cell::input_forward(cell_policies::InputRows<T>{N, H, A, bias.data(), s.E.get(), u.params, nullptr});
     } else {
-        for (std::size_t n = 0; n < N; ++n) std::copy_n(bias.data(), GH, A + n * GH);
-        product<T>(false, true, N, GH, I, Xp, I, w.w_ih.value().data(), I, true, A, GH);
+        product<T>(false, true, N, GH, I, Xp, I, w.w_ih.value().data(), I, false, A, GH, bias.data());
     }
     X.reset();
 

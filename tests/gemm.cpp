@@ -118,6 +118,44 @@ BOOST_AUTO_TEST_CASE(every_path_matches_the_reference_in_float) { check_all_path
 
 BOOST_AUTO_TEST_CASE(every_path_matches_the_reference_in_double) { check_all_paths<double>(1e-14); }
 
+// A bias given to a non-accumulating product is C filled with the bias, then accumulated:
+// the same bits, on every path, for every tail, both transposes, K over several blocks.
+template <class T>
+void check_bias_is_a_filled_c() {
+    Restore restore;
+    std::mt19937 rng(11);
+    int cases = 0, differ = 0;
+    for (std::size_t M : {1, 7, 9, 33, 100})
+        for (std::size_t N : {1, 15, 17, 33, 100})
+            for (std::size_t K : {0, 3, 256, 600}) {
+                const bool ta = (cases & 1) != 0, tb = (cases & 2) != 0;
+                ++cases;
+                const std::size_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+                const auto a = random_values<T>((ta ? K : M) * lda + 1, rng);
+                const auto b = random_values<T>((tb ? N : K) * ldb + 1, rng);
+                const auto bias = random_values<T>(N, rng);
+                std::vector<T> filled = random_values<T>(M * ldc, rng);
+                const std::vector<T> c0 = filled;
+                for (std::size_t i = 0; i < M; ++i) std::copy_n(bias.data(), N, filled.data() + i * ldc);
+                for (auto isa : supported()) {
+                    gemm::set_isa(isa);
+                    std::vector<T> want = filled, got = c0;
+                    gemm::gemm(ta, tb, M, N, K, a.data(), lda, b.data(), ldb, true, want.data(), ldc);
+                    gemm::gemm(ta, tb, M, N, K, a.data(), lda, b.data(), ldb, false, got.data(), ldc, bias.data());
+                    if (got != want) ++differ;
+                    BOOST_TEST((got == want), gemm::isa_name(isa) << " M=" << M << " N=" << N << " K=" << K << " ta=" << ta
+                                                                  << " tb=" << tb << ": bias differs from a filled C");
+                }
+            }
+    BOOST_TEST(cases == 100);
+    BOOST_TEST(differ == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_bias_is_the_same_as_a_c_filled_with_it) {
+    check_bias_is_a_filled_c<float>();
+    check_bias_is_a_filled_c<double>();
+}
+
 BOOST_AUTO_TEST_CASE(a_packed_b_is_reused_across_products) {
     Restore restore;
     std::mt19937 rng(3);
