@@ -57,6 +57,8 @@ detail::Kernel<T> kernel(Isa isa) {
 
 // Below this many multiply-adds a product is not worth a thread start.
 constexpr double kSplitWork = 2e6;
+// Below this many values of B, packing is not worth a wake-up.
+constexpr double kSplitPack = 65536;
 
 }  // namespace
 
@@ -89,7 +91,7 @@ PackedB<T> pack(const T* b, std::size_t ldb, bool trans, std::size_t K, std::siz
     const std::size_t nr = p.nr, panels = (N + nr - 1) / nr;
     p.data = workspace<T>(std::max<std::size_t>(1, panels * K * nr));
     T* out = p.data.get();
-    for (std::size_t q = 0; q < panels; ++q) {
+    auto pack_panel = [&](std::size_t q) {
         const std::size_t n0 = q * nr, n = std::min(nr, N - n0);
         T* panel = out + q * K * nr;
         if (!trans) {  // rows of B are contiguous: copy NR values a row
@@ -104,6 +106,16 @@ PackedB<T> pack(const T* b, std::size_t ldb, bool trans, std::size_t K, std::siz
             }
             for (std::size_t k = 0; k < K && n < nr; ++k) std::fill(panel + k * nr + n, panel + (k + 1) * nr, T(0));
         }
+    };
+    // a big B (the recurrent weights, packed while the other threads wait) splits over the threads
+    const std::size_t threads = std::size_t(get_num_threads());
+    if (threads > 1 && panels >= 2 * threads && double(K) * double(N) >= kSplitPack && !in_parallel_region()) {
+        const std::size_t per = (panels + threads - 1) / threads;
+        parallel_for(threads, [&](std::size_t u) {
+            for (std::size_t q = u * per; q < std::min(panels, (u + 1) * per); ++q) pack_panel(q);
+        });
+    } else {
+        for (std::size_t q = 0; q < panels; ++q) pack_panel(q);
     }
     return p;
 }
