@@ -153,6 +153,23 @@ const T* packed_rows(const Packing& pk, bool reverse, bool batch_first, const T*
     return store.get();
 }
 
+// dh (bt, width) = dy's rows of packed step t (columns [col, col + width) of rows `stride`
+// wide; none when dy is null) + dh_next: one step's output gradient, gathered as it is summed
+template <class T>
+void add_step_gradient(const Packing& pk, std::size_t t, bool reverse, bool batch_first, const T* dy, std::size_t stride,
+                       std::size_t col, std::size_t width, const T* dh_next, T* dh) {
+    for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r) {
+        T* out = dh + r * width;
+        const T* next = dh_next + r * width;
+        if (!dy) {
+            std::copy_n(next, width, out);
+            continue;
+        }
+        const T* in = dy + pk.padded_row(t, r, reverse, batch_first) * stride + col;
+        for (std::size_t j = 0; j < width; ++j) out[j] = in[j] + next[j];
+    }
+}
+
 // padded rows += packed rows (the input gradient, `width` wide)
 template <class T>
 void unpack_add_rows(const Packing& pk, bool reverse, bool batch_first, const T* packed, std::size_t width, T* padded) {
@@ -428,9 +445,9 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
     const bool proj = d.P > 0;
     const std::size_t ys = d.D * Hout;
 
-    // dH (N, Hout): the gradient reaching each output, from above (dy) and, step by step, from the right
-    Buffer<T> dH = zeroed<T>(N * Hout);
-    if (io.dy) pack_rows(pk, reverse, d.batch_first, io.dy, ys, io.y_off, Hout, dH.get());
+    // dh: the gradient reaching one step's outputs, from above (dy) and from the right (dh_next).
+    // A projection keeps every step's (dH, N x Hout) for dW_hr; otherwise one step's rows suffice.
+    Buffer<T> dH = buffer<T>((proj ? N : B) * Hout);
     // Y (N, Hout) packed outputs: for the steps of a cell that reads_outputs, else only for dW_hh
     Buffer<T> Ybuf;
     const T* Y = nullptr;
@@ -457,8 +474,8 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
                 else std::fill_n(dcr, H, T(0));
             }
         }
-        T* dh = dH.get() + off * Hout;
-        for (std::size_t k = 0; k < bt * Hout; ++k) dh[k] += dh_next[k];
+        T* dh = dH.get() + (proj ? off * Hout : 0);
+        add_step_gradient(pk, t, reverse, d.batch_first, io.dy, ys, io.y_off, Hout, dh_next.get(), dh);
         T* da = dA.get() + off * GH;
         if (zone) {  // zoneout: z of each state's gradient goes straight to the previous state
             split_zoned_gradient(bt * Hout, s.ZH.get() + off * Hout, dh, zdh.get());
