@@ -161,6 +161,28 @@ void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const Pa
 }
 
 template <class T>
+void multiply_part(std::size_t part, std::size_t parts, std::size_t M, const T* a, std::size_t lda, bool trans_a,
+                   const PackedB<T>& b, bool accumulate, T* c, std::size_t ldc, const T* bias) {
+    const std::size_t N = b.N, K = b.K;
+    if (M == 0 || N == 0 || part >= parts) return;
+    const detail::Kernel<T> kern = kernel<T>(b.isa);
+    const std::size_t panels = (N + kern.nr - 1) / kern.nr;
+    const std::size_t p0 = panels * part / parts, p1 = panels * (part + 1) / parts;
+    if (p0 == p1) return;
+    if (accumulate) bias = nullptr;
+    if (K == 0) {
+        if (accumulate) return;
+        const std::size_t n0 = p0 * kern.nr, n1 = std::min(N, p1 * kern.nr);
+        for (std::size_t i = 0; i < M; ++i) {
+            if (bias) std::copy(bias + n0, bias + n1, c + i * ldc + n0);
+            else std::fill(c + i * ldc + n0, c + i * ldc + n1, T(0));
+        }
+        return;
+    }
+    kern.run(M, K, a, trans_a ? 1 : lda, trans_a ? lda : 1, b.data.get(), N, p0, p1, accumulate, bias, c, ldc);
+}
+
+template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, const T* a, std::size_t lda,
           const T* b, std::size_t ldb, bool accumulate, T* c, std::size_t ldc, const T* bias) {
     if (M == 0 || N == 0) return;

@@ -54,6 +54,12 @@ template <class T>
 void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const PackedB<T>& b, bool accumulate, T* c,
               std::size_t ldc, const T* bias = nullptr);
 
+/// Part `part` of `parts` of multiply() (accumulate and bias as there), on the calling thread:
+/// the columns of C in a contiguous run of B's panels. The parts together compute C bit for
+/// bit as multiply() does; a team's members each take one (core/parallel.hpp's run_team).
+template <class T>
+void multiply_part(std::size_t part, std::size_t parts, std::size_t M, const T* a, std::size_t lda, bool trans_a,
+                   const PackedB<T>& b, bool accumulate, T* c, std::size_t ldc, const T* bias = nullptr);
 /// One-off product: packs B, then multiply().
 template <class T>
 void gemm(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::size_t K, const T* a, std::size_t lda,
@@ -65,7 +71,7 @@ void reference(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::si
                const T* b, std::size_t ldb, bool accumulate, T* c, std::size_t ldc);
 
 /// This header's function templates, instantiated for float and double (core/instantiate.hpp).
-#define XG_GEMM_FUNCTIONS(T, OP, OVERLOAD) OP(T, pack) OP(T, multiply) OP(T, gemm) OP(T, reference)
+#define XG_GEMM_FUNCTIONS(T, OP, OVERLOAD) OP(T, pack) OP(T, multiply) OP(T, multiply_part) OP(T, gemm) OP(T, reference)
 XG_DECLARE_OPS(XG_GEMM_FUNCTIONS)
 
 }  // namespace xg::gemm

@@ -166,6 +166,50 @@ bool set_flush_denormal(bool on) {
 #endif
 }
 
+namespace {
+// thrown by a wait of an aborted team; run_team swallows it and rethrows the cause
+struct TeamAborted {};
+}  // namespace
+
+void TeamBarrier::wait() {
+    if (members_ <= 1) return;
+    const std::size_t phase = phase_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == members_) {
+        arrived_.store(0, std::memory_order_relaxed);     // before the release below: the next
+        phase_.fetch_add(1, std::memory_order_release);  // phase's arrivals count from zero
+        return;
+    }
+    for (int spin = 0; phase_.load(std::memory_order_acquire) == phase; ++spin) {
+        if (aborted_.load(std::memory_order_acquire)) throw TeamAborted{};
+        if (spin < 4000) cpu_relax();
+        else std::this_thread::yield();  // a member that lost its core gets it back
+    }
+}
+
+bool run_team(std::size_t n, const std::function<void(std::size_t rank, TeamBarrier& barrier)>& f) {
+    if (n < 2 || inside_region) return false;
+    TeamBarrier barrier(n);
+    std::exception_ptr cause;
+    std::mutex cause_mutex;
+    const std::function<void(std::size_t)> member = [&](std::size_t rank) {
+        try {
+            f(rank, barrier);
+        } catch (const TeamAborted&) {
+        } catch (...) {
+            {
+                std::lock_guard<std::mutex> lock(cause_mutex);
+                if (!cause) cause = std::current_exception();
+            }
+            barrier.abort();
+        }
+    };
+    // every member blocks at the barrier until all n run, so the pool's n participants
+    // (the caller and n - 1 helpers) take one rank each
+    if (!pool().run(n, member, n - 1)) return false;
+    if (cause) std::rethrow_exception(cause);
+    return true;
+}
+
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& f) {
     const std::size_t workers = inside_region ? 1 : std::min<std::size_t>(n, std::size_t(get_num_threads()));
     if (workers > 1 && pool().run(n, f, workers - 1)) return;

@@ -5,6 +5,7 @@
 /// units never wait on each other, while a two-thread GEMM synchronises every call.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 
@@ -21,5 +22,28 @@ void parallel_for(std::size_t n, const std::function<void(std::size_t)>& f);
 /// True while this thread runs its share of a parallel_for spread over the pool (nested
 /// parallel_for and GEMMs then stay on this thread), as torch.in_parallel_region.
 bool in_parallel_region();
+
+/// Where the threads of a team wait for each other (run_team). The waiting spins, then yields.
+class TeamBarrier {
+public:
+    explicit TeamBarrier(std::size_t members) : members_(members) {}
+    /// Returns once every member has called it (as often); with one member, at once.
+    void wait();
+    /// Makes every wait, now and later, throw: a member that failed releases the others.
+    void abort() noexcept { aborted_.store(true, std::memory_order_release); }
+
+private:
+    std::size_t members_;
+    std::atomic<std::size_t> arrived_{0}, phase_{0};
+    std::atomic<bool> aborted_{false};
+};
+
+/// Runs f(rank, barrier) on n threads at once, rank 0 on the caller, the others from the pool:
+/// a loop whose steps need every thread in turn (a recurrent layer's time steps: each member
+/// its panels of the step's product, a barrier, its rows of the gate math, a barrier).
+/// Returns false, having run nothing, when n threads cannot be had (n < 2, inside a parallel
+/// region, or another thread's loop holds the pool): the caller then runs its one-thread path.
+/// The first exception a member throws is rethrown (the others leave at their next wait).
+bool run_team(std::size_t n, const std::function<void(std::size_t rank, TeamBarrier& barrier)>& f);
 
 }  // namespace xg

@@ -153,12 +153,12 @@ const T* packed_rows(const Packing& pk, bool reverse, bool batch_first, const T*
     return store.get();
 }
 
-// dh (bt, width) = dy's rows of packed step t (columns [col, col + width) of rows `stride`
-// wide; none when dy is null) + dh_next: one step's output gradient, gathered as it is summed
+// dh rows [r0, r1) of packed step t = dy's (columns [col, col + width) of rows `stride` wide;
+// none when dy is null) + dh_next's: one step's output gradient, gathered as it is summed
 template <class T>
-void add_step_gradient(const Packing& pk, std::size_t t, bool reverse, bool batch_first, const T* dy, std::size_t stride,
-                       std::size_t col, std::size_t width, const T* dh_next, T* dh) {
-    for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r) {
+void add_step_gradient(const Packing& pk, std::size_t t, std::size_t r0, std::size_t r1, bool reverse, bool batch_first,
+                       const T* dy, std::size_t stride, std::size_t col, std::size_t width, const T* dh_next, T* dh) {
+    for (std::size_t r = r0; r < r1; ++r) {
         T* out = dh + r * width;
         const T* next = dh_next + r * width;
         if (!dy) {
@@ -221,7 +221,17 @@ struct Unit {
     const T* const* params;      // the cell's own parameters (w.own's values)
     const Zoneout& zoneout;
     const ZoneoutMasks<T>* masks;  // this direction's, forward only
+    std::size_t team = 1;          // threads that run its steps together (run_steps)
 };
+
+// Runs a unit's steps, steps(rank, parts, barrier), on a team of u.team threads, or on this
+// thread alone (one part) when that many cannot be had: the results are the same bits.
+template <class T, class Steps>
+void run_steps(const Unit<T>& u, const Steps& steps) {
+    if (u.team > 1 && run_team(u.team, [&](std::size_t rank, TeamBarrier& sync) { steps(rank, u.team, sync); })) return;
+    TeamBarrier alone(1);
+    steps(0, 1, alone);
+}
 
 // y = z prev + (1 - z) y over n values: zoneout's mix of the previous state into the new one
 template <class T>
@@ -355,49 +365,58 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     if (Cell::separate_hh) hw = buffer<T>(B * GH);
     const T* b_hh = Cell::bias_hh_in_hw && w.b_hh.defined() ? w.b_hh.value().data() : nullptr;
 
-    for (std::size_t t = 0; t < pk.S; ++t) {
-        const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
-        if (bt == 0) break;
-        const T* hprev = t == 0 ? s.h0.get() : Y + pk.offsets[t - 1] * Hout;
-        T* a = A + off * GH;
-        if (Cell::separate_hh) {  // hw = h_{t-1} W_hh^T (+ b_hh)
-            for (std::size_t r = 0; r < bt; ++r) {
-                if (b_hh) std::copy_n(b_hh, GH, hw.get() + r * GH);
-                else std::fill_n(hw.get() + r * GH, GH, T(0));
+    // The steps, by one thread or a team (u.team): each member computes its panels of the
+    // step's products and its rows of the gate math, with a barrier between the two.
+    auto steps = [&](std::size_t rank, std::size_t parts, TeamBarrier& sync) {
+        for (std::size_t t = 0; t < pk.S; ++t) {
+            const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
+            if (bt == 0) break;
+            const T* hprev = t == 0 ? s.h0.get() : Y + pk.offsets[t - 1] * Hout;
+            const T* cprev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.offsets[t - 1] * H) : nullptr;
+            T* a = A + off * GH;
+            if (Cell::separate_hh)  // hw = h_{t-1} W_hh^T (+ b_hh)
+                xg::gemm::multiply_part(rank, parts, bt, hprev, Hout, false, pw.hh, false, hw.get(), GH, b_hh);
+            else  // a += h_{t-1} W_hh^T
+                xg::gemm::multiply_part(rank, parts, bt, hprev, Hout, false, pw.hh, true, a, GH);
+            sync.wait();
+            const std::size_t r0 = bt * rank / parts, r1 = bt * (rank + 1) / parts;  // this member's rows
+            T* m = proj ? M.get() : Y + off * Hout;
+            if (r0 < r1)
+                Cell::forward(cell_policies::StepForward<T>{
+                    .bt = r1 - r0,
+                    .H = H,
+                    .a = a + r0 * GH,
+                    .hw = Cell::separate_hh ? hw.get() + r0 * GH : nullptr,
+                    .h_prev = hprev + r0 * Hout,
+                    .c_prev = Cell::has_cell ? cprev + r0 * H : nullptr,
+                    .c = Cell::has_cell ? s.C.get() + (off + r0) * H : nullptr,
+                    .saved = SW ? s.E.get() + (off + r0) * SW : nullptr,
+                    .h = m + r0 * H,
+                    .params = u.params});
+            if (proj) {  // h = m W_hr^T
+                sync.wait();
+                xg::gemm::multiply_part(rank, parts, bt, M.get(), H, false, pw.hr, false, Y + off * Hout, Hout);
+                sync.wait();
             }
-            xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, hw.get(), GH);
-        } else {
-            xg::gemm::multiply(bt, hprev, Hout, false, pw.hh, true, a, GH);  // a += h_{t-1} W_hh^T
-        }
-        T* m = proj ? M.get() : Y + off * Hout;
-        Cell::forward(cell_policies::StepForward<T>{
-            .bt = bt,
-            .H = H,
-            .a = a,
-            .hw = hw.get(),
-            .h_prev = hprev,
-            .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.offsets[t - 1] * H) : nullptr,
-            .c = Cell::has_cell ? s.C.get() + off * H : nullptr,
-            .saved = SW ? s.E.get() + off * SW : nullptr,
-            .h = m,
-            .params = u.params});
-        if (proj)  // h = m W_hr^T
-            xg::gemm::multiply(bt, M.get(), H, false, pw.hr, false, Y + off * Hout, Hout);
-        if (zone) {  // the state keeps a share of its previous values
-            T* y = Y + off * Hout;
-            if (Cell::reads_outputs) std::copy_n(y, bt * Hout, s.HT.get() + off * Hout);
-            zone_out(bt * Hout, s.ZH.get() + off * Hout, hprev, y);
-            if (Cell::has_cell) {
-                std::copy_n(s.C.get() + off * H, bt * H, s.CZ.get() + off * H);
-                zone_out(bt * H, s.ZC.get() + off * H, t == 0 ? s.c0.get() : CS + pk.offsets[t - 1] * H, s.CZ.get() + off * H);
+            const std::size_t rows = r1 - r0, first = off + r0;
+            if (zone && rows) {  // the state keeps a share of its previous values
+                T* y = Y + first * Hout;
+                if (Cell::reads_outputs) std::copy_n(y, rows * Hout, s.HT.get() + first * Hout);
+                zone_out(rows * Hout, s.ZH.get() + first * Hout, hprev + r0 * Hout, y);
+                if (Cell::has_cell) {
+                    std::copy_n(s.C.get() + first * H, rows * H, s.CZ.get() + first * H);
+                    zone_out(rows * H, s.ZC.get() + first * H, cprev + r0 * H, s.CZ.get() + first * H);
+                }
             }
+            // sequences that end at this step hand over their final state
+            for (std::size_t r = std::max(pk.next_size(t), r0); r < r1; ++r) {
+                std::copy_n(Y + (off + r) * Hout, Hout, io.h_n + pk.perm[r] * Hout);
+                if (Cell::has_cell) std::copy_n(CS + (off + r) * H, H, io.c_n + pk.perm[r] * H);
+            }
+            sync.wait();
         }
-        // sequences that end at this step hand over their final state
-        for (std::size_t r = pk.next_size(t); r < bt; ++r) {
-            std::copy_n(Y + (off + r) * Hout, Hout, io.h_n + pk.perm[r] * Hout);
-            if (Cell::has_cell) std::copy_n(CS + (off + r) * H, H, io.c_n + pk.perm[r] * H);
-        }
-    }
+    };
+    run_steps(u, steps);
     if (!y_direct) unpack_rows(pk, u.reverse, d.batch_first, Y, Hout, io.y, d.D * Hout, io.y_off);  // y starts zeroed
 }
 
@@ -461,56 +480,71 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
     const T* const CS = zone && Cell::has_cell ? s.CZ.get() : s.C.get();  // the state c (mixed by zoneout)
     Buffer<T> zdh = zone ? buffer<T>(B * Hout) : Buffer<T>(), zdc = zone && Cell::has_cell ? buffer<T>(B * H) : Buffer<T>();
 
-    for (std::size_t t = pk.S; t-- > 0;) {
-        const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
-        if (bt == 0) continue;
-        for (std::size_t r = pk.next_size(t); r < bt; ++r) {  // the final state's gradient enters at the last step
-            T* dhr = dh_next.get() + r * Hout;
-            if (dh_n) std::copy_n(dh_n + pk.perm[r] * Hout, Hout, dhr);
-            else std::fill_n(dhr, Hout, T(0));
-            if (Cell::has_cell) {
-                T* dcr = dc_next.get() + r * H;
-                if (dc_n) std::copy_n(dc_n + pk.perm[r] * H, H, dcr);
-                else std::fill_n(dcr, H, T(0));
+    // The steps, by one thread or a team (u.team), as in forward_direction: each member its rows
+    // of the gate math, a barrier, its panels of dh_{t-1}'s product, a barrier.
+    XG_CHECK(u.team == 1 || Cell::parameters(H).empty(), Cell::name << " layer: a team runs only cells without parameters of their own");
+    auto steps = [&](std::size_t rank, std::size_t parts, TeamBarrier& sync) {
+        for (std::size_t t = pk.S; t-- > 0;) {
+            const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
+            if (bt == 0) continue;
+            const std::size_t r0 = bt * rank / parts, r1 = bt * (rank + 1) / parts, rows = r1 - r0;  // this member's rows
+            for (std::size_t r = std::max(pk.next_size(t), r0); r < r1; ++r) {  // the final state's gradient enters at the last step
+                T* dhr = dh_next.get() + r * Hout;
+                if (dh_n) std::copy_n(dh_n + pk.perm[r] * Hout, Hout, dhr);
+                else std::fill_n(dhr, Hout, T(0));
+                if (Cell::has_cell) {
+                    T* dcr = dc_next.get() + r * H;
+                    if (dc_n) std::copy_n(dc_n + pk.perm[r] * H, H, dcr);
+                    else std::fill_n(dcr, H, T(0));
+                }
             }
+            T* dh = dH.get() + (proj ? off * Hout : 0);
+            add_step_gradient(pk, t, r0, r1, reverse, d.batch_first, io.dy, ys, io.y_off, Hout, dh_next.get(), dh);
+            if (zone && rows) {  // zoneout: z of each state's gradient goes straight to the previous state
+                split_zoned_gradient(rows * Hout, s.ZH.get() + (off + r0) * Hout, dh + r0 * Hout, zdh.get() + r0 * Hout);
+                if (Cell::has_cell)
+                    split_zoned_gradient(rows * H, s.ZC.get() + (off + r0) * H, dc_next.get() + r0 * H, zdc.get() + r0 * H);
+            }
+            const T* dmp = dh;
+            if (proj) {  // h = m W_hr^T: dm = dh W_hr
+                sync.wait();
+                xg::gemm::multiply_part(rank, parts, bt, dh, d.P, false, pw.hr, false, dm.get(), H);
+                sync.wait();
+                dmp = dm.get();
+            }
+            T* da = dA.get() + off * GH;
+            T* dhw = Cell::separate_hh ? dHW.get() + off * GH : nullptr;
+            if (rows)
+                Cell::backward(cell_policies::StepBackward<T>{
+                    .bt = rows,
+                    .H = H,
+                    .a = Cell::saves_gates ? s.A.get() + (off + r0) * GH : nullptr,
+                    .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.offsets[t - 1] * H) + r0 * H : nullptr,
+                    .c = Cell::has_cell ? s.C.get() + (off + r0) * H : nullptr,
+                    .saved = SW ? s.E.get() + (off + r0) * SW : nullptr,
+                    .h_prev = Cell::reads_outputs ? (t == 0 ? s.h0.get() : Y + pk.offsets[t - 1] * Hout) + r0 * Hout : nullptr,
+                    .h = Cell::reads_outputs ? (zone ? s.HT.get() : Y) + (off + r0) * Hout : nullptr,
+                    .dh = dmp + r0 * H,
+                    .da = da + r0 * GH,
+                    .dhw = Cell::separate_hh ? dhw + r0 * GH : nullptr,
+                    .dc = Cell::has_cell ? dc_next.get() + r0 * H : nullptr,
+                    .dh_prev = dh_next.get() + r0 * Hout,
+                    .params = u.params,
+                    .dparams = g.own});
+            if (zone && Cell::has_cell)
+                for (std::size_t k = r0 * H; k < r1 * H; ++k) dc_next[k] += zdc[k];
+            sync.wait();
+            // dh_{t-1} (+)= d(hw or a) W_hh
+            xg::gemm::multiply_part(rank, parts, bt, Cell::separate_hh ? dhw : da, GH, false, pw.hh, Cell::direct_dh_prev,
+                                    dh_next.get(), Hout);
+            if (zone) {
+                sync.wait();
+                for (std::size_t k = r0 * Hout; k < r1 * Hout; ++k) dh_next[k] += zdh[k];
+            }
+            sync.wait();
         }
-        T* dh = dH.get() + (proj ? off * Hout : 0);
-        add_step_gradient(pk, t, reverse, d.batch_first, io.dy, ys, io.y_off, Hout, dh_next.get(), dh);
-        T* da = dA.get() + off * GH;
-        if (zone) {  // zoneout: z of each state's gradient goes straight to the previous state
-            split_zoned_gradient(bt * Hout, s.ZH.get() + off * Hout, dh, zdh.get());
-            if (Cell::has_cell) split_zoned_gradient(bt * H, s.ZC.get() + off * H, dc_next.get(), zdc.get());
-        }
-        const T* dmp = dh;
-        if (proj) {  // h = m W_hr^T: dm = dh W_hr
-            xg::gemm::multiply(bt, dh, d.P, false, pw.hr, false, dm.get(), H);
-            dmp = dm.get();
-        }
-        T* dhw = Cell::separate_hh ? dHW.get() + off * GH : nullptr;
-        Cell::backward(cell_policies::StepBackward<T>{
-            .bt = bt,
-            .H = H,
-            .a = Cell::saves_gates ? s.A.get() + off * GH : nullptr,
-            .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.offsets[t - 1] * H) : nullptr,
-            .c = Cell::has_cell ? s.C.get() + off * H : nullptr,
-            .saved = SW ? s.E.get() + off * SW : nullptr,
-            .h_prev = Cell::reads_outputs ? (t == 0 ? s.h0.get() : Y + pk.offsets[t - 1] * Hout) : nullptr,
-            .h = Cell::reads_outputs ? (zone ? s.HT.get() : Y) + off * Hout : nullptr,
-            .dh = dmp,
-            .da = da,
-            .dhw = dhw,
-            .dc = dc_next.get(),
-            .dh_prev = dh_next.get(),
-            .params = u.params,
-            .dparams = g.own});
-        // dh_{t-1} (+)= d(hw or a) W_hh
-        xg::gemm::multiply(bt, Cell::separate_hh ? dhw : da, GH, false, pw.hh, Cell::direct_dh_prev, dh_next.get(), Hout);
-        if (zone) {
-            for (std::size_t k = 0; k < bt * Hout; ++k) dh_next[k] += zdh[k];
-            if (Cell::has_cell)
-                for (std::size_t k = 0; k < bt * H; ++k) dc_next[k] += zdc[k];
-        }
-    }
+    };
+    run_steps(u, steps);
 
     if (dh0)
         for (std::size_t r = 0; r < B; ++r)
@@ -619,10 +653,15 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
     check_state(h0, Shape{d.D, B, d.Hout}, Cell::name, "h0");
     XG_CHECK(!c0.defined() || Cell::has_cell, Cell::name << " layer: has no cell state c0");
     check_state(c0, Shape{d.D, B, d.H}, Cell::name, "c0");
-    // Work units: each direction, times chunks of the batch when threads are left over
-    // (at least 8 rows a chunk). Units share nothing while they run.
+    // Work units: each direction, times chunks of the batch when threads are left over (at
+    // least 8 rows a chunk); units share nothing while they run. One direction too small to
+    // chunk runs its steps on a team instead: every member its panels of each step's product and
+    // its rows of the gate math, between barriers (measured slower than chunks where chunks can
+    // be had: the barriers, and gates crossing cores). A cell with parameters of its own (their
+    // gradients summed over rows) has no team.
     const std::size_t threads = std::size_t(get_num_threads());
     const std::size_t chunks = d.D >= threads ? 1 : std::max<std::size_t>(1, std::min(threads / d.D, B / 8));
+    const std::size_t team = d.D == 1 && chunks == 1 && threads > 1 && Cell::parameters(d.H).empty() ? threads : 1;
     const std::size_t units = d.D * chunks;
     auto packs = std::make_shared<std::vector<Packing>>(make_packings(S, B, lengths, chunks));
     XG_CHECK(zoneout.h >= 0 && zoneout.h <= 1 && zoneout.c >= 0 && zoneout.c <= 1,
@@ -654,7 +693,7 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
                               .y_off = k * d.Hout,
                               .h_n = hn.data() + k * B * d.Hout,
                               .c_n = Cell::has_cell ? cn.data() + k * B * d.H : nullptr};
-        forward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], params[k].data(), zoneout, &masks[k]}, io,
+        forward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], params[k].data(), zoneout, &masks[k], team}, io,
                                    (*saved)[u]);
     });
 
@@ -668,7 +707,7 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
     std::vector<TensorT<T>> outputs = {res.y, res.h_n};
     if (Cell::has_cell) outputs.push_back(res.c_n);
     static const std::string op_name = std::string(Cell::name) + " layer";  // the tape keeps the pointer
-    record_multi<T>(outputs, [d, packs, chunks, units, saved, x, h0, c0, dirs](const std::vector<TensorT<T>>& outs) {
+    record_multi<T>(outputs, [d, packs, chunks, units, team, saved, x, h0, c0, dirs](const std::vector<TensorT<T>>& outs) {
         const T* dy = outs[0].has_grad() ? outs[0].grad().data() : nullptr;
         const T* dhn = outs[1].has_grad() ? outs[1].grad().data() : nullptr;
         const T* dcn = outs.size() > 2 && outs[2].has_grad() ? outs[2].grad().data() : nullptr;
@@ -709,7 +748,7 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
                                    .dh0 = dh0 ? dh0 + k * B * d.Hout : nullptr,
                                    .dc0 = dc0 ? dc0 + k * B * d.H : nullptr};
             const DirectionGrads<T> g{gp[0], gp[1], gp[2], gp[3], gp[4], gp.data() + kStandardParameters};
-            backward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], own[k].data(), Zoneout{}, nullptr},
+            backward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], own[k].data(), Zoneout{}, nullptr, team},
                                         (*saved)[u], io, st, g, wants(x) ? &ug[u].dX : nullptr);
             if (k == 0 && ug[u].dX) {
                 unpack_add_rows((*packs)[c], false, d.batch_first, ug[u].dX.get(), d.I, dx);

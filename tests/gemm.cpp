@@ -5,9 +5,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <ostream>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -191,6 +193,67 @@ BOOST_AUTO_TEST_CASE(threads_do_not_change_a_single_bit) {
         BOOST_TEST(out[0] == out[1]);
         BOOST_TEST(out[0] == out[2]);
     }
+}
+
+// multiply_part: the parts of a product, each on its own, add up to multiply()'s bits.
+BOOST_AUTO_TEST_CASE(the_parts_of_a_product_are_the_product) {
+    Restore restore;
+    std::mt19937 rng(8);
+    for (auto isa : supported()) {
+        gemm::set_isa(isa);
+        for (std::size_t N : {1, 40, 100, 520}) {
+            const std::size_t M = 13, K = 300;
+            const auto a = random_values<float>(M * K, rng), b = random_values<float>(K * N, rng), bias = random_values<float>(N, rng);
+            const auto packed = gemm::pack(b.data(), N, false, K, N);
+            std::vector<float> whole(M * N), parts(M * N, -7.f);
+            gemm::multiply(M, a.data(), K, false, packed, false, whole.data(), N, bias.data());
+            for (std::size_t part = 0; part < 3; ++part)
+                gemm::multiply_part(part, 3, M, a.data(), K, false, packed, false, parts.data(), N, bias.data());
+            BOOST_TEST((parts == whole), gemm::isa_name(isa) << " N=" << N);
+        }
+    }
+}
+
+// run_team: n members at once, each its own rank, meeting at every barrier; a member's
+// exception reaches the caller and releases the others; no team where none can be had.
+BOOST_AUTO_TEST_CASE(a_team_runs_its_members_at_once_and_in_step) {
+    Restore restore;
+    for (std::size_t n : {2, 3}) {
+        xg::set_num_threads(int(n));
+        std::atomic<std::size_t> arrived{0};
+        std::vector<int> ranks(n, 0);
+        std::atomic<bool> in_step{true};
+        const bool ran = xg::run_team(n, [&](std::size_t rank, xg::TeamBarrier& barrier) {
+            ranks[rank] += 1;
+            for (std::size_t phase = 1; phase <= 200; ++phase) {
+                arrived.fetch_add(1);
+                barrier.wait();
+                if (arrived.load() < n * phase) in_step = false;  // someone passed before all arrived
+                barrier.wait();
+            }
+        });
+        BOOST_TEST(ran);
+        BOOST_TEST(in_step.load());
+        BOOST_TEST(arrived.load() == n * 200);
+        BOOST_TEST((ranks == std::vector<int>(n, 1)));
+    }
+    xg::set_num_threads(2);
+    std::string error;
+    try {
+        xg::run_team(2, [](std::size_t rank, xg::TeamBarrier& barrier) {
+            if (rank == 1) XG_CHECK(false, "member 1 failed");
+            for (int i = 0; i < 3; ++i) barrier.wait();  // released, not left waiting
+        });
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    BOOST_TEST(error.find("member 1 failed") != std::string::npos, "got: " << error);
+    bool nested = true;
+    xg::parallel_for(2, [&](std::size_t i) {
+        if (i == 0) nested = xg::run_team(2, [](std::size_t, xg::TeamBarrier&) {});
+    });
+    BOOST_TEST(!nested);  // inside a parallel region: no second team
+    BOOST_TEST(!xg::run_team(1, [](std::size_t, xg::TeamBarrier&) {}));
 }
 
 // set_flush_denormal, as torch.set_flush_denormal: the caller's mode reaches the pool

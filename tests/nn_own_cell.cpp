@@ -8,6 +8,7 @@
 
 #include <functional>
 
+#include "nn/cell_policies/gru.hpp"
 #include "nn/cell_policies/lstm.hpp"
 #include "own_cell_policy.hpp"
 
@@ -147,6 +148,58 @@ BOOST_AUTO_TEST_CASE(zoneout_in_the_driver_equals_unrolls) {
                 BOOST_TEST_CONTEXT("LSTMP " << k) { CHECK_CLOSE_ARRAYS(fused_p[k], composed_p[k], 1e-11, 1e-13); }
         }
     }
+}
+
+// One direction whose batch is too small to chunk runs its steps on a team of threads: each
+// member its panels of every step's products and its rows of the gate math, between barriers.
+// Outputs and every gradient must be the very bits of one thread, for a cell that reads its
+// outputs and writes a direct dh_prev with zoneout (MGU), for LSTMP (projection, zoneout of h
+// and c) and for GRU (b_hh in hw), with uneven lengths and enough columns for several panels.
+BOOST_AUTO_TEST_CASE(a_team_of_threads_computes_the_bits_of_one) {
+    const std::size_t S = 6, B = 5, I = 3, H = 40, P = 24;
+    const xg::nn::Lengths lengths = {6, 2, 5, 6, 1};
+    xg::manual_seed(4);
+    const std::vector<Weights> mgu = {random_weights(I, H)};
+    const Weights lstmp{param({4 * H, I}), param({4 * H, P}), param({4 * H}), param({4 * H}), param({P, H}), {}};
+    const Weights gru{param({3 * H, I}), param({3 * H, H}), param({3 * H}), param({3 * H}), TensorD(), {}};
+    const TensorD x = param({S, B, I}), h0 = param({1, B, H}), hp0 = param({1, B, P}), c0 = param({1, B, H});
+    const std::vector<std::pair<std::string, std::function<V()>>> runs = {
+        {"MGU",
+         [&] {
+             xg::manual_seed(9);
+             auto r = xg::nn::detail::run_layer<double, MGU>(x, mgu, h0, {}, lengths, false, {0.3, 0.0, true});
+             return V{r.y, r.h_n};
+         }},
+        {"LSTMP",
+         [&] {
+             xg::manual_seed(10);
+             auto r = xg::nn::detail::run_layer<double, xg::nn::cell_policies::LSTM>(x, {lstmp}, hp0, c0, lengths, false,
+                                                                                      {0.2, 0.1, true});
+             return V{r.y, r.h_n, r.c_n};
+         }},
+        {"GRU", [&] {
+             auto r = xg::nn::detail::run_layer<double, xg::nn::cell_policies::GRU>(x, {gru}, h0, {}, lengths, false);
+             return V{r.y, r.h_n};
+         }}};
+    std::vector<TensorD> leaves = {x, h0, hp0, c0};
+    for (const Weights* w : {&mgu[0], &lstmp, &gru})
+        for (const TensorD& t : {w->w_ih, w->w_hh, w->b_ih, w->b_hh, w->w_hr})
+            if (t.defined()) leaves.push_back(t);
+    const int threads = xg::get_num_threads();
+    for (const auto& [name, run] : runs) {
+        BOOST_TEST_CONTEXT(name) {
+            xg::set_num_threads(1);
+            const auto one = values_and_gradients(run, leaves);
+            for (int team : {2, 3}) {
+                xg::set_num_threads(team);
+                const auto many = values_and_gradients(run, leaves);
+                BOOST_TEST_REQUIRE(many.size() == one.size());
+                for (std::size_t k = 0; k < one.size(); ++k)
+                    BOOST_TEST((many[k] == one[k]), team << " threads, value or gradient " << k << " differs from one thread's");
+            }
+        }
+    }
+    xg::set_num_threads(threads);
 }
 
 BOOST_AUTO_TEST_CASE(the_pages_cell_has_exact_gradients) {
