@@ -155,6 +155,7 @@ const T* packed_rows(const Packing& pk, bool reverse, bool batch_first, const T*
 
 // dh rows [r0, r1) of packed step t = dy's (columns [col, col + width) of rows `stride` wide;
 // none when dy is null) + dh_next's: one step's output gradient, gathered as it is summed
+// (dh may be dh_next itself)
 template <class T>
 void add_step_gradient(const Packing& pk, std::size_t t, std::size_t r0, std::size_t r1, bool reverse, bool batch_first,
                        const T* dy, std::size_t stride, std::size_t col, std::size_t width, const T* dh_next, T* dh) {
@@ -162,7 +163,7 @@ void add_step_gradient(const Packing& pk, std::size_t t, std::size_t r0, std::si
         T* out = dh + r * width;
         const T* next = dh_next + r * width;
         if (!dy) {
-            std::copy_n(next, width, out);
+            if (out != next) std::copy_n(next, width, out);
             continue;
         }
         const T* in = dy + pk.padded_row(t, r, reverse, batch_first) * stride + col;
@@ -465,8 +466,11 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
     const std::size_t ys = d.D * Hout;
 
     // dh: the gradient reaching one step's outputs, from above (dy) and from the right (dh_next).
-    // A projection keeps every step's (dH, N x Hout) for dW_hr; otherwise one step's rows suffice.
-    Buffer<T> dH = buffer<T>((proj ? N : B) * Hout);
+    // A projection keeps every step's (dH, N x Hout) for dW_hr. Otherwise dh is summed into
+    // dh_next itself, which the step's product overwrites once the cell has read it, unless the
+    // cell writes a direct dh_prev there (then one step's rows of its own).
+    const bool dh_in_next = !proj && !Cell::direct_dh_prev;
+    Buffer<T> dH = dh_in_next ? Buffer<T>() : buffer<T>((proj ? N : B) * Hout);
     // Y (N, Hout) packed outputs: for the steps of a cell that reads_outputs, else only for dW_hh
     Buffer<T> Ybuf;
     const T* Y = nullptr;
@@ -498,7 +502,7 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
                     else std::fill_n(dcr, H, T(0));
                 }
             }
-            T* dh = dH.get() + (proj ? off * Hout : 0);
+            T* dh = dh_in_next ? dh_next.get() : dH.get() + (proj ? off * Hout : 0);
             add_step_gradient(pk, t, r0, r1, reverse, d.batch_first, io.dy, ys, io.y_off, Hout, dh_next.get(), dh);
             if (zone && rows) {  // zoneout: z of each state's gradient goes straight to the previous state
                 split_zoned_gradient(rows * Hout, s.ZH.get() + (off + r0) * Hout, dh + r0 * Hout, zdh.get() + r0 * Hout);
