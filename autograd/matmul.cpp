@@ -112,9 +112,9 @@ TensorT<T> linear(const TensorT<T>& x, const TensorT<T>& w, const TensorT<T>& bi
     ys.back() = O;
     xt::xarray<T> y = xt::xarray<T>::from_shape(ys);
     T* yp = y.data();
-    if (R > 0 && O > 0)  // gemm adds the bias to each row as it writes it
-        gemm::gemm(false, true, R, O, I, x.value().data(), I, w.value().data(), I, false, yp, O,
-                   has_bias ? bias.value().data() : static_cast<const T*>(nullptr));
+    // gemm adds the bias to each row as it writes it
+    gemm::gemm(false, true, R, O, I, x.value().data(), I, w.value().data(), I, false, yp, O,
+               has_bias ? bias.value().data() : static_cast<const T*>(nullptr));
 
     std::initializer_list<TensorT<T>> inputs = {x, w, bias};
     return make_op<T>(std::move(y), inputs, [x, w, bias = GradSlot(bias), R, I, O](const xt::xarray<T>& g) {

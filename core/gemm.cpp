@@ -121,27 +121,37 @@ PackedB<T> pack(const T* b, std::size_t ldb, bool trans, std::size_t K, std::siz
 }
 
 template <class T>
+void multiply_part(std::size_t part, std::size_t parts, std::size_t M, const T* a, std::size_t lda, bool trans_a,
+                   const PackedB<T>& b, bool accumulate, T* c, std::size_t ldc, const T* bias) {
+    const std::size_t N = b.N, K = b.K;
+    if (M == 0 || N == 0 || part >= parts) return;
+    const detail::Kernel<T> kern = kernel<T>(b.isa);
+    const std::size_t panels = (N + kern.nr - 1) / kern.nr;
+    const std::size_t p0 = panels * part / parts, p1 = panels * (part + 1) / parts;
+    if (p0 == p1) return;
+    if (K == 0) {  // C = bias or 0 (the kernel ignores the bias when accumulating)
+        if (accumulate) return;
+        const std::size_t n0 = p0 * kern.nr, n1 = std::min(N, p1 * kern.nr);
+        for (std::size_t i = 0; i < M; ++i) {
+            if (bias) std::copy(bias + n0, bias + n1, c + i * ldc + n0);
+            else std::fill(c + i * ldc + n0, c + i * ldc + n1, T(0));
+        }
+        return;
+    }
+    kern.run(M, K, a, trans_a ? 1 : lda, trans_a ? lda : 1, b.data.get(), N, p0, p1, accumulate, bias, c, ldc);
+}
+
+template <class T>
 void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const PackedB<T>& b, bool accumulate, T* c,
               std::size_t ldc, const T* bias) {
     const std::size_t N = b.N, K = b.K;
     if (M == 0 || N == 0) return;
-    if (accumulate) bias = nullptr;
-    if (K == 0) {
-        if (!accumulate)
-            for (std::size_t i = 0; i < M; ++i) {
-                if (bias) std::copy_n(bias, N, c + i * ldc);
-                else std::fill_n(c + i * ldc, N, T(0));
-            }
-        return;
-    }
+    const std::size_t threads = std::size_t(get_num_threads());
+    if (K == 0 || threads <= 1 || in_parallel_region() || double(M) * double(N) * double(K) < kSplitWork)
+        return multiply_part(0, 1, M, a, lda, trans_a, b, accumulate, c, ldc, bias);
     const detail::Kernel<T> kern = kernel<T>(b.isa);
     const std::size_t rs = trans_a ? 1 : lda, cs = trans_a ? lda : 1;
     const std::size_t panels = (N + kern.nr - 1) / kern.nr;
-    const std::size_t threads = std::size_t(get_num_threads());
-    if (threads <= 1 || in_parallel_region() || double(M) * double(N) * double(K) < kSplitWork) {
-        kern.run(M, K, a, rs, cs, b.data.get(), N, 0, panels, accumulate, bias, c, ldc);
-        return;
-    }
     // Split rows when there are enough for every thread, else panels; every element of C is
     // still summed by one thread in the same order, so the result does not depend on the split.
     const std::size_t strips = (M + kern.mr - 1) / kern.mr;
@@ -158,28 +168,6 @@ void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const Pa
             if (p0 < p1) kern.run(M, K, a, rs, cs, b.data.get(), N, p0, p1, accumulate, bias, c, ldc);
         });
     }
-}
-
-template <class T>
-void multiply_part(std::size_t part, std::size_t parts, std::size_t M, const T* a, std::size_t lda, bool trans_a,
-                   const PackedB<T>& b, bool accumulate, T* c, std::size_t ldc, const T* bias) {
-    const std::size_t N = b.N, K = b.K;
-    if (M == 0 || N == 0 || part >= parts) return;
-    const detail::Kernel<T> kern = kernel<T>(b.isa);
-    const std::size_t panels = (N + kern.nr - 1) / kern.nr;
-    const std::size_t p0 = panels * part / parts, p1 = panels * (part + 1) / parts;
-    if (p0 == p1) return;
-    if (accumulate) bias = nullptr;
-    if (K == 0) {
-        if (accumulate) return;
-        const std::size_t n0 = p0 * kern.nr, n1 = std::min(N, p1 * kern.nr);
-        for (std::size_t i = 0; i < M; ++i) {
-            if (bias) std::copy(bias + n0, bias + n1, c + i * ldc + n0);
-            else std::fill(c + i * ldc + n0, c + i * ldc + n1, T(0));
-        }
-        return;
-    }
-    kern.run(M, K, a, trans_a ? 1 : lda, trans_a ? lda : 1, b.data.get(), N, p0, p1, accumulate, bias, c, ldc);
 }
 
 template <class T>

@@ -12,11 +12,7 @@
 #include <cstddef>
 
 #include "core/gemm_isa.hpp"
-
-namespace xg {
-void* workspace_acquire(std::size_t bytes);
-void workspace_release(void* p, std::size_t bytes);
-}  // namespace xg
+#include "core/workspace.hpp"  // workspace_acquire/release only: its templates would be compiled for this ISA
 
 namespace xg::gemm::detail {
 namespace {
@@ -90,8 +86,8 @@ void micro_tile(std::size_t m, std::size_t kc, const typename V::scalar* a, std:
     micro<V, MR, NV, NP>(kc, a, rs, cs, b, c, ldc, n, accumulate, bias);
 }
 
-// workspace memory for this call (the functions, not Workspace: nothing here may be an
-// inline function with external linkage, see the top of this file)
+// workspace memory for this call (through the functions, not Workspace<T>: its inline
+// members would be compiled here with this file's ISA flags, see the top of this file)
 template <class T>
 struct Scratch {
     T* p;
