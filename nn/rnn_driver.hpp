@@ -82,9 +82,12 @@ struct Packing {
     std::vector<std::size_t> offsets;        // first packed row of step t
     bool whole = false;                      // the whole batch in order, every sequence full length
 
-    // True when packed row (t, r) is padded row t * B + r, so the padded arrays serve as
-    // they are: the whole batch, time-major, the forward direction.
-    bool same_as_padded(bool reverse, bool batch_first) const { return whole && !reverse && !batch_first; }
+    // The first packed row of step t. A whole batch keeps the padded order in either direction
+    // (the reverse direction walks its steps from the last block), so a time-major padded
+    // array serves as its packed form without a copy.
+    std::size_t first_row(std::size_t t, bool reverse) const { return whole && reverse ? (S - 1 - t) * B : offsets[t]; }
+    // True when packed row first_row(t) + r is padded row (t, r) itself: the whole batch, time-major.
+    bool same_as_padded(bool batch_first) const { return whole && !batch_first; }
     std::size_t next_size(std::size_t t) const { return t + 1 < S ? batch_sizes[t + 1] : 0; }
     // the row of the padded (S, B, .) or (B, S, .) array that packed (t, r) reads and writes
     std::size_t padded_row(std::size_t t, std::size_t r, bool reverse, bool batch_first) const {
@@ -131,7 +134,7 @@ void pack_rows(const Packing& pk, bool reverse, bool batch_first, const T* padde
                std::size_t width, T* packed) {
     for (std::size_t t = 0; t < pk.S; ++t)
         for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
-            std::copy_n(padded + pk.padded_row(t, r, reverse, batch_first) * stride + col, width, packed + (pk.offsets[t] + r) * width);
+            std::copy_n(padded + pk.padded_row(t, r, reverse, batch_first) * stride + col, width, packed + (pk.first_row(t, reverse) + r) * width);
 }
 
 template <class T>
@@ -139,7 +142,7 @@ void unpack_rows(const Packing& pk, bool reverse, bool batch_first, const T* pac
                  std::size_t stride, std::size_t col) {
     for (std::size_t t = 0; t < pk.S; ++t)
         for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
-            std::copy_n(packed + (pk.offsets[t] + r) * width, width, padded + pk.padded_row(t, r, reverse, batch_first) * stride + col);
+            std::copy_n(packed + (pk.first_row(t, reverse) + r) * width, width, padded + pk.padded_row(t, r, reverse, batch_first) * stride + col);
 }
 
 // The packed rows of a padded array: the array itself where the packing is the same, else
@@ -147,7 +150,7 @@ void unpack_rows(const Packing& pk, bool reverse, bool batch_first, const T* pac
 template <class T>
 const T* packed_rows(const Packing& pk, bool reverse, bool batch_first, const T* padded, std::size_t stride, std::size_t col,
                      std::size_t width, Buffer<T>& store) {
-    if (pk.same_as_padded(reverse, batch_first) && stride == width && col == 0) return padded;
+    if (pk.same_as_padded(batch_first) && stride == width && col == 0) return padded;
     store = buffer<T>(pk.N * width);
     pack_rows(pk, reverse, batch_first, padded, stride, col, width, store.get());
     return store.get();
@@ -177,7 +180,7 @@ void unpack_add_rows(const Packing& pk, bool reverse, bool batch_first, const T*
     for (std::size_t t = 0; t < pk.S; ++t)
         for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r) {
             T* dst = padded + pk.padded_row(t, r, reverse, batch_first) * width;
-            const T* src = packed + (pk.offsets[t] + r) * width;
+            const T* src = packed + (pk.first_row(t, reverse) + r) * width;
             for (std::size_t j = 0; j < width; ++j) dst[j] += src[j];
         }
 }
@@ -252,7 +255,7 @@ void split_zoned_gradient(std::size_t n, const T* z, T* g, T* direct) {
 
 // Each packed row's mask: drawn ones in training, p everywhere in evaluation.
 template <class T>
-Buffer<T> packed_mask(const Packing& pk, const std::vector<T>& drawn, double p, bool training, std::size_t width) {
+Buffer<T> packed_mask(const Packing& pk, bool reverse, const std::vector<T>& drawn, double p, bool training, std::size_t width) {
     Buffer<T> out = buffer<T>(pk.N * width);
     if (!training || p == 0) {
         std::fill_n(out.get(), pk.N * width, training ? T(0) : T(p));
@@ -260,7 +263,7 @@ Buffer<T> packed_mask(const Packing& pk, const std::vector<T>& drawn, double p, 
     }
     for (std::size_t t = 0; t < pk.S; ++t)
         for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
-            std::copy_n(drawn.data() + (t * pk.B + pk.perm[r]) * width, width, out.get() + (pk.offsets[t] + r) * width);
+            std::copy_n(drawn.data() + (t * pk.B + pk.perm[r]) * width, width, out.get() + (pk.first_row(t, reverse) + r) * width);
     return out;
 }
 
@@ -335,7 +338,7 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     // A (N, G*H) = X W_ih^T + bias (a cell that normalises X W_ih^T adds the bias itself).
     // A cell that saves no gates keeps its pre-activations directly in Y (N, H).
     // Y (N, Hout): the packed outputs, scattered into y at the end, or y itself
-    const bool y_direct = pk.same_as_padded(u.reverse, d.batch_first) && d.D == 1;
+    const bool y_direct = pk.same_as_padded(d.batch_first) && d.D == 1;
     Buffer<T> Ybuf = y_direct ? Buffer<T>() : buffer<T>(N * Hout);
     T* const Y = y_direct ? io.y : Ybuf.get();
     T* A = Cell::saves_gates ? (s.A = buffer<T>(N * GH)).get() : Y;
@@ -351,9 +354,9 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
 
     const bool zone = u.zoneout.any();
     if (zone) {
-        s.ZH = packed_mask(pk, u.masks->h, u.zoneout.h, u.zoneout.training, Hout);
+        s.ZH = packed_mask(pk, u.reverse, u.masks->h, u.zoneout.h, u.zoneout.training, Hout);
         if (Cell::has_cell) {
-            s.ZC = packed_mask(pk, u.masks->c, u.zoneout.c, u.zoneout.training, H);
+            s.ZC = packed_mask(pk, u.reverse, u.masks->c, u.zoneout.c, u.zoneout.training, H);
             s.CZ = buffer<T>(N * H);
         }
         if (Cell::reads_outputs) s.HT = buffer<T>(N * Hout);
@@ -370,10 +373,10 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     // step's products and its rows of the gate math, with a barrier between the two.
     auto steps = [&](std::size_t rank, std::size_t parts, TeamBarrier& sync) {
         for (std::size_t t = 0; t < pk.S; ++t) {
-            const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
+            const std::size_t bt = pk.batch_sizes[t], off = pk.first_row(t, u.reverse);
             if (bt == 0) break;
-            const T* hprev = t == 0 ? s.h0.get() : Y + pk.offsets[t - 1] * Hout;
-            const T* cprev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.offsets[t - 1] * H) : nullptr;
+            const T* hprev = t == 0 ? s.h0.get() : Y + pk.first_row(t - 1, u.reverse) * Hout;
+            const T* cprev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.first_row(t - 1, u.reverse) * H) : nullptr;
             T* a = A + off * GH;
             if (Cell::separate_hh)  // hw = h_{t-1} W_hh^T (+ b_hh)
                 xg::gemm::multiply_part(rank, parts, bt, hprev, Hout, false, pw.hh, false, hw.get(), GH, b_hh);
@@ -471,11 +474,9 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
     // cell writes a direct dh_prev there (then one step's rows of its own).
     const bool dh_in_next = !proj && !Cell::direct_dh_prev;
     Buffer<T> dH = dh_in_next ? Buffer<T>() : buffer<T>((proj ? N : B) * Hout);
-    // Y (N, Hout) packed outputs: for the steps of a cell that reads_outputs, else only for dW_hh
+    // Y (N, Hout) packed outputs, for the steps of a cell that reads_outputs
     Buffer<T> Ybuf;
-    const T* Y = nullptr;
-    auto pack_outputs = [&] { Y = packed_rows(pk, reverse, d.batch_first, io.y, ys, io.y_off, Hout, Ybuf); };
-    if (Cell::reads_outputs) pack_outputs();
+    const T* Y = Cell::reads_outputs ? packed_rows(pk, reverse, d.batch_first, io.y, ys, io.y_off, Hout, Ybuf) : nullptr;
     Buffer<T> dA = buffer<T>(N * GH);  // gradient of the pre-activations a (the X W_ih^T side)
     Buffer<T> dHW = Cell::separate_hh ? buffer<T>(N * GH) : Buffer<T>();
     Buffer<T> dh_next = zeroed<T>(B * Hout), dc_next = Cell::has_cell ? zeroed<T>(B * H) : Buffer<T>();
@@ -489,7 +490,7 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
     XG_CHECK(u.team == 1 || Cell::parameters(H).empty(), Cell::name << " layer: a team runs only cells without parameters of their own");
     auto steps = [&](std::size_t rank, std::size_t parts, TeamBarrier& sync) {
         for (std::size_t t = pk.S; t-- > 0;) {
-            const std::size_t bt = pk.batch_sizes[t], off = pk.offsets[t];
+            const std::size_t bt = pk.batch_sizes[t], off = pk.first_row(t, u.reverse);
             if (bt == 0) continue;
             const std::size_t r0 = bt * rank / parts, r1 = bt * (rank + 1) / parts, rows = r1 - r0;  // this member's rows
             for (std::size_t r = std::max(pk.next_size(t), r0); r < r1; ++r) {  // the final state's gradient enters at the last step
@@ -523,10 +524,10 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
                     .bt = rows,
                     .H = H,
                     .a = Cell::saves_gates ? s.A.get() + (off + r0) * GH : nullptr,
-                    .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.offsets[t - 1] * H) + r0 * H : nullptr,
+                    .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.first_row(t - 1, u.reverse) * H) + r0 * H : nullptr,
                     .c = Cell::has_cell ? s.C.get() + (off + r0) * H : nullptr,
                     .saved = SW ? s.E.get() + (off + r0) * SW : nullptr,
-                    .h_prev = Cell::reads_outputs ? (t == 0 ? s.h0.get() : Y + pk.offsets[t - 1] * Hout) + r0 * Hout : nullptr,
+                    .h_prev = Cell::reads_outputs ? (t == 0 ? s.h0.get() : Y + pk.first_row(t - 1, u.reverse) * Hout) + r0 * Hout : nullptr,
                     .h = Cell::reads_outputs ? (zone ? s.HT.get() : Y) + (off + r0) * Hout : nullptr,
                     .dh = dmp + r0 * H,
                     .da = da + r0 * GH,
@@ -566,18 +567,16 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
         }
     dH.reset();
     if (g.w_hh) {  // dW_hh += d(hw or a)^T Hprev
-        if (!Y) pack_outputs();
-        Buffer<T> hprev = buffer<T>(N * Hout);  // h_{t-1} for every packed row
-        for (std::size_t t = 0; t < pk.S; ++t) {
-            const T* src = t == 0 ? s.h0.get() : Y + pk.offsets[t - 1] * Hout;
-            std::copy_n(src, pk.batch_sizes[t] * Hout, hprev.get() + pk.offsets[t] * Hout);
-        }
         Ybuf.reset();
-        Y = nullptr;
+        Buffer<T> hprev = buffer<T>(N * Hout);  // h_{t-1} for every packed row: h0's, then the previous step's outputs in y
+        for (std::size_t t = 0; t < pk.S; ++t)
+            for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r) {
+                const T* src = t == 0 ? s.h0.get() + r * Hout : io.y + pk.padded_row(t - 1, r, reverse, d.batch_first) * ys + io.y_off;
+                std::copy_n(src, Hout, hprev.get() + (pk.first_row(t, reverse) + r) * Hout);
+            }
         product<T>(true, false, GH, Hout, N, Cell::separate_hh ? dHW.get() : dA.get(), GH, hprev.get(), Hout, true, g.w_hh, Hout);
     }
     if (g.b_hh) add_column_sums(Cell::bias_hh_in_hw ? dHW.get() : dA.get(), N, GH, g.b_hh);
-    Ybuf.reset();
     dHW.reset();
     if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
     if constexpr (Cell::normalises_input)  // dA becomes the gradient of X W_ih^T

@@ -98,13 +98,14 @@ BOOST_AUTO_TEST_CASE(the_pages_cell_runs_fused_and_equals_its_composed_cell) {
 // Zoneout inside the driver, for a cell that reads its own outputs and writes a direct
 // dh_prev (the page's MGU) and for LSTMP (zoneout of the projected h and of c): equal to
 // unroll's zoneout for one seed, outputs and every gradient, in training (masks) and in
-// evaluation (the expectation).
+// evaluation (the expectation); with uneven lengths, and without (a whole batch, which both
+// directions run in the padded order).
 BOOST_AUTO_TEST_CASE(zoneout_in_the_driver_equals_unrolls) {
     const std::size_t S = 5, B = 3, I = 3, H = 4, P = 2;
-    const xg::nn::Lengths lengths = {5, 2, 4};
     using State = xg::nn::RecurrentStateT<double>;
+    for (const xg::nn::Lengths& lengths : {xg::nn::Lengths{5, 2, 4}, xg::nn::Lengths{}})
     for (bool training : {true, false}) {
-        BOOST_TEST_CONTEXT((training ? "training" : "evaluation")) {
+        BOOST_TEST_CONTEXT((training ? "training" : "evaluation") << ", " << lengths.size() << " lengths") {
             xg::manual_seed(3);
             const std::vector<Weights> mgu = {random_weights(I, H), random_weights(I, H)};
             const TensorD x = param({S, B, I}), h0 = param({2, B, H});
