@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <ostream>
 #include <random>
 #include <string>
@@ -301,9 +302,35 @@ BOOST_AUTO_TEST_CASE(the_workspace_reuses_a_released_block_that_fits) {
     BOOST_TEST(during.requested_bytes - before.requested_bytes == std::size_t(9 << 20));
     BOOST_TEST(during.in_use_bytes - before.in_use_bytes >= std::size_t(10 << 20));
     xg::workspace_release(q, 9 << 20);
-    void* small = xg::workspace_acquire(1 << 20);  // too small for it: a block of its own
+    void* smaller = xg::workspace_acquire(1 << 20);  // a big request takes any cached block it fits
+    BOOST_TEST(smaller == p);
+    xg::workspace_release(smaller, 1 << 20);
+    void* small = xg::workspace_acquire(16 << 10);  // a small one (from malloc) never takes a big block
     BOOST_TEST(small != p);
-    xg::workspace_release(small, 1 << 20);
+    xg::workspace_release(small, 16 << 10);
+}
+
+// A big request that no cached block fits grows the biggest cached block, keeping its pages
+// (and so its bytes), instead of mapping fresh memory.
+BOOST_AUTO_TEST_CASE(the_workspace_grows_a_cached_block_rather_than_mapping_a_new_one) {
+    xg::empty_cache();
+    for (std::size_t from : {std::size_t(100) << 10, std::size_t(4) << 20}) {  // a plain and a huge-page mapping
+        BOOST_TEST_CONTEXT(from << " bytes") {
+            auto* p = static_cast<unsigned char*>(xg::workspace_acquire(from));
+            for (std::size_t i = 0; i < from; ++i) p[i] = static_cast<unsigned char>(i * 7 + 1);
+            xg::workspace_release(p, from);
+            const std::size_t to = 3 * from + 12345;
+            auto* q = static_cast<unsigned char*>(xg::workspace_acquire(to));
+            BOOST_TEST(reinterpret_cast<std::uintptr_t>(q) % 64 == 0u);
+            BOOST_TEST(xg::memory_stats().cached_bytes == 0u);
+            bool kept = true;
+            for (std::size_t i = 0; i < from; ++i) kept = kept && q[i] == static_cast<unsigned char>(i * 7 + 1);
+            BOOST_TEST(kept);
+            std::memset(q, 0xab, to);  // all of it is ours
+            xg::workspace_release(q, to);
+            xg::empty_cache();
+        }
+    }
 }
 
 // The cache's bound: its high-water mark of bytes in use, plus a sixteenth (at least 4 MiB).
