@@ -202,6 +202,11 @@ TensorT<T> make_op(xt::xarray<T>&& value, const std::vector<TensorT<T>>& inputs,
     return out;
 }
 
+/// True while the backward running on this thread frees the graph after it (backward without
+/// retain_graph): a backward function may then overwrite or release what its op saved (a fused
+/// layer writes its gate gradients over its saved gates), since nothing can run it again.
+bool backward_frees_graph();
+
 /// Record an op with several outputs (a recurrent layer returns output, h_n and c_n).
 /// backward(outputs) reads outputs[i].has_grad() / grad(); an output that received no
 /// gradient has has_grad() false. op and inputs serve anomaly mode's messages.

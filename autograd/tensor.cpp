@@ -35,12 +35,14 @@ std::vector<long> to_longs(std::initializer_list<Dim> dims) {
 
 namespace {
 thread_local bool grad_enabled = true;
+thread_local bool frees_graph = false;  // the running backward's !retain_graph
 
 }
 
 static std::atomic<bool> anomaly_enabled{false};
 
 bool is_grad_enabled() { return grad_enabled; }
+bool backward_frees_graph() { return frees_graph; }
 void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
 
 void detect_anomaly(bool enabled) { anomaly_enabled.store(enabled, std::memory_order_relaxed); }
@@ -330,6 +332,11 @@ void run_backward(const TensorT<T>& root, const xt::xarray<T>* seed, bool retain
     seed_gradient(root, seed);
     if (TensorAccess::impl(root)->is_leaf) return;
     NoGradGuard no_grad;  // backward functions never record
+    struct FreesGraph {
+        bool before = frees_graph;
+        explicit FreesGraph(bool frees) { frees_graph = frees; }
+        ~FreesGraph() { frees_graph = before; }
+    } frees(!retain_graph);
     auto& t = tape<T>();
     EarlierGradients<T> earlier(t, TensorAccess::impl(root));
     ReadyHooks<T> hooks(t);

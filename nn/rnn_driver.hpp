@@ -186,10 +186,12 @@ void unpack_add_rows(const Packing& pk, bool reverse, bool batch_first, const T*
 }
 
 // What one direction's forward keeps for its backward: only what the padded input and
-// output (which the tape keeps anyway) cannot give back. The backward packs X and Y again
-// from them, and recomputes tanh(c) and the projection's m = o tanh(c).
+// output (which the tape keeps anyway) cannot give back. The backward gathers X and h_{t-1}
+// again from them, and recomputes tanh(c) and the projection's m = o tanh(c). A backward that
+// frees the graph consumes it (the gates' gradients overwrite the gates, and it is released).
 template <class T>
 struct Saved {
+    bool consumed = false;
     Buffer<T> A;   // (N, G*H) activated gates, when the cell saves_gates
     Buffer<T> C;   // (N, H) cells, when it has_cell
     Buffer<T> E;   // (N, saved_width(H)) the cell's own saved values
@@ -455,8 +457,10 @@ struct StateGrads {
 // Weight gradients go to g (this unit's own buffers, added up by the caller), the input's
 // to dX (N, I) packed (scattered by the caller); dh0 and dc0 rows belong to this unit alone.
 template <class T, class Cell>
-void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequences<T>& io, const StateGrads<T>& st,
-                        const DirectionGrads<T>& g, Buffer<T>* dX) {
+void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>& io, const StateGrads<T>& st,
+                        const DirectionGrads<T>& g, Buffer<T>* dX, bool consume) {
+    XG_CHECK(!s.consumed, Cell::name << " layer: backward through it a second time, but the first backward freed what it saved; "
+                                        "call backward(/*retain_graph=*/true) the first time");
     const Dims& d = u.d;
     const Packing& pk = u.pk;
     const bool reverse = u.reverse;
@@ -477,7 +481,11 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
     // Y (N, Hout) packed outputs, for the steps of a cell that reads_outputs
     Buffer<T> Ybuf;
     const T* Y = Cell::reads_outputs ? packed_rows(pk, reverse, d.batch_first, io.y, ys, io.y_off, Hout, Ybuf) : nullptr;
-    Buffer<T> dA = buffer<T>(N * GH);  // gradient of the pre-activations a (the X W_ih^T side)
+    // dA: gradient of the pre-activations a (the X W_ih^T side), written over the gates A
+    // where the cell allows it and nothing needs them afterwards (the projection's m does)
+    const T* const A = s.A.get();
+    const bool da_over_a = consume && cell_policies::da_over_a<Cell>() && Cell::saves_gates && !proj;
+    Buffer<T> dA = da_over_a ? std::move(s.A) : buffer<T>(N * GH);
     Buffer<T> dHW = Cell::separate_hh ? buffer<T>(N * GH) : Buffer<T>();
     Buffer<T> dh_next = zeroed<T>(B * Hout), dc_next = Cell::has_cell ? zeroed<T>(B * H) : Buffer<T>();
     Buffer<T> dm = proj ? buffer<T>(B * H) : Buffer<T>();
@@ -523,7 +531,7 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
                 Cell::backward(cell_policies::StepBackward<T>{
                     .bt = rows,
                     .H = H,
-                    .a = Cell::saves_gates ? s.A.get() + (off + r0) * GH : nullptr,
+                    .a = Cell::saves_gates ? A + (off + r0) * GH : nullptr,
                     .c_prev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.first_row(t - 1, u.reverse) * H) + r0 * H : nullptr,
                     .c = Cell::has_cell ? s.C.get() + (off + r0) * H : nullptr,
                     .saved = SW ? s.E.get() + (off + r0) * SW : nullptr,
@@ -589,6 +597,10 @@ void backward_direction(const Unit<T>& u, const Saved<T>& s, const PaddedSequenc
     if (dX) {
         *dX = buffer<T>(N * I);
         product<T>(false, false, N, I, GH, dA.get(), GH, u.w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
+    }
+    if (consume) {  // nothing runs this again: the saved values go now rather than after the whole backward
+        s = Saved<T>{};
+        s.consumed = true;
     }
 }
 
@@ -715,6 +727,7 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
         const T* dhn = outs[1].has_grad() ? outs[1].grad().data() : nullptr;
         const T* dcn = outs.size() > 2 && outs[2].has_grad() ? outs[2].grad().data() : nullptr;
         auto wants = [](const TensorT<T>& t) { return t.defined() && t.requires_grad(); };
+        const bool consume = backward_frees_graph();  // read here: the units may run on other threads
         // gradient buffers are allocated here, before the units run
         T* dh0 = wants(h0) ? h0.grad_buffer().data() : nullptr;
         T* dc0 = wants(c0) ? c0.grad_buffer().data() : nullptr;
@@ -752,7 +765,7 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
                                    .dc0 = dc0 ? dc0 + k * B * d.H : nullptr};
             const DirectionGrads<T> g{gp[0], gp[1], gp[2], gp[3], gp[4], gp.data() + kStandardParameters};
             backward_direction<T, Cell>(Unit<T>{d, (*packs)[c], k == 1, dirs[k], packed[k], own[k].data(), Zoneout{}, nullptr, team},
-                                        (*saved)[u], io, st, g, wants(x) ? &ug[u].dX : nullptr);
+                                        (*saved)[u], io, st, g, wants(x) ? &ug[u].dX : nullptr, consume);
             if (k == 0 && ug[u].dX) {
                 unpack_add_rows((*packs)[c], false, d.batch_first, ug[u].dX.get(), d.I, dx);
                 ug[u].dX.reset();

@@ -6,7 +6,11 @@
 #define BOOST_TEST_MODULE nn_rnn
 #include "common.hpp"
 
+#include <stdexcept>
+
 #include <xtensor/xview.hpp>
+
+#include "autograd/op.hpp"
 
 using namespace test;
 using xg::nn::Lengths;
@@ -377,6 +381,42 @@ BOOST_AUTO_TEST_CASE(one_tape_entry_per_layer) {
     auto [out, st] = lstm.forward(xg::randn({50, 2, 3}));
     BOOST_TEST(xg::tape_size() == 1u);  // 50 steps, one entry
     xg::clear_tape();
+}
+
+// A backward that frees the graph writes the layer's gate gradients over its saved gates and
+// releases them: the same bits as a backward that keeps the graph (retain_graph) and leaves
+// them for a second one. A backward that failed below the layer cannot then be rerun through
+// it: an error, not gradients from overwritten gates.
+BOOST_AUTO_TEST_CASE(a_backward_that_frees_the_graph_consumes_what_the_layer_saved) {
+    xg::manual_seed(6);
+    xg::nn::LSTMT<double> lstm(xg::nn::LSTMOptions(3, 5, 2).bidirectional(true));
+    std::vector<TensorD> leaves = lstm.parameters();
+    const TensorD x = param({6, 4, 3});
+    leaves.push_back(x);
+    auto gradients = [&] {
+        std::vector<xt::xarray<double>> out;
+        for (auto& t : leaves) {
+            out.push_back(t.grad());
+            t.zero_grad();
+        }
+        return out;
+    };
+    const auto [y, state] = lstm.forward(x);
+    const TensorD loss = xg::sum(y * y);
+    loss.backward(/*retain_graph=*/true);
+    const auto kept = gradients();
+    loss.backward();  // this one consumes the saved gates
+    const auto consumed = gradients();
+    for (std::size_t i = 0; i < kept.size(); ++i) BOOST_TEST_CONTEXT("leaf " << i) { BOOST_TEST(kept[i] == consumed[i]); }
+
+    // an op below the layer that fails in backward: the walk rolls back, the layer is spent
+    const TensorD below = xg::make_op<double>(xt::xarray<double>(x.value()), {x}, [](const xt::xarray<double>&) {
+        throw std::runtime_error("below the layer");
+    });
+    const auto [y2, state2] = lstm.forward(below);
+    const TensorD loss2 = xg::sum(y2 * y2);
+    BOOST_CHECK_THROW(loss2.backward(), std::runtime_error);
+    CHECK_THROWS_WITH(loss2.backward(), "LSTM layer: backward through it a second time");
 }
 
 // ---- unroll ------------------------------------------------------------------------------

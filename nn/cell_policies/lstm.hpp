@@ -12,6 +12,7 @@ struct LSTM {
     static constexpr std::size_t gates = 4;
     static constexpr bool has_cell = true, saves_gates = true, separate_hh = false, bias_hh_in_hw = false,
                           direct_dh_prev = false, reads_outputs = false, normalises_input = false, projects = true;
+    static constexpr bool da_over_a = true;  // backward loads a row's four gates before writing their gradients
     static std::size_t saved_width(std::size_t) { return 0; }
     static std::vector<ParameterSpec> parameters(std::size_t) { return {}; }
 

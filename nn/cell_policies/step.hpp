@@ -26,6 +26,9 @@
 //                                            last backward step, over all rows)
 //   static void output_before_projection(n, H, const T* a, const T* c, T* m)
 //                                            (projects: m for dW_hr, recomputed from what it saved)
+// and may say (false when absent):
+//   static constexpr bool da_over_a;         backward reads each element's gates before it writes
+//                                            their gradients, so da may be a itself (saves_gates)
 //
 // Shapes: bt rows still running at this step, H hidden, G gates, Hout = P or H.
 #pragma once
@@ -43,6 +46,13 @@ struct ParameterSpec {
     std::size_t length;
     double initial;
 };
+
+/// A policy's da_over_a, false when it does not say.
+template <class Cell>
+constexpr bool da_over_a() {
+    if constexpr (requires { Cell::da_over_a; }) return Cell::da_over_a;
+    else return false;
+}
 
 /// One step forward over bt rows.
 template <class T>
