@@ -22,11 +22,11 @@ constexpr std::size_t kHugePage = std::size_t(2) << 20;     // from here: own ma
 constexpr std::size_t kSlackFloor = std::size_t(4) << 20;   // the cache's least room above the high-water mark
 
 // A cached block of `size` bytes may serve a request of `need` (both block sizes). A mapped
-// block serves any request it covers: its pages are resident already, and refusing it would
-// map fresh ones (faults and zeroing) for a request the next batch, of another length, asks
-// again. Measured on IMDB (docs/performance.md): a cap of 2x cost 8-11 % on 2 threads and
-// saved 43 MB of peak RSS. A small (malloc) block wastes at most a third of itself.
-bool fits(std::size_t size, std::size_t need) { return need >= kSmallLimit || size <= need + need / 2; }
+// block serves a request up to 8 times smaller: its pages are resident already, and refusing
+// it would map fresh ones (faults and zeroing) for a request the next batch, of another
+// length, asks again. Measured on IMDB (docs/performance.md): a cap of 2x cost 8-11 % on 2
+// threads. A small (malloc) block wastes at most a third of itself.
+bool fits(std::size_t size, std::size_t need) { return need >= kSmallLimit ? size <= 8 * need : size <= need + need / 2; }
 
 std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
@@ -60,22 +60,16 @@ void* map_block(std::size_t size) {
 
 // A mapped block of old_size bytes grown to `size` (block sizes, from 64 KiB on), keeping its
 // pages: they are resident already, so only the growth costs first-touch faults. It grows in
-// place where it can, else moves (onto a 2 MiB boundary from that size on, where the kernel
-// moves huge pages whole).
+// place where it can, else the kernel moves it (then it may lose the 2 MiB alignment that huge
+// pages want: only speed, and Linux aligns big anonymous areas itself since 6.7).
 void* grow_block(void* old, std::size_t old_size, std::size_t size) {
-    if (mremap(old, old_size, size, 0) != MAP_FAILED) return old;
-    void* p = MAP_FAILED;
-    if (size < kHugePage) {
-        p = mremap(old, old_size, size, MREMAP_MAYMOVE);
-    } else {  // reserve an aligned place, then move the block onto it
-        void* place = map_block(size);
-        p = mremap(old, old_size, size, MREMAP_MAYMOVE | MREMAP_FIXED, place);
-        if (p == MAP_FAILED) munmap(place, size);
-        else madvise(p, size, MADV_HUGEPAGE);
+    void* p = mremap(old, old_size, size, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) {
+        munmap(old, old_size);
+        return map_block(size);
     }
-    if (p != MAP_FAILED) return p;
-    munmap(old, old_size);
-    return map_block(size);
+    if (size >= kHugePage) madvise(p, size, MADV_HUGEPAGE);
+    return p;
 }
 
 void* os_allocate(std::size_t size) {
@@ -176,14 +170,14 @@ void* workspace_acquire(std::size_t bytes) {
             c.note_use(p, have, bytes);
             return p;
         }
-        // A miss for a big block (every cached one is smaller) grows the biggest cached block
-        // rather than mapping a fresh one: its pages are resident already. Batches of varying
-        // lengths ask for ever other sizes, and fresh mappings cost faults and zeroing.
-        if (size >= kSmallLimit && !c.free_blocks.empty() && std::prev(c.free_blocks.end())->first >= kSmallLimit) {
-            auto biggest = std::prev(c.free_blocks.end());
-            grown = {biggest->second, biggest->first};
-            c.stats.cached_bytes -= biggest->first;
-            c.free_blocks.erase(biggest);
+        // A miss for a big block grows the biggest smaller cached block rather than mapping a
+        // fresh one: its pages are resident already. Batches of varying lengths ask for ever
+        // other sizes, and fresh mappings cost faults and zeroing.
+        if (size >= kSmallLimit && it != c.free_blocks.begin() && std::prev(it)->first >= kSmallLimit) {
+            const auto below = std::prev(it);
+            grown = {below->second, below->first};
+            c.stats.cached_bytes -= below->first;
+            c.free_blocks.erase(below);
         }
         evicted = c.make_room(size);
     }

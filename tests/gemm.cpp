@@ -302,9 +302,12 @@ BOOST_AUTO_TEST_CASE(the_workspace_reuses_a_released_block_that_fits) {
     BOOST_TEST(during.requested_bytes - before.requested_bytes == std::size_t(9 << 20));
     BOOST_TEST(during.in_use_bytes - before.in_use_bytes >= std::size_t(10 << 20));
     xg::workspace_release(q, 9 << 20);
-    void* smaller = xg::workspace_acquire(1 << 20);  // a big request takes any cached block it fits
+    void* smaller = xg::workspace_acquire(2 << 20);  // a big request takes a block up to 8 times its size
     BOOST_TEST(smaller == p);
-    xg::workspace_release(smaller, 1 << 20);
+    xg::workspace_release(smaller, 2 << 20);
+    void* much_smaller = xg::workspace_acquire(1 << 20);  // not more
+    BOOST_TEST(much_smaller != p);
+    xg::workspace_release(much_smaller, 1 << 20);
     void* small = xg::workspace_acquire(16 << 10);  // a small one (from malloc) never takes a big block
     BOOST_TEST(small != p);
     xg::workspace_release(small, 16 << 10);
