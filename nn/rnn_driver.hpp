@@ -461,6 +461,7 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
                         const DirectionGrads<T>& g, Buffer<T>* dX, bool consume) {
     XG_CHECK(!s.consumed, Cell::name << " layer: backward through it a second time, but the first backward freed what it saved; "
                                         "call backward(/*retain_graph=*/true) the first time");
+    s.consumed = consume;  // from here on (a failure too) it may be spent
     const Dims& d = u.d;
     const Packing& pk = u.pk;
     const bool reverse = u.reverse;
@@ -598,10 +599,35 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
         *dX = buffer<T>(N * I);
         product<T>(false, false, N, I, GH, dA.get(), GH, u.w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
     }
-    if (consume) {  // nothing runs this again: the saved values go now rather than after the whole backward
+    if (consume) {  // nothing runs this again: its saved values go now, not after the whole walk
         s = Saved<T>{};
         s.consumed = true;
     }
+}
+
+// One parameter's gradient (n values) and the per-unit gradients to add into it, in order.
+template <class T>
+struct GradientSum {
+    T* into;
+    std::size_t n;
+    std::vector<const T*> units;
+};
+
+// Every sum, cut into blocks spread over the threads: each value still adds its units in
+// order, so any thread count gives the same bits.
+template <class T>
+void add_gradient_sums(const std::vector<GradientSum<T>>& sums) {
+    constexpr std::size_t kBlock = std::size_t(1) << 14;
+    std::vector<std::pair<std::size_t, std::size_t>> blocks;  // (sum, first value)
+    for (std::size_t s = 0; s < sums.size(); ++s)
+        for (std::size_t j = 0; j < sums[s].n; j += kBlock) blocks.emplace_back(s, j);
+    parallel_for(blocks.size(), [&](std::size_t b) {
+        const auto [s, first] = blocks[b];
+        const GradientSum<T>& sum = sums[s];
+        const std::size_t last = std::min(sum.n, first + kBlock);
+        for (const T* src : sum.units)
+            for (std::size_t j = first; j < last; ++j) sum.into[j] += src[j];
+    });
 }
 
 // Every parameter of one direction, PyTorch's five (empty handles where absent) and then
@@ -771,17 +797,21 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
                 ug[u].dX.reset();
             }
         });
-        for (std::size_t u = 0; u < units; ++u) {
-            const std::size_t k = u / chunks, c = u % chunks;
+        std::vector<GradientSum<T>> sums;  // each parameter's gradient += its direction's units', in unit order
+        for (std::size_t k = 0; k < d.D; ++k) {
             const auto params = all_parameters(dirs[k]);
-            for (std::size_t i = 0; i < params.size(); ++i)
-                if (ug[u].params[i] && wants(*params[i])) {
-                    T* g = params[i]->grad_buffer().data();
-                    const T* src = ug[u].params[i].get();
-                    for (std::size_t j = 0, n = params[i]->numel(); j < n; ++j) g[j] += src[j];
-                }
-            if (ug[u].dX) unpack_add_rows((*packs)[c], k == 1, d.batch_first, ug[u].dX.get(), d.I, dx);
+            for (std::size_t i = 0; i < params.size(); ++i) {
+                if (!wants(*params[i]) || !ug[k * chunks].params[i]) continue;
+                GradientSum<T> sum{params[i]->grad_buffer().data(), params[i]->numel(), {}};
+                for (std::size_t c = 0; c < chunks; ++c) sum.units.push_back(ug[k * chunks + c].params[i].get());
+                sums.push_back(std::move(sum));
+            }
         }
+        add_gradient_sums(sums);
+        if (d.D == 2)  // the reverse direction's chunks own disjoint rows of dx
+            parallel_for(chunks, [&](std::size_t c) {
+                if (ug[chunks + c].dX) unpack_add_rows((*packs)[c], true, d.batch_first, ug[chunks + c].dX.get(), d.I, dx);
+            });
     }, op_name.c_str(), inputs);
     return res;
 }

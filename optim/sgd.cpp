@@ -44,11 +44,13 @@ void SGD::update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamS
     if (o.momentum() == 0) {
         detail::with_flags(
             [&](auto decay) {
-                for (std::size_t i = 0; i < n; ++i) {
-                    float d = sign * g[i];
-                    if constexpr (decay) d += wd * p[i];
-                    p[i] -= lr * d;
-                }
+                detail::for_blocks(n, [&](std::size_t begin, std::size_t end) {
+                    for (std::size_t i = begin; i < end; ++i) {
+                        float d = sign * g[i];
+                        if constexpr (decay) d += wd * p[i];
+                        p[i] -= lr * d;
+                    }
+                });
             },
             wd != 0);
         return;
@@ -62,19 +64,21 @@ void SGD::update(xt::xarray<float>& value, const xt::xarray<float>& grad, ParamS
     float* b = state.buffers[0].data();
     detail::with_flags(
         [&](auto first_step, auto use_nesterov, auto decay) {
-            for (std::size_t i = 0; i < n; ++i) {
-                float d = sign * g[i];
-                if constexpr (decay) d += wd * p[i];
-                if constexpr (first_step)
-                    b[i] = d;
-                else
-                    b[i] = b[i] * momentum + keep * d;
-                if constexpr (use_nesterov)
-                    d += momentum * b[i];
-                else
-                    d = b[i];
-                p[i] -= lr * d;
-            }
+            detail::for_blocks(n, [&](std::size_t begin, std::size_t end) {
+                for (std::size_t i = begin; i < end; ++i) {
+                    float d = sign * g[i];
+                    if constexpr (decay) d += wd * p[i];
+                    if constexpr (first_step)
+                        b[i] = d;
+                    else
+                        b[i] = b[i] * momentum + keep * d;
+                    if constexpr (use_nesterov)
+                        d += momentum * b[i];
+                    else
+                        d = b[i];
+                    p[i] -= lr * d;
+                }
+            });
         },
         first, o.nesterov(), wd != 0);
 }
