@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 
+#include <xtensor/xview.hpp>
+
 #include "optim/optim.hpp"
 
 using namespace test;
@@ -85,6 +87,51 @@ BOOST_AUTO_TEST_CASE(sgd_matches_torch) {
     check_against_torch("sgd_nesterov", make<optim::SGD>(optim::SGDOptions(0.05).momentum(0.9).nesterov(true)));
     check_against_torch("sgd_weight_decay", make<optim::SGD>(optim::SGDOptions(0.1).momentum(0.5).weight_decay(0.1)));
     check_against_torch("sgd_maximize", make<optim::SGD>(optim::SGDOptions(0.1).weight_decay(0.1).maximize(true)));
+}
+
+// A big parameter's update runs in blocks over the threads (optim::detail::for_blocks): any
+// thread count gives the bits of the same values updated as small parameters (one block each).
+BOOST_AUTO_TEST_CASE(updates_in_blocks_give_the_bits_of_small_parameters) {
+    using Make = std::function<std::unique_ptr<optim::Optimizer>(std::vector<Tensor>)>;
+    const std::map<std::string, Make> makers = {
+        {"SGD", [](std::vector<Tensor> p) { return std::make_unique<optim::SGD>(p, optim::SGDOptions(0.1).weight_decay(0.01)); }},
+        {"SGD momentum", [](std::vector<Tensor> p) {
+             return std::make_unique<optim::SGD>(p, optim::SGDOptions(0.1).momentum(0.9).nesterov(true));
+         }},
+        {"Adam", [](std::vector<Tensor> p) { return std::make_unique<optim::Adam>(p, optim::AdamOptions(0.01).amsgrad(true)); }},
+    };
+    const std::size_t n = 3 * 32768 + 1001, piece = 1024;  // several blocks, a ragged end; pieces of whole vectors
+    auto train = [](optim::Optimizer& opt, const std::vector<Tensor>& params) {
+        for (int step = 0; step < 3; ++step) {
+            opt.zero_grad();
+            for (const Tensor& p : params) xg::sum(p * p * p).backward();
+            opt.step();
+        }
+    };
+    for (const auto& [name, make] : makers)
+        BOOST_TEST_CONTEXT(name) {
+            xg::manual_seed(4);
+            const xt::xarray<float> start = xg::uniform({n}, -1.f, 1.f).value();
+            std::vector<Tensor> pieces;
+            for (std::size_t i = 0; i < n; i += piece) {
+                const std::size_t len = std::min(piece, n - i);
+                pieces.push_back(xg::from_array(xt::xarray<float>(xt::view(start, xt::range(i, i + len))), true));
+            }
+            auto small = make(pieces);
+            train(*small, pieces);
+            for (int threads : {1, 2, 3})
+                BOOST_TEST_CONTEXT(threads << " threads") {
+                    xg::set_num_threads(threads);
+                    Tensor big = xg::from_array(start, true);
+                    auto opt = make({big});
+                    train(*opt, {big});
+                    bool same = true;
+                    for (std::size_t i = 0; i < n; ++i) same = same && big.value()(i) == pieces[i / piece].value()(i % piece);
+                    BOOST_TEST(same);
+                    BOOST_TEST(big.value()(n - 1) != start(n - 1));
+                }
+            xg::set_num_threads(0);
+        }
 }
 
 // PyTorch: a parameter in no graph has grad None, so SGD with weight decay leaves it at 1,
