@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/simd.hpp"
+#include "optim/elementwise.hpp"
 
 namespace xg::optim {
 
@@ -76,23 +77,20 @@ void Adam::update(xt::xarray<float>& value, const xt::xarray<float>& grad, Param
     detail::with_flags(
         [&](auto amsgrad, auto decay) {
             using namespace simd;
-            detail::for_blocks(n, [&](std::size_t begin, std::size_t end) {
-                for_each<float>(end - begin, [&](std::size_t j, auto like) {
-                    const std::size_t i = begin + j;
-                    using V = decltype(like);
-                    V gi = sign * loadu<V>(g + i);
-                    if constexpr (decay) gi = gi + wd * loadu<V>(p + i);
-                    const V mi = loadu<V>(m + i) * b1 + one_b1 * gi;
-                    V vi = loadu<V>(v + i) * b2 + one_b2 * (gi * gi);
-                    storeu(m + i, mi);
-                    storeu(v + i, vi);
-                    if constexpr (amsgrad) {
-                        vi = max(loadu<V>(vmax + i), vi);
-                        storeu(vmax + i, vi);
-                    }
-                    const V denom = sqrt(vi) / bc2_sqrt + eps;
-                    storeu(p + i, loadu<V>(p + i) - step_size * (mi / denom));
-                });
+            detail::for_each_in_blocks<float>(n, [&](std::size_t i, auto like) {
+                using V = decltype(like);
+                V gi = sign * loadu<V>(g + i);
+                if constexpr (decay) gi = gi + wd * loadu<V>(p + i);
+                const V mi = loadu<V>(m + i) * b1 + one_b1 * gi;
+                V vi = loadu<V>(v + i) * b2 + one_b2 * (gi * gi);
+                storeu(m + i, mi);
+                storeu(v + i, vi);
+                if constexpr (amsgrad) {
+                    vi = max(loadu<V>(vmax + i), vi);
+                    storeu(vmax + i, vi);
+                }
+                const V denom = sqrt(vi) / bc2_sqrt + eps;
+                storeu(p + i, loadu<V>(p + i) - step_size * (mi / denom));
             });
         },
         o.amsgrad(), wd != 0);

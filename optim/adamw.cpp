@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/simd.hpp"
+#include "optim/elementwise.hpp"
 
 namespace xg::optim {
 
@@ -53,7 +54,7 @@ void AdamW::update(xt::xarray<float>& value, const xt::xarray<float>& grad, Para
     detail::with_flags(
         [&](auto amsgrad) {
             using namespace simd;
-            for_each<float>(n, [&](std::size_t i, auto like) {
+            detail::for_each_in_blocks<float>(n, [&](std::size_t i, auto like) {
                 using V = decltype(like);
                 const V gi = sign * loadu<V>(g + i);
                 const V decayed = loadu<V>(p + i) * shrink;

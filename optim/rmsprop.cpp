@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/simd.hpp"
+#include "optim/elementwise.hpp"
 
 namespace xg::optim {
 
@@ -59,7 +60,7 @@ void RMSprop::update(xt::xarray<float>& value, const xt::xarray<float>& grad, Pa
     detail::with_flags(
         [&](auto is_centered, auto has_momentum, auto decay) {
             using namespace simd;
-            for_each<float>(n, [&](std::size_t i, auto like) {
+            detail::for_each_in_blocks<float>(n, [&](std::size_t i, auto like) {
                 using V = decltype(like);
                 V gi = sign * loadu<V>(g + i);
                 if constexpr (decay) gi = gi + wd * loadu<V>(p + i);

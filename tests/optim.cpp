@@ -89,7 +89,7 @@ BOOST_AUTO_TEST_CASE(sgd_matches_torch) {
     check_against_torch("sgd_maximize", make<optim::SGD>(optim::SGDOptions(0.1).weight_decay(0.1).maximize(true)));
 }
 
-// A big parameter's update runs in blocks over the threads (optim::detail::for_blocks): any
+// A big parameter's update runs in blocks over the threads (optim/elementwise.hpp): any
 // thread count gives the bits of the same values updated as small parameters (one block each).
 BOOST_AUTO_TEST_CASE(updates_in_blocks_give_the_bits_of_small_parameters) {
     using Make = std::function<std::unique_ptr<optim::Optimizer>(std::vector<Tensor>)>;
@@ -99,6 +99,11 @@ BOOST_AUTO_TEST_CASE(updates_in_blocks_give_the_bits_of_small_parameters) {
              return std::make_unique<optim::SGD>(p, optim::SGDOptions(0.1).momentum(0.9).nesterov(true));
          }},
         {"Adam", [](std::vector<Tensor> p) { return std::make_unique<optim::Adam>(p, optim::AdamOptions(0.01).amsgrad(true)); }},
+        {"AdamW", [](std::vector<Tensor> p) { return std::make_unique<optim::AdamW>(p, optim::AdamWOptions(0.01)); }},
+        {"RMSprop", [](std::vector<Tensor> p) {
+             return std::make_unique<optim::RMSprop>(p, optim::RMSpropOptions(0.01).centered(true).momentum(0.5));
+         }},
+        {"Adagrad", [](std::vector<Tensor> p) { return std::make_unique<optim::Adagrad>(p, optim::AdagradOptions(0.1).weight_decay(0.01)); }},
     };
     const std::size_t n = 3 * 32768 + 1001, piece = 1024;  // several blocks, a ragged end; pieces of whole vectors
     auto train = [](optim::Optimizer& opt, const std::vector<Tensor>& params) {
