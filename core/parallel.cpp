@@ -216,4 +216,12 @@ void parallel_for(std::size_t n, const std::function<void(std::size_t)>& f) {
     for (std::size_t i = 0; i < n; ++i) f(i);
 }
 
+void parallel_blocks(std::size_t n, std::size_t block, const std::function<void(std::size_t, std::size_t)>& body) {
+    if (n <= block) {
+        if (n > 0) body(0, n);
+        return;
+    }
+    parallel_for((n + block - 1) / block, [&](std::size_t b) { body(b * block, std::min(n, (b + 1) * block)); });
+}
+
 }  // namespace xg

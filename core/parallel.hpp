@@ -19,6 +19,10 @@ namespace xg {
 /// holds the pool, another thread's runs its loop alone (same results: callers split work
 /// by get_num_threads(), never by who happens to run it).
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& f);
+/// body(begin, end) over [0, n) cut into blocks of `block` values (the last one shorter),
+/// spread as parallel_for spreads its indices: an elementwise loop that computes each value
+/// alone gives the same bits on any thread count.
+void parallel_blocks(std::size_t n, std::size_t block, const std::function<void(std::size_t, std::size_t)>& body);
 /// True while this thread runs its share of a parallel_for spread over the pool (nested
 /// parallel_for and GEMMs then stay on this thread), as torch.in_parallel_region.
 bool in_parallel_region();

@@ -605,31 +605,6 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
     }
 }
 
-// One parameter's gradient (n values) and the per-unit gradients to add into it, in order.
-template <class T>
-struct GradientSum {
-    T* into;
-    std::size_t n;
-    std::vector<const T*> units;
-};
-
-// Every sum, cut into blocks spread over the threads: each value still adds its units in
-// order, so any thread count gives the same bits.
-template <class T>
-void add_gradient_sums(const std::vector<GradientSum<T>>& sums) {
-    constexpr std::size_t kBlock = std::size_t(1) << 14;
-    std::vector<std::pair<std::size_t, std::size_t>> blocks;  // (sum, first value)
-    for (std::size_t s = 0; s < sums.size(); ++s)
-        for (std::size_t j = 0; j < sums[s].n; j += kBlock) blocks.emplace_back(s, j);
-    parallel_for(blocks.size(), [&](std::size_t b) {
-        const auto [s, first] = blocks[b];
-        const GradientSum<T>& sum = sums[s];
-        const std::size_t last = std::min(sum.n, first + kBlock);
-        for (const T* src : sum.units)
-            for (std::size_t j = first; j < last; ++j) sum.into[j] += src[j];
-    });
-}
-
 // Every parameter of one direction, PyTorch's five (empty handles where absent) and then
 // the cell's own; a unit's gradient buffers follow this order.
 template <class T>
@@ -797,17 +772,21 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
                 ug[u].dX.reset();
             }
         });
-        std::vector<GradientSum<T>> sums;  // each parameter's gradient += its direction's units', in unit order
+        // each parameter's gradient += its direction's units', in unit order, in blocks over
+        // the threads (every value adds in that order: the same bits on any thread count)
         for (std::size_t k = 0; k < d.D; ++k) {
             const auto params = all_parameters(dirs[k]);
             for (std::size_t i = 0; i < params.size(); ++i) {
                 if (!wants(*params[i]) || !ug[k * chunks].params[i]) continue;
-                GradientSum<T> sum{params[i]->grad_buffer().data(), params[i]->numel(), {}};
-                for (std::size_t c = 0; c < chunks; ++c) sum.units.push_back(ug[k * chunks + c].params[i].get());
-                sums.push_back(std::move(sum));
+                T* into = params[i]->grad_buffer().data();
+                parallel_blocks(params[i]->numel(), std::size_t(1) << 14, [&](std::size_t first, std::size_t last) {
+                    for (std::size_t c = 0; c < chunks; ++c) {
+                        const T* src = ug[k * chunks + c].params[i].get();
+                        for (std::size_t j = first; j < last; ++j) into[j] += src[j];
+                    }
+                });
             }
         }
-        add_gradient_sums(sums);
         if (d.D == 2)  // the reverse direction's chunks own disjoint rows of dx
             parallel_for(chunks, [&](std::size_t c) {
                 if (ug[chunks + c].dX) unpack_add_rows((*packs)[c], true, d.batch_first, ug[chunks + c].dX.get(), d.I, dx);

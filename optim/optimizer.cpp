@@ -7,8 +7,6 @@
 #include <stdexcept>
 #include <unordered_map>
 
-#include "core/parallel.hpp"
-
 namespace xg::optim {
 
 namespace detail {
@@ -28,15 +26,6 @@ std::string fmt(double v) {
 
 std::string group_suffix(std::size_t group, std::size_t num_groups) {
     return num_groups > 1 ? " (parameter group " + std::to_string(group) + ")" : "";
-}
-
-void for_blocks(std::size_t n, const std::function<void(std::size_t, std::size_t)>& body) {
-    constexpr std::size_t kBlock = std::size_t(1) << 15;
-    if (n <= kBlock) {
-        body(0, n);
-        return;
-    }
-    parallel_for((n + kBlock - 1) / kBlock, [&](std::size_t b) { body(b * kBlock, std::min(n, (b + 1) * kBlock)); });
 }
 }  // namespace detail
 

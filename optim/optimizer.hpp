@@ -28,7 +28,6 @@
 #include "core/quiet_intrinsics.hpp"  // first: before anything includes <immintrin.h>
 
 #include <cstdint>
-#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <ostream>
@@ -242,11 +241,6 @@ Options apply_overrides(Options o, const ParamGroup& g, const std::string& who, 
 /// \def XG_OVERRIDE(NAME)
 /// apply_overrides' step for one option: copies the group's NAME into o if the group sets
 /// it, an error if Options has no NAME. Defined and undefined inside apply_overrides.
-
-/// body(begin, end) over [0, n) in blocks of 32,768 elements, spread over the pool's threads
-/// when there are several blocks: an elementwise update computes the same bits either way (a
-/// block is a whole number of SIMD vectors, so the same elements take the scalar tail).
-void for_blocks(std::size_t n, const std::function<void(std::size_t, std::size_t)>& body);
 
 /// Calls f(std::bool_constant<flag>...): one branch-free copy of an element loop per
 /// combination of options, which the compiler vectorises (it gives up on loops with

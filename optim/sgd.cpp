@@ -3,6 +3,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "optim/elementwise.hpp"
+
 namespace xg::optim {
 
 SGD::SGD(std::vector<Tensor> params, const SGDOptions& o) : OptimizerWithOptions(std::move(params), o) { check_options(); }
