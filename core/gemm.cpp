@@ -80,49 +80,107 @@ void set_isa(Isa isa) {
     chosen().store(isa, std::memory_order_relaxed);
 }
 
+namespace {
+
+// An empty packing of B (K, N) for `isa`, ceil(N / nr) panels of K rows of nr values.
 template <class T>
-PackedB<T> pack(const T* b, std::size_t ldb, bool trans, std::size_t K, std::size_t N, Isa isa) {
+PackedB<T> packing(std::size_t K, std::size_t N, Isa isa) {
     XG_CHECK(isa_supported(isa), "gemm: this CPU (or build) has no " << isa_name(isa) << " kernels");
     PackedB<T> p;
     p.isa = isa;
     p.K = K;
     p.N = N;
     p.nr = kernel<T>(isa).nr;
-    const std::size_t nr = p.nr, panels = (N + nr - 1) / nr;
-    p.data = workspace<T>(std::max<std::size_t>(1, panels * K * nr));
-    T* out = p.data.get();
-    auto pack_panel = [&](std::size_t q) {
-        const std::size_t n0 = q * nr, n = std::min(nr, N - n0);
-        T* panel = out + q * K * nr;
-        if (!trans) {  // rows of B are contiguous: copy NR values a row
-            for (std::size_t k = 0; k < K; ++k) {
-                std::memcpy(panel + k * nr, b + k * ldb + n0, n * sizeof(T));
-                std::fill(panel + k * nr + n, panel + (k + 1) * nr, T(0));
-            }
-        } else {  // columns of B are contiguous: a transposing copy, one panel (<= 64 KiB) at a time
-            for (std::size_t j = 0; j < n; ++j) {
-                const T* col = b + (n0 + j) * ldb;
-                for (std::size_t k = 0; k < K; ++k) panel[k * nr + j] = col[k];
-            }
-            for (std::size_t k = 0; k < K && n < nr; ++k) std::fill(panel + k * nr + n, panel + (k + 1) * nr, T(0));
-        }
-    };
-    // a big B (the recurrent weights, packed while the other threads wait) splits over the threads
+    p.data = workspace<T>(std::max<std::size_t>(1, (N + p.nr - 1) / p.nr * K * p.nr));
+    return p;
+}
+
+// body(first, last) over [0, count): split over the threads for a big B (the recurrent
+// weights, packed while the other threads wait), else at once on this thread
+template <class Body>
+void pack_in_parts(std::size_t count, std::size_t K, std::size_t N, const Body& body) {
     const std::size_t threads = std::size_t(get_num_threads());
-    if (threads > 1 && panels >= 2 * threads && double(K) * double(N) >= kSplitPack && !in_parallel_region()) {
-        const std::size_t per = (panels + threads - 1) / threads;
-        parallel_for(threads, [&](std::size_t u) {
-            for (std::size_t q = u * per; q < std::min(panels, (u + 1) * per); ++q) pack_panel(q);
-        });
+    if (threads > 1 && count >= 2 * threads && double(K) * double(N) >= kSplitPack && !in_parallel_region()) {
+        const std::size_t per = (count + threads - 1) / threads;
+        parallel_for(threads, [&](std::size_t u) { body(std::min(count, u * per), std::min(count, (u + 1) * per)); });
     } else {
-        for (std::size_t q = 0; q < panels; ++q) pack_panel(q);
+        body(0, count);
     }
+}
+
+// Rows [k0, k1) of B (row(k) points at B(k, 0)) into every panel: B is read once, in order.
+// NR values a panel row, NR fixed: whole panel rows are copied inline, not by a memmove call.
+template <std::size_t NR, class T, class Row>
+void copy_rows(PackedB<T>& p, std::size_t k0, std::size_t k1, const Row& row) {
+    const std::size_t nr = NR ? NR : p.nr, whole = p.N / nr * nr;
+    for (std::size_t k = k0; k < k1; ++k) {
+        const T* src = row(k);
+        for (std::size_t n0 = 0; n0 < whole; n0 += nr) std::memcpy(p.data.get() + (n0 / nr * p.K + k) * nr, src + n0, nr * sizeof(T));
+        if (whole < p.N) {
+            T* dst = p.data.get() + (whole / nr * p.K + k) * nr;
+            std::copy_n(src + whole, p.N - whole, dst);
+            std::fill(dst + p.N - whole, dst + nr, T(0));
+        }
+    }
+}
+
+template <class T, class Row>
+void copy_rows(PackedB<T>& p, std::size_t k0, std::size_t k1, const Row& row) {
+    switch (p.nr) {  // the panel widths of the kernels (gemm_<isa>.cpp)
+        case 8: return copy_rows<8>(p, k0, k1, row);
+        case 16: return copy_rows<16>(p, k0, k1, row);
+        case 24: return copy_rows<24>(p, k0, k1, row);
+        case 32: return copy_rows<32>(p, k0, k1, row);
+        default: return copy_rows<0>(p, k0, k1, row);
+    }
+}
+
+// Panels [q0, q1) of a B whose columns are contiguous (B(k, n) = b[n * ldb + k]): a
+// transposing copy, one panel (<= 64 KiB) at a time.
+template <class T>
+void copy_columns(PackedB<T>& p, std::size_t q0, std::size_t q1, const T* b, std::size_t ldb) {
+    const std::size_t nr = p.nr, K = p.K;
+    for (std::size_t q = q0; q < q1; ++q) {
+        const std::size_t n0 = q * nr, n = std::min(nr, p.N - n0);
+        T* panel = p.data.get() + q * K * nr;
+        for (std::size_t j = 0; j < n; ++j) {
+            const T* col = b + (n0 + j) * ldb;
+            for (std::size_t k = 0; k < K; ++k) panel[k * nr + j] = col[k];
+        }
+        for (std::size_t k = 0; k < K && n < nr; ++k) std::fill(panel + k * nr + n, panel + (k + 1) * nr, T(0));
+    }
+}
+
+}  // namespace
+
+template <class T>
+PackedB<T> pack(const T* b, std::size_t ldb, bool trans, std::size_t K, std::size_t N, Isa isa) {
+    PackedB<T> p = packing<T>(K, N, isa);
+    if (trans)
+        pack_in_parts((N + p.nr - 1) / p.nr, K, N, [&](std::size_t q0, std::size_t q1) { copy_columns(p, q0, q1, b, ldb); });
+    else
+        pack_in_parts(K, K, N, [&](std::size_t k0, std::size_t k1) { copy_rows(p, k0, k1, [&](std::size_t k) { return b + k * ldb; }); });
     return p;
 }
 
 template <class T>
-void multiply_part(std::size_t part, std::size_t parts, std::size_t M, const T* a, std::size_t lda, bool trans_a,
-                   const PackedB<T>& b, bool accumulate, T* c, std::size_t ldc, const T* bias) {
+PackedB<T> pack_rows(const T* const* rows, std::size_t K, std::size_t N, Isa isa) {
+    PackedB<T> p = packing<T>(K, N, isa);
+    pack_in_parts(K, K, N, [&](std::size_t k0, std::size_t k1) { copy_rows(p, k0, k1, [&](std::size_t k) { return rows[k]; }); });
+    return p;
+}
+
+namespace {
+
+template <class T>
+detail::OperandA<T> operand_a(const T* a, std::size_t lda, bool trans_a) {
+    return trans_a ? detail::OperandA<T>{a, 1, lda, nullptr} : detail::OperandA<T>{a, lda, 1, nullptr};
+}
+
+// multiply_part() for any operand A
+template <class T>
+void multiply_part_of(std::size_t part, std::size_t parts, std::size_t M, const detail::OperandA<T>& a, const PackedB<T>& b,
+                      bool accumulate, T* c, std::size_t ldc, const T* bias) {
     const std::size_t N = b.N, K = b.K;
     if (M == 0 || N == 0 || part >= parts) return;
     const detail::Kernel<T> kern = kernel<T>(b.isa);
@@ -138,19 +196,19 @@ void multiply_part(std::size_t part, std::size_t parts, std::size_t M, const T* 
         }
         return;
     }
-    kern.run(M, K, a, trans_a ? 1 : lda, trans_a ? lda : 1, b.data.get(), N, p0, p1, accumulate, bias, c, ldc);
+    kern.run(M, K, a, b.data.get(), N, p0, p1, accumulate, bias, c, ldc);
 }
 
+// multiply() for any operand A
 template <class T>
-void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const PackedB<T>& b, bool accumulate, T* c,
-              std::size_t ldc, const T* bias) {
+void multiply_of(std::size_t M, const detail::OperandA<T>& a, const PackedB<T>& b, bool accumulate, T* c, std::size_t ldc,
+                 const T* bias) {
     const std::size_t N = b.N, K = b.K;
     if (M == 0 || N == 0) return;
     const std::size_t threads = std::size_t(get_num_threads());
     if (K == 0 || threads <= 1 || in_parallel_region() || double(M) * double(N) * double(K) < kSplitWork)
-        return multiply_part(0, 1, M, a, lda, trans_a, b, accumulate, c, ldc, bias);
+        return multiply_part_of(0, 1, M, a, b, accumulate, c, ldc, bias);
     const detail::Kernel<T> kern = kernel<T>(b.isa);
-    const std::size_t rs = trans_a ? 1 : lda, cs = trans_a ? lda : 1;
     const std::size_t panels = (N + kern.nr - 1) / kern.nr;
     // Split rows when there are enough for every thread, else panels; every element of C is
     // still summed by one thread in the same order, so the result does not depend on the split.
@@ -159,15 +217,35 @@ void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const Pa
         const std::size_t per = (strips + threads - 1) / threads;
         parallel_for(threads, [&](std::size_t u) {
             const std::size_t r0 = std::min(M, u * per * kern.mr), r1 = std::min(M, (u + 1) * per * kern.mr);
-            if (r0 < r1) kern.run(r1 - r0, K, a + r0 * rs, rs, cs, b.data.get(), N, 0, panels, accumulate, bias, c + r0 * ldc, ldc);
+            if (r0 < r1) kern.run(r1 - r0, K, a.from(r0), b.data.get(), N, 0, panels, accumulate, bias, c + r0 * ldc, ldc);
         });
     } else {
         const std::size_t parts = std::min(threads, panels), per = (panels + parts - 1) / parts;
         parallel_for(parts, [&](std::size_t u) {
             const std::size_t p0 = std::min(panels, u * per), p1 = std::min(panels, (u + 1) * per);
-            if (p0 < p1) kern.run(M, K, a, rs, cs, b.data.get(), N, p0, p1, accumulate, bias, c, ldc);
+            if (p0 < p1) kern.run(M, K, a, b.data.get(), N, p0, p1, accumulate, bias, c, ldc);
         });
     }
+}
+
+}  // namespace
+
+template <class T>
+void multiply_part(std::size_t part, std::size_t parts, std::size_t M, const T* a, std::size_t lda, bool trans_a,
+                   const PackedB<T>& b, bool accumulate, T* c, std::size_t ldc, const T* bias) {
+    multiply_part_of(part, parts, M, operand_a(a, lda, trans_a), b, accumulate, c, ldc, bias);
+}
+
+template <class T>
+void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const PackedB<T>& b, bool accumulate, T* c,
+              std::size_t ldc, const T* bias) {
+    multiply_of(M, operand_a(a, lda, trans_a), b, accumulate, c, ldc, bias);
+}
+
+template <class T>
+void multiply_rows(std::size_t M, const T* const* a_rows, const PackedB<T>& b, bool accumulate, T* c, std::size_t ldc,
+                   const T* bias) {
+    multiply_of(M, detail::OperandA<T>{nullptr, 0, 0, a_rows}, b, accumulate, c, ldc, bias);
 }
 
 template <class T>

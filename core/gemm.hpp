@@ -9,7 +9,8 @@
 /// Legend: C (M, N) = op(A) (M, K) * B (K, N), row-major. The packed layout is N cut into
 /// panels of NR columns, each panel K rows of NR contiguous values (zero-padded), the order
 /// the microkernel streams it in; one packing serves every time step, both passes and every
-/// thread. A is read in place (row- or column-major), C accumulates or is overwritten.
+/// thread. A is read in place (row- or column-major, or as a list of rows), C accumulates or is
+/// overwritten.
 /// Results do not depend on the thread count: each C element is summed in one fixed order.
 #pragma once
 
@@ -46,6 +47,11 @@ struct PackedB {
 template <class T>
 PackedB<T> pack(const T* b, std::size_t ldb, bool trans, std::size_t K, std::size_t N, Isa isa = active_isa());
 
+/// B (K, N) whose row k is the N values at rows[k]: rows gathered from anywhere (a padded
+/// sequence's rows in packed order) go straight into the packed layout, with no gathered copy.
+template <class T>
+PackedB<T> pack_rows(const T* const* rows, std::size_t K, std::size_t N, Isa isa = active_isa());
+
 /// C (M, N) (+)= op(A) B, op(A)(m, k) = trans_a ? a[k * lda + m] : a[m * lda + k]. Splits over
 /// xgrad's threads when the product is large and no parallel region is running. Not
 /// accumulating, a non-null bias (N values) is added to every row of C, in the same order as
@@ -53,6 +59,13 @@ PackedB<T> pack(const T* b, std::size_t ldb, bool trans, std::size_t K, std::siz
 template <class T>
 void multiply(std::size_t M, const T* a, std::size_t lda, bool trans_a, const PackedB<T>& b, bool accumulate, T* c,
               std::size_t ldc, const T* bias = nullptr);
+
+/// multiply() with A's row m the K values at a_rows[m]: rows gathered from anywhere (a padded
+/// sequence's rows in packed order) are read where they live, with no gathered copy; the same
+/// bits as multiply() of the gathered copy.
+template <class T>
+void multiply_rows(std::size_t M, const T* const* a_rows, const PackedB<T>& b, bool accumulate, T* c, std::size_t ldc,
+                   const T* bias = nullptr);
 
 /// Part `part` of `parts` of multiply() (accumulate and bias as there), on the calling thread:
 /// the columns of C in a contiguous run of B's panels. The parts together compute C bit for
@@ -71,7 +84,7 @@ void reference(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::si
                const T* b, std::size_t ldb, bool accumulate, T* c, std::size_t ldc);
 
 /// This header's function templates, instantiated for float and double (core/instantiate.hpp).
-#define XG_GEMM_FUNCTIONS(T, OP, OVERLOAD) OP(T, pack) OP(T, multiply) OP(T, multiply_part) OP(T, gemm) OP(T, reference)
+#define XG_GEMM_FUNCTIONS(T, OP, OVERLOAD) OP(T, pack) OP(T, pack_rows) OP(T, multiply) OP(T, multiply_rows) OP(T, multiply_part) OP(T, gemm) OP(T, reference)
 XG_DECLARE_OPS(XG_GEMM_FUNCTIONS)
 
 }  // namespace xg::gemm

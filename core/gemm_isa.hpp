@@ -6,13 +6,24 @@
 
 namespace xg::gemm::detail {
 
+// op(A) of a product: A(m, k) = a[m * rs + k * cs], or rows[m][k] when rows is set (rows
+// gathered from anywhere, packed into strips by the loop nest as it goes)
+template <class T>
+struct OperandA {
+    const T* a = nullptr;
+    std::size_t rs = 0, cs = 0;
+    const T* const* rows = nullptr;
+    // the same operand from row m on
+    OperandA from(std::size_t m) const { return rows ? OperandA{nullptr, 0, 0, rows + m} : OperandA{a + m * rs, rs, cs, nullptr}; }
+};
+
 template <class T>
 struct Kernel {
     std::size_t mr = 0, nr = 0;  // register tile: MR rows of C by NR columns (the panel width)
-    // C rows [0, M), panels [p0, p1) (+)= op(A) B, op(A)(m, k) = a[m * rs + k * cs]; not
-    // accumulating, a non-null bias (N values) is added to every row of C
-    void (*run)(std::size_t M, std::size_t K, const T* a, std::size_t rs, std::size_t cs, const T* bp, std::size_t N,
-                std::size_t p0, std::size_t p1, bool accumulate, const T* bias, T* c, std::size_t ldc) = nullptr;
+    // C rows [0, M), panels [p0, p1) (+)= op(A) B; not accumulating, a non-null bias (N
+    // values) is added to every row of C
+    void (*run)(std::size_t M, std::size_t K, const OperandA<T>& a, const T* bp, std::size_t N, std::size_t p0, std::size_t p1,
+                bool accumulate, const T* bias, T* c, std::size_t ldc) = nullptr;
 };
 
 Kernel<float> generic_kernel(float);

@@ -113,30 +113,45 @@ void pack_a_strips(const T* a, std::size_t cs, std::size_t m, std::size_t kc, T*
     }
 }
 
+// A given as rows (rows[m] holds A(m, 0...)): the block rows [0, m) x k [k0, k0 + kc) copied
+// together, row-major (rows kc apart), where the microkernel reads them as it reads A in place.
+template <class T>
+void gather_a_rows(const T* const* rows, std::size_t k0, std::size_t m, std::size_t kc, T* out) {
+    for (std::size_t i = 0; i < m; ++i) {
+        const T* row = rows[i] + k0;
+        for (std::size_t k = 0; k < kc; ++k) out[i * kc + k] = row[k];
+    }
+}
+
 // C rows [0, M) and panels [p0, p1): the loop nest around the microkernel
 template <class V, std::size_t MR, std::size_t NV>
-void run(std::size_t M, std::size_t K, const typename V::scalar* a, std::size_t rs, std::size_t cs,
-         const typename V::scalar* bp, std::size_t N, std::size_t p0, std::size_t p1, bool accumulate,
-         const typename V::scalar* bias, typename V::scalar* c, std::size_t ldc) {
+void run(std::size_t M, std::size_t K, const OperandA<typename V::scalar>& op_a, const typename V::scalar* bp, std::size_t N,
+         std::size_t p0, std::size_t p1, bool accumulate, const typename V::scalar* bias, typename V::scalar* c, std::size_t ldc) {
     using T = typename V::scalar;
     constexpr std::size_t NR = NV * V::width;
-    const bool pack_a = rs == 1 && cs > 1 && p1 - p0 > 1;  // a block packed once serves every panel
-    const Scratch<T> scratch(pack_a ? MC * KC : 0);
-    T* const strips = scratch.p;
+    const T* const a = op_a.a;
+    const std::size_t rs = op_a.rs, cs = op_a.cs;
+    // a transposed block packed once serves every panel; a block of rows is gathered
+    const bool pack_a = !op_a.rows && rs == 1 && cs > 1 && p1 - p0 > 1;
+    const Scratch<T> scratch(pack_a || op_a.rows ? MC * KC : 0);
+    T* const block = scratch.p;
     for (std::size_t k0 = 0; k0 < K; k0 += KC) {
         const std::size_t kc = K - k0 < KC ? K - k0 : KC;
         const bool acc = accumulate || k0 > 0;
         for (std::size_t m0 = 0; m0 < M; m0 += MC) {
             const std::size_t m1 = M - m0 < MC ? M : m0 + MC;
-            if (pack_a) pack_a_strips<MR>(a + m0 + k0 * cs, cs, m1 - m0, kc, strips);
+            if (op_a.rows) gather_a_rows(op_a.rows + m0, k0, m1 - m0, kc, block);
+            else if (pack_a) pack_a_strips<MR>(a + m0 + k0 * cs, cs, m1 - m0, kc, block);
             for (std::size_t p = p0; p < p1; ++p) {
                 const std::size_t n0 = p * NR, n = N - n0 < NR ? N - n0 : NR;
                 const auto* b = bp + p * K * NR + k0 * NR;
                 const T* bn = !acc && bias ? bias + n0 : nullptr;  // the first K block adds the bias
                 for (std::size_t i = m0; i < m1; i += MR) {
                     const std::size_t m = m1 - i < MR ? m1 - i : MR;
-                    if (pack_a)
-                        micro_tile<V, MR, NV>(m, kc, strips + (i - m0) * kc, 1, MR, b, c + i * ldc + n0, ldc, n, acc, bn);
+                    if (op_a.rows)
+                        micro_tile<V, MR, NV>(m, kc, block + (i - m0) * kc, kc, 1, b, c + i * ldc + n0, ldc, n, acc, bn);
+                    else if (pack_a)
+                        micro_tile<V, MR, NV>(m, kc, block + (i - m0) * kc, 1, MR, b, c + i * ldc + n0, ldc, n, acc, bn);
                     else
                         micro_tile<V, MR, NV>(m, kc, a + i * rs + k0 * cs, rs, cs, b, c + i * ldc + n0, ldc, n, acc, bn);
                 }

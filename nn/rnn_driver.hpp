@@ -145,6 +145,16 @@ void unpack_rows(const Packing& pk, bool reverse, bool batch_first, const T* pac
             std::copy_n(packed + (pk.first_row(t, reverse) + r) * width, width, padded + pk.padded_row(t, r, reverse, batch_first) * stride + col);
 }
 
+// One pointer per packed row, in packed order: at(t, r) for step t's row r (the rows of a
+// weight-gradient product's B, packed by xg::gemm::pack_rows from where they live).
+template <class T, class At>
+std::vector<const T*> row_pointers(const Packing& pk, bool reverse, const At& at) {
+    std::vector<const T*> rows(pk.N);
+    for (std::size_t t = 0; t < pk.S; ++t)
+        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r) rows[pk.first_row(t, reverse) + r] = at(t, r);
+    return rows;
+}
+
 // The packed rows of a padded array: the array itself where the packing is the same, else
 // a gathered copy kept in `store`.
 template <class T>
@@ -330,9 +340,16 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     const std::size_t SW = Cell::saved_width(H);
     const bool proj = d.P > 0;
 
-    // X (N, I): the packed input, in this direction's order
-    Buffer<T> X;
-    const T* Xp = packed_rows(pk, u.reverse, d.batch_first, io.x, I, 0, I, X);
+    // X (N, I): the packed input, in this direction's order: x itself, or x's rows read where they live
+    const bool x_direct = pk.same_as_padded(d.batch_first);
+    const auto x_rows = x_direct ? std::vector<const T*>() : row_pointers<T>(pk, u.reverse, [&](std::size_t t, std::size_t r) {
+        return io.x + pk.padded_row(t, r, u.reverse, d.batch_first) * I;
+    });
+    const auto w_ih = xg::gemm::pack(w.w_ih.value().data(), I, true, I, GH);  // B = W_ih^T
+    auto input_product = [&](T* out, const T* bias_rows) {                   // out (N, GH) = X W_ih^T (+ bias)
+        if (x_direct) xg::gemm::multiply(N, io.x, I, false, w_ih, false, out, GH, bias_rows);
+        else xg::gemm::multiply_rows(N, x_rows.data(), w_ih, false, out, GH, bias_rows);
+    };
 
     s.h0 = gather_state(pk, io.h0, Hout);
     if (Cell::has_cell) s.c0 = gather_state(pk, io.c0, H);
@@ -347,12 +364,11 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     const std::vector<T> bias = input_bias<T, Cell>(w, GH);
     if (SW) s.E = buffer<T>(N * SW);
     if constexpr (Cell::normalises_input) {
-        product<T>(false, true, N, GH, I, Xp, I, w.w_ih.value().data(), I, false, A, GH);
+        input_product(A, nullptr);
         Cell::input_forward(cell_policies::InputRows<T>{N, H, A, bias.data(), s.E.get(), u.params, nullptr});
     } else {
-        product<T>(false, true, N, GH, I, Xp, I, w.w_ih.value().data(), I, false, A, GH, bias.data());
+        input_product(A, bias.data());
     }
-    X.reset();
 
     const bool zone = u.zoneout.any();
     if (zone) {
@@ -575,25 +591,33 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
             product<T>(true, false, d.P, H, N, dH.get(), d.P, M.get(), H, true, g.w_hr, H);
         }
     dH.reset();
-    if (g.w_hh) {  // dW_hh += d(hw or a)^T Hprev
+    if (g.w_hh) {  // dW_hh += d(hw or a)^T Hprev, Hprev's rows packed from h0 and y where they live
         Ybuf.reset();
-        Buffer<T> hprev = buffer<T>(N * Hout);  // h_{t-1} for every packed row: h0's, then the previous step's outputs in y
-        for (std::size_t t = 0; t < pk.S; ++t)
-            for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r) {
-                const T* src = t == 0 ? s.h0.get() + r * Hout : io.y + pk.padded_row(t - 1, r, reverse, d.batch_first) * ys + io.y_off;
-                std::copy_n(src, Hout, hprev.get() + (pk.first_row(t, reverse) + r) * Hout);
-            }
-        product<T>(true, false, GH, Hout, N, Cell::separate_hh ? dHW.get() : dA.get(), GH, hprev.get(), Hout, true, g.w_hh, Hout);
+        const auto hprev = row_pointers<T>(pk, reverse, [&](std::size_t t, std::size_t r) {
+            return t == 0 ? s.h0.get() + r * Hout : io.y + pk.padded_row(t - 1, r, reverse, d.batch_first) * ys + io.y_off;
+        });
+        xg::gemm::multiply(GH, Cell::separate_hh ? dHW.get() : dA.get(), GH, true, xg::gemm::pack_rows(hprev.data(), N, Hout), true,
+                           g.w_hh, Hout);
     }
-    if (g.b_hh) add_column_sums(Cell::bias_hh_in_hw ? dHW.get() : dA.get(), N, GH, g.b_hh);
+    if (g.b_ih && g.b_hh && !Cell::bias_hh_in_hw) {  // both biases' gradients are dA's column sums: one pass over dA
+        std::vector<T> sums(GH, T(0));
+        add_column_sums(dA.get(), N, GH, sums.data());
+        for (std::size_t j = 0; j < GH; ++j) {
+            g.b_ih[j] += sums[j];
+            g.b_hh[j] += sums[j];
+        }
+    } else {
+        if (g.b_hh) add_column_sums(Cell::bias_hh_in_hw ? dHW.get() : dA.get(), N, GH, g.b_hh);
+        if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
+    }
     dHW.reset();
-    if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
     if constexpr (Cell::normalises_input)  // dA becomes the gradient of X W_ih^T
         Cell::input_backward(cell_policies::InputRows<T>{N, H, dA.get(), nullptr, s.E.get(), u.params, g.own});
-    if (g.w_ih) {  // dW_ih += dA^T X
-        Buffer<T> X;
-        const T* Xp = packed_rows(pk, reverse, d.batch_first, io.x, I, 0, I, X);
-        product<T>(true, false, GH, I, N, dA.get(), GH, Xp, I, true, g.w_ih, I);
+    if (g.w_ih) {  // dW_ih += dA^T X, X's rows packed from x where they live
+        const auto rows = row_pointers<T>(pk, reverse, [&](std::size_t t, std::size_t r) {
+            return io.x + pk.padded_row(t, r, reverse, d.batch_first) * I;
+        });
+        xg::gemm::multiply(GH, dA.get(), GH, true, xg::gemm::pack_rows(rows.data(), N, I), true, g.w_ih, I);
     }
     if (dX) {
         *dX = buffer<T>(N * I);

@@ -177,6 +177,69 @@ BOOST_AUTO_TEST_CASE(a_packed_b_is_reused_across_products) {
     }
 }
 
+// pack_rows: B's rows gathered from anywhere pack to the bits of the gathered copy packed,
+// on every path and whether the packing splits over threads or not (K x N >= 65536 splits).
+BOOST_AUTO_TEST_CASE(rows_packed_where_they_live_are_the_gathered_copy_packed) {
+    Restore restore;
+    std::mt19937 rng(4);
+    for (auto isa : supported())
+        for (int threads : {1, 2})
+            for (std::size_t N : {1, 17, 100, 200}) {
+                xg::set_num_threads(threads);
+                const std::size_t K = 700, M = 24, stride = N + 9;
+                const auto source = random_values<float>(2 * K * stride, rng);  // twice the rows, wider ones
+                std::vector<const float*> rows(K);
+                std::vector<float> gathered(K * N);
+                for (std::size_t k = 0; k < K; ++k) {
+                    rows[k] = source.data() + ((k * 389) % (2 * K)) * stride + 5;  // scattered, out of order
+                    std::copy_n(rows[k], N, gathered.data() + k * N);
+                }
+                const auto from_rows = gemm::pack_rows(rows.data(), K, N, isa);
+                const auto from_copy = gemm::pack(gathered.data(), N, false, K, N, isa);
+                const std::size_t values = (N + from_copy.nr - 1) / from_copy.nr * K * from_copy.nr;
+                BOOST_TEST(from_rows.isa == isa);
+                BOOST_TEST((from_rows.K == K && from_rows.N == N && from_rows.nr == from_copy.nr));
+                BOOST_TEST(std::equal(from_rows.data.get(), from_rows.data.get() + values, from_copy.data.get()),
+                           gemm::isa_name(isa) << " N=" << N << " threads=" << threads);
+                // and the product through it is right: C = A^T B, as a weight gradient reads it
+                const auto a = random_values<float>(K * M, rng);
+                std::vector<float> c(M * N, 0.f), want(M * N, 0.f);
+                gemm::multiply(M, a.data(), M, true, from_rows, false, c.data(), N);
+                gemm::reference(true, false, M, N, K, a.data(), M, gathered.data(), N, false, want.data(), N);
+                for (std::size_t i = 0; i < c.size(); ++i) BOOST_TEST(std::abs(c[i] - want[i]) < 1e-3, gemm::isa_name(isa) << " N=" << N);
+            }
+}
+
+// multiply_rows: A's rows read where they live give the bits of the gathered copy multiplied,
+// with partial strips (M % 8), several row blocks (M > 96), several depth blocks (K > 256), a
+// bias, and split over threads (2 threads, big enough) or not.
+BOOST_AUTO_TEST_CASE(a_rows_read_where_they_live_are_the_gathered_copy) {
+    Restore restore;
+    std::mt19937 rng(6);
+    for (auto isa : supported())
+        for (int threads : {1, 2})
+            for (std::size_t M : {1, 13, 200}) {
+                gemm::set_isa(isa);
+                xg::set_num_threads(threads);
+                const std::size_t K = 300, N = 72, stride = K + 3;
+                const auto source = random_values<float>(3 * M * stride, rng);
+                std::vector<const float*> rows(M);
+                std::vector<float> gathered(M * K);
+                for (std::size_t m = 0; m < M; ++m) {
+                    rows[m] = source.data() + ((m * 7 + 2) % (3 * M)) * stride + 1;
+                    std::copy_n(rows[m], K, gathered.data() + m * K);
+                }
+                const auto b = random_values<float>(K * N, rng), bias = random_values<float>(N, rng);
+                const auto packed = gemm::pack(b.data(), N, false, K, N);
+                for (bool accumulate : {false, true}) {
+                    std::vector<float> from_rows(M * N, 0.5f), from_copy(M * N, 0.5f);
+                    gemm::multiply_rows(M, rows.data(), packed, accumulate, from_rows.data(), N, bias.data());
+                    gemm::multiply(M, gathered.data(), K, false, packed, accumulate, from_copy.data(), N, bias.data());
+                    BOOST_TEST((from_rows == from_copy), gemm::isa_name(isa) << " M=" << M << " threads=" << threads << " acc=" << accumulate);
+                }
+            }
+}
+
 BOOST_AUTO_TEST_CASE(threads_do_not_change_a_single_bit) {
     Restore restore;
     std::mt19937 rng(5);
