@@ -127,22 +127,14 @@ inline std::vector<Packing> make_packings(std::size_t S, std::size_t B, const st
     return out;
 }
 
-// Packed rows <-> the padded (S, B, .) or (B, S, .) array whose rows are `stride` wide,
-// columns [col, col + width): the gathers behind the packed X, Y and dY.
+// Packed rows from the padded (S, B, .) or (B, S, .) array whose rows are `stride` wide,
+// columns [col, col + width): the gather behind the packed Y of a cell that reads_outputs.
 template <class T>
 void pack_rows(const Packing& pk, bool reverse, bool batch_first, const T* padded, std::size_t stride, std::size_t col,
                std::size_t width, T* packed) {
     for (std::size_t t = 0; t < pk.S; ++t)
         for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
             std::copy_n(padded + pk.padded_row(t, r, reverse, batch_first) * stride + col, width, packed + (pk.first_row(t, reverse) + r) * width);
-}
-
-template <class T>
-void unpack_rows(const Packing& pk, bool reverse, bool batch_first, const T* packed, std::size_t width, T* padded,
-                 std::size_t stride, std::size_t col) {
-    for (std::size_t t = 0; t < pk.S; ++t)
-        for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
-            std::copy_n(packed + (pk.first_row(t, reverse) + r) * width, width, padded + pk.padded_row(t, r, reverse, batch_first) * stride + col);
 }
 
 // One pointer per packed row, in packed order: at(t, r) for step t's row r (the rows of a
@@ -356,7 +348,7 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
 
     // A (N, G*H) = X W_ih^T + bias (a cell that normalises X W_ih^T adds the bias itself).
     // A cell that saves no gates keeps its pre-activations directly in Y (N, H).
-    // Y (N, Hout): the packed outputs, scattered into y at the end, or y itself
+    // Y (N, Hout): the packed outputs, copied into y step by step, or y itself
     const bool y_direct = pk.same_as_padded(d.batch_first) && d.D == 1;
     Buffer<T> Ybuf = y_direct ? Buffer<T>() : buffer<T>(N * Hout);
     T* const Y = y_direct ? io.y : Ybuf.get();
@@ -430,6 +422,9 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
                     zone_out(rows * H, s.ZC.get() + first * H, cprev + r0 * H, s.CZ.get() + first * H);
                 }
             }
+            if (!y_direct)  // this step's outputs into y while they are in cache
+                for (std::size_t r = r0; r < r1; ++r)
+                    std::copy_n(Y + (off + r) * Hout, Hout, io.y + pk.padded_row(t, r, u.reverse, d.batch_first) * d.D * Hout + io.y_off);
             // sequences that end at this step hand over their final state
             for (std::size_t r = std::max(pk.next_size(t), r0); r < r1; ++r) {
                 std::copy_n(Y + (off + r) * Hout, Hout, io.h_n + pk.perm[r] * Hout);
@@ -439,7 +434,6 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
         }
     };
     run_steps(u, steps);
-    if (!y_direct) unpack_rows(pk, u.reverse, d.batch_first, Y, Hout, io.y, d.D * Hout, io.y_off);  // y starts zeroed
 }
 
 // Gradient pointers for one direction; null where nobody needs the gradient, except the
