@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <numeric>
 
 #include <xtensor/xadapt.hpp>
@@ -258,6 +259,52 @@ TensorT<T> index_select(const TensorT<T>& x, long dim, const IndexArray& index) 
     const auto row = [index](std::size_t k) { return static_cast<std::size_t>(index.data()[k]); };
     return make_op<T>(take_rows(x.value(), d, count, row), {x}, [x = GradSlot(x), d, count, row](const xt::xarray<T>& g) {
         add_rows(x.grad_buffer(), g, d, count, row);  // index_add: repeated indices accumulate
+    });
+}
+
+namespace {
+
+// For each element of index (row-major), the offset in x (shape xs, row-major) that gather
+// reads: index's own coordinates, except along d, where its value.
+std::vector<std::size_t> gather_offsets(const Shape& xs, std::size_t d, const IndexArray& index) {
+    const std::size_t r = xs.size();
+    std::vector<std::size_t> stride(r, 1), at(r, 0), out(index.size());
+    for (std::size_t k = r; k-- > 1;) stride[k - 1] = stride[k] * xs[k];
+    const auto& is = index.shape();
+    for (std::size_t p = 0; p < out.size(); ++p) {
+        const auto i = index.data()[p];
+        XG_CHECK(i >= 0 && static_cast<std::size_t>(i) < xs[d],
+                 "gather: index " << i << " is out of range for dimension " << d << " with size " << xs[d]);
+        std::size_t off = 0;
+        for (std::size_t k = 0; k < r; ++k) off += (k == d ? static_cast<std::size_t>(i) : at[k]) * stride[k];
+        out[p] = off;
+        for (std::size_t k = r; k-- > 0;) {  // the next coordinates of index, row-major
+            if (++at[k] < is[k]) break;
+            at[k] = 0;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+template <class T>
+TensorT<T> gather(const TensorT<T>& x, long dim, const IndexArray& index) {
+    const Shape xs = x.shape(), is(index.shape().begin(), index.shape().end());
+    const std::size_t d = norm_dim("gather", dim, xs.size());
+    XG_CHECK(is.size() == xs.size(), "gather: the index must have " << xs.size() << " dimensions like the input, got shape "
+                                                                    << shape_str(is));
+    for (std::size_t k = 0; k < xs.size(); ++k)
+        XG_CHECK(k == d || is[k] <= xs[k], "gather: the index's size " << is[k] << " in dimension " << k
+                                                                       << " exceeds the input's " << xs[k] << " (index shape "
+                                                                       << shape_str(is) << ", input " << shape_str(xs) << ")");
+    auto offsets = std::make_shared<const std::vector<std::size_t>>(gather_offsets(xs, d, index));
+    xt::xarray<T> v = xt::xarray<T>::from_shape(is);
+    const T* src = x.value().data();
+    for (std::size_t p = 0; p < offsets->size(); ++p) v.data()[p] = src[(*offsets)[p]];
+    return make_op<T>(std::move(v), {x}, [x = GradSlot(x), offsets](const xt::xarray<T>& g) {
+        T* grad = x.grad_buffer().data();
+        for (std::size_t p = 0; p < offsets->size(); ++p) grad[(*offsets)[p]] += g.data()[p];  // scatter_add
     });
 }
 

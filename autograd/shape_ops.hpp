@@ -52,6 +52,10 @@ template <class T> TensorT<T> select(const TensorT<T>& x, long dim, long index);
 /// The entries at a 1-D list of indices along dim, as torch.index_select; repeats add up in
 /// the gradient.
 template <class T> TensorT<T> index_select(const TensorT<T>& x, long dim, const IndexArray& index);
+/// The entries of x picked along dim by index, as torch.gather: for dim 0 of a 3-D x,
+/// out[i][j][k] = x[index[i][j][k]][j][k]. index has x's number of dims and, except along
+/// dim, sizes no larger than x's; the result has index's shape. Repeats add up in the gradient.
+template <class T> TensorT<T> gather(const TensorT<T>& x, long dim, const IndexArray& index);
 /// The order of elements reversed along each of dims, as torch.flip.
 template <class T> TensorT<T> flip(const TensorT<T>& x, const std::vector<long>& dims);
 /// flip with a braced list of any integer types: flip(x, {0, 1}).
@@ -62,7 +66,7 @@ template <class T> TensorT<T> expand(const TensorT<T>& x, const Shape& shape);
 /// This header's function templates, instantiated for float and double (core/instantiate.hpp).
 #define XG_SHAPE_OPS(T, OP, OVERLOAD) \
     OP(T, flatten) OP(T, unsqueeze) OP(T, squeeze) OP(T, transpose) OP(T, slice) OP(T, narrow)      \
-    OP(T, select) OP(T, index_select) OP(T, expand)                                                  \
+    OP(T, select) OP(T, index_select) OP(T, gather) OP(T, expand)                                                  \
     OVERLOAD(T, reshape, TensorT<T>(const TensorT<T>&, const Shape&))                                \
     OVERLOAD(T, reshape, TensorT<T>(const TensorT<T>&, const std::vector<long>&))                    \
     OVERLOAD(T, permute, TensorT<T>(const TensorT<T>&, const std::vector<long>&))                    \

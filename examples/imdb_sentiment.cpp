@@ -59,17 +59,16 @@ struct SentimentModel : xg::nn::Module {
     }
 
     Tensor forward(const xg::IndexArray& tokens, const std::vector<std::size_t>& lengths) {
-        const std::size_t B = tokens.shape()[0], T = tokens.shape()[1];
+        const std::size_t B = tokens.shape()[0];
         xg::IndexArray time_major = xt::transpose(tokens);
         Tensor x = drop.forward(embedding.forward(time_major));  // (T, B, E)
         auto [out, state] = encoder.forward(x, {}, lengths);    // (T, B, D*H), zeros after each review's end
         if (spec.kind == "pool") return decoder.forward(drop.forward(pool(out, lengths)));
-        const long width = long(out.size(2));
-        Tensor rows = xg::reshape(out, {long(T * B), width});
-        // each review's last true step: row (len - 1) * B + b of the time-major outputs
-        xg::IndexArray last = xg::IndexArray::from_shape({B});
-        for (std::size_t b = 0; b < B; ++b) last(b) = std::int64_t((lengths[b] - 1) * B + b);
-        Tensor at_end = xg::index_select(rows, 0, last);  // (B, D*H)
+        // each review's last true step, t = len - 1: out.gather(0, last) as in PyTorch, (1, B, D*H)
+        const std::size_t width = out.size(2);
+        xg::IndexArray last = xg::IndexArray::from_shape({1, B, width});
+        for (std::size_t b = 0; b < B; ++b) std::fill_n(&last(0, b, 0), width, std::int64_t(lengths[b] - 1));
+        Tensor at_end = xg::select(xg::gather(out, 0, last), 0, 0);  // (B, D*H)
         Tensor encoding = spec.kind == "birnn" ? xg::cat(std::vector<Tensor>{xg::select(out, 0, 0), at_end}, 1) : at_end;
         return decoder.forward(drop.forward(encoding));
     }

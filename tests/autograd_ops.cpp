@@ -324,6 +324,25 @@ BOOST_AUTO_TEST_CASE(index_select_gradient) {
                       "index_select: index 2 is out of range for dimension 0 with size 2");
 }
 
+BOOST_AUTO_TEST_CASE(gather_gradient) {
+    // (2, 3, 2) gathered along each dim by an index smaller than x elsewhere; repeats accumulate
+    const xg::IndexArray along0 = {{{1, 0}, {1, 1}}}, along1 = {{{2, 0}, {2, 2}}, {{0, 1}, {1, 0}}}, along2 = {{{1, 1, 0}}, {{0, 1, 1}}};
+    check_gradient([&](const V& x) { return xg::gather(x[0], 0, along0); }, {param({2, 3, 2})});
+    check_gradient([&](const V& x) { return xg::gather(x[0], 1, along1); }, {param({2, 3, 2})});
+    check_gradient([&](const V& x) { return xg::gather(x[0], -1, along2); }, {param({2, 3, 2})});
+    // values: out[i][j][k] = x[i][index[i][j][k]][k]
+    const auto x = xg::reshape(xg::arange(12.f), {2, 3, 2});
+    const auto y = xg::gather(x, 1, along1).value();
+    BOOST_TEST((y == xt::xarray<float>{{{4, 1}, {4, 5}}, {{6, 9}, {8, 7}}}));
+    // the last true step of each sequence, as the IMDB example reads it: (T, B, H) -> (1, B, H)
+    const xg::IndexArray last = {{{2, 2}, {0, 0}}};
+    BOOST_TEST((xg::gather(xg::reshape(xg::arange(12.f), {3, 2, 2}), 0, last).value() == xt::xarray<float>{{{8, 9}, {2, 3}}}));
+    CHECK_THROWS_WITH(xg::gather(xg::zeros({2, 3}), 1, xg::IndexArray{{0, 3}}), "gather: index 3 is out of range for dimension 1 with size 3");
+    CHECK_THROWS_WITH(xg::gather(xg::zeros({2, 3}), 1, xg::IndexArray{0, 1}), "gather: the index must have 2 dimensions like the input");
+    CHECK_THROWS_WITH(xg::gather(xg::zeros({2, 3}), 1, xg::IndexArray(xt::zeros<std::int64_t>({3, 1}))), "gather: the index's size 3 in dimension 0 exceeds the input's 2");
+    CHECK_THROWS_WITH(xg::gather(xg::zeros({2, 3}), 2, xg::IndexArray(xt::zeros<std::int64_t>({1, 1}))), "gather: dimension 2 is out of range");
+}
+
 BOOST_AUTO_TEST_CASE(flip_gradient) {
     check_gradient([](const V& x) { return xg::flip(x[0], {0}); }, {param({3, 2})});
     check_gradient([](const V& x) { return xg::flip(x[0], {0, 2}); }, {param({2, 3, 2})});
