@@ -292,9 +292,10 @@ template <class T>
 TensorT<T> gather(const TensorT<T>& x, long dim, const IndexArray& index) {
     const Shape xs = x.shape(), is(index.shape().begin(), index.shape().end());
     const std::size_t d = norm_dim("gather", dim, xs.size());
-    XG_CHECK(is.size() == xs.size(), "gather: the index must have " << xs.size() << " dimensions like the input, got shape "
-                                                                    << shape_str(is));
-    for (std::size_t k = 0; k < xs.size(); ++k)
+    // an empty index gathers nothing, whatever its shape (as PyTorch, which skips these checks)
+    XG_CHECK(index.size() == 0 || is.size() == xs.size(),
+             "gather: the index must have " << xs.size() << " dimensions like the input, got shape " << shape_str(is));
+    for (std::size_t k = 0; k < xs.size() && index.size() > 0; ++k)
         XG_CHECK(k == d || is[k] <= xs[k], "gather: the index's size " << is[k] << " in dimension " << k
                                                                        << " exceeds the input's " << xs[k] << " (index shape "
                                                                        << shape_str(is) << ", input " << shape_str(xs) << ")");

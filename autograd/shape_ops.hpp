@@ -54,7 +54,8 @@ template <class T> TensorT<T> select(const TensorT<T>& x, long dim, long index);
 template <class T> TensorT<T> index_select(const TensorT<T>& x, long dim, const IndexArray& index);
 /// The entries of x picked along dim by index, as torch.gather: for dim 0 of a 3-D x,
 /// out[i][j][k] = x[index[i][j][k]][j][k]. index has x's number of dims and, except along
-/// dim, sizes no larger than x's; the result has index's shape. Repeats add up in the gradient.
+/// dim, sizes no larger than x's (an empty index may have any shape); the result has index's
+/// shape. Repeats add up in the gradient.
 template <class T> TensorT<T> gather(const TensorT<T>& x, long dim, const IndexArray& index);
 /// The order of elements reversed along each of dims, as torch.flip.
 template <class T> TensorT<T> flip(const TensorT<T>& x, const std::vector<long>& dims);

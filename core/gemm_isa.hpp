@@ -7,7 +7,7 @@
 namespace xg::gemm::detail {
 
 // op(A) of a product: A(m, k) = a[m * rs + k * cs], or rows[m][k] when rows is set (rows
-// gathered from anywhere, packed into strips by the loop nest as it goes)
+// from anywhere, which the loop nest copies one block of rows at a time)
 template <class T>
 struct OperandA {
     const T* a = nullptr;

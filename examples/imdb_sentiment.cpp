@@ -15,6 +15,7 @@
 //   build/examples/imdb_sentiment --data ~/aclImdb         the full 25,000 / 25,000
 //   build/examples/imdb_sentiment --save imdb.ckpt ...
 //   build/examples/imdb_sentiment predict --checkpoint imdb.ckpt "a moving, brilliant film"
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>

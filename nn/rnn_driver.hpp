@@ -130,7 +130,7 @@ inline std::vector<Packing> make_packings(std::size_t S, std::size_t B, const st
 // Packed rows from the padded (S, B, .) or (B, S, .) array whose rows are `stride` wide,
 // columns [col, col + width): the gather behind the packed Y of a cell that reads_outputs.
 template <class T>
-void pack_rows(const Packing& pk, bool reverse, bool batch_first, const T* padded, std::size_t stride, std::size_t col,
+void gather_rows(const Packing& pk, bool reverse, bool batch_first, const T* padded, std::size_t stride, std::size_t col,
                std::size_t width, T* packed) {
     for (std::size_t t = 0; t < pk.S; ++t)
         for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
@@ -154,7 +154,7 @@ const T* packed_rows(const Packing& pk, bool reverse, bool batch_first, const T*
                      std::size_t width, Buffer<T>& store) {
     if (pk.same_as_padded(batch_first) && stride == width && col == 0) return padded;
     store = buffer<T>(pk.N * width);
-    pack_rows(pk, reverse, batch_first, padded, stride, col, width, store.get());
+    gather_rows(pk, reverse, batch_first, padded, stride, col, width, store.get());
     return store.get();
 }
 
@@ -188,8 +188,8 @@ void unpack_add_rows(const Packing& pk, bool reverse, bool batch_first, const T*
 }
 
 // What one direction's forward keeps for its backward: only what the padded input and
-// output (which the tape keeps anyway) cannot give back. The backward gathers X and h_{t-1}
-// again from them, and recomputes tanh(c) and the projection's m = o tanh(c). A backward that
+// output (which the tape keeps anyway) cannot give back. The backward packs X and h_{t-1}
+// straight from them, and recomputes tanh(c) and the projection's m = o tanh(c). A backward that
 // frees the graph consumes it (the gates' gradients overwrite the gates, and it is released).
 template <class T>
 struct Saved {
@@ -322,26 +322,32 @@ std::vector<T> input_bias(const DirectionWeights<T>& w, std::size_t GH) {
     return bias;
 }
 
+// A (N, G*H) = X W_ih^T (+ bias, unless the cell normalises X W_ih^T and adds it itself), X
+// the unit's packed input: x itself where the packing is the identity, else x's rows read
+// where they live. W_ih^T's packing and the row list last only for this product.
+template <class T, class Cell>
+void input_product(const Unit<T>& u, const T* x, T* A, const T* bias) {
+    const Dims& d = u.d;
+    const Packing& pk = u.pk;
+    const std::size_t GH = d.G * d.H;
+    const auto w_ih = xg::gemm::pack(u.w.w_ih.value().data(), d.I, true, d.I, GH);  // B = W_ih^T
+    const T* add = Cell::normalises_input ? nullptr : bias;
+    if (pk.same_as_padded(d.batch_first)) return xg::gemm::multiply(pk.N, x, d.I, false, w_ih, false, A, GH, add);
+    const auto rows = row_pointers<T>(pk, u.reverse, [&](std::size_t t, std::size_t r) {
+        return x + pk.padded_row(t, r, u.reverse, d.batch_first) * d.I;
+    });
+    xg::gemm::multiply_rows(pk.N, rows.data(), w_ih, false, A, GH, add);
+}
+
 template <class T, class Cell>
 void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     const Dims& d = u.d;
     const Packing& pk = u.pk;
     const DirectionWeights<T>& w = u.w;
     const PackedWeights<T>& pw = u.pw;
-    const std::size_t N = pk.N, B = pk.R, I = d.I, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
+    const std::size_t N = pk.N, B = pk.R, H = d.H, Hout = d.Hout, GH = d.G * d.H;  // B: this chunk's rows
     const std::size_t SW = Cell::saved_width(H);
     const bool proj = d.P > 0;
-
-    // X (N, I): the packed input, in this direction's order: x itself, or x's rows read where they live
-    const bool x_direct = pk.same_as_padded(d.batch_first);
-    const auto x_rows = x_direct ? std::vector<const T*>() : row_pointers<T>(pk, u.reverse, [&](std::size_t t, std::size_t r) {
-        return io.x + pk.padded_row(t, r, u.reverse, d.batch_first) * I;
-    });
-    const auto w_ih = xg::gemm::pack(w.w_ih.value().data(), I, true, I, GH);  // B = W_ih^T
-    auto input_product = [&](T* out, const T* bias_rows) {                   // out (N, GH) = X W_ih^T (+ bias)
-        if (x_direct) xg::gemm::multiply(N, io.x, I, false, w_ih, false, out, GH, bias_rows);
-        else xg::gemm::multiply_rows(N, x_rows.data(), w_ih, false, out, GH, bias_rows);
-    };
 
     s.h0 = gather_state(pk, io.h0, Hout);
     if (Cell::has_cell) s.c0 = gather_state(pk, io.c0, H);
@@ -355,12 +361,9 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     T* A = Cell::saves_gates ? (s.A = buffer<T>(N * GH)).get() : Y;
     const std::vector<T> bias = input_bias<T, Cell>(w, GH);
     if (SW) s.E = buffer<T>(N * SW);
-    if constexpr (Cell::normalises_input) {
-        input_product(A, nullptr);
+    input_product<T, Cell>(u, io.x, A, bias.data());
+    if constexpr (Cell::normalises_input)
         Cell::input_forward(cell_policies::InputRows<T>{N, H, A, bias.data(), s.E.get(), u.params, nullptr});
-    } else {
-        input_product(A, bias.data());
-    }
 
     const bool zone = u.zoneout.any();
     if (zone) {

@@ -19,7 +19,7 @@
 // read by every step and every thread; the backward packs them once more, untransposed.
 // Backward (BPTT) walks the steps in reverse with one GEMM per step for dh_{t-1}, then
 // dW_ih, dW_hh (and dW_hr) with one GEMM each over all steps.
-// The packed X and H_prev are never copied out: the input GEMM reads x's rows where they
+// The packed X and H_prev are never gathered into whole copies: the input GEMM reads x's rows where they
 // live (gemm::multiply_rows), and the weight-gradient GEMMs pack their B straight from the
 // rows of x, y and h0 (gemm::pack_rows).
 #pragma once

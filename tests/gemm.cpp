@@ -211,33 +211,42 @@ BOOST_AUTO_TEST_CASE(rows_packed_where_they_live_are_the_gathered_copy_packed) {
 }
 
 // multiply_rows: A's rows read where they live give the bits of the gathered copy multiplied,
-// with partial strips (M % 8), several row blocks (M > 96), several depth blocks (K > 256), a
-// bias, and split over threads (2 threads, big enough) or not.
+// with partial strips (M % 8), several row blocks (M > 96), several depth blocks (K > 256),
+// partial panels (N = 17 on every ISA, 72 on AVX-512), a bias, and split over threads (2
+// threads, big enough) or not; no rows at all write nothing.
+template <class T>
+void check_rows_read_where_they_live(std::mt19937& rng) {
+    for (auto isa : supported())
+        for (int threads : {1, 2})
+            for (std::size_t M : {0, 1, 13, 200})
+                for (std::size_t N : {17, 72}) {
+                    gemm::set_isa(isa);
+                    xg::set_num_threads(threads);
+                    const std::size_t K = 300, stride = K + 3;
+                    const auto source = random_values<T>(3 * M * stride + 1, rng);
+                    std::vector<const T*> rows(M);
+                    std::vector<T> gathered(M * K);
+                    for (std::size_t m = 0; m < M; ++m) {
+                        rows[m] = source.data() + ((m * 7 + 2) % (3 * M)) * stride + 1;
+                        std::copy_n(rows[m], K, gathered.data() + m * K);
+                    }
+                    const auto b = random_values<T>(K * N, rng), bias = random_values<T>(N, rng);
+                    const auto packed = gemm::pack(b.data(), N, false, K, N);
+                    for (bool accumulate : {false, true}) {
+                        std::vector<T> from_rows(M * N, T(0.5)), from_copy(M * N, T(0.5));
+                        gemm::multiply_rows(M, rows.data(), packed, accumulate, from_rows.data(), N, bias.data());
+                        gemm::multiply(M, gathered.data(), K, false, packed, accumulate, from_copy.data(), N, bias.data());
+                        BOOST_TEST((from_rows == from_copy), gemm::isa_name(isa) << " M=" << M << " N=" << N << " threads=" << threads
+                                                                                 << " acc=" << accumulate << " " << sizeof(T));
+                    }
+                }
+}
+
 BOOST_AUTO_TEST_CASE(a_rows_read_where_they_live_are_the_gathered_copy) {
     Restore restore;
     std::mt19937 rng(6);
-    for (auto isa : supported())
-        for (int threads : {1, 2})
-            for (std::size_t M : {1, 13, 200}) {
-                gemm::set_isa(isa);
-                xg::set_num_threads(threads);
-                const std::size_t K = 300, N = 72, stride = K + 3;
-                const auto source = random_values<float>(3 * M * stride, rng);
-                std::vector<const float*> rows(M);
-                std::vector<float> gathered(M * K);
-                for (std::size_t m = 0; m < M; ++m) {
-                    rows[m] = source.data() + ((m * 7 + 2) % (3 * M)) * stride + 1;
-                    std::copy_n(rows[m], K, gathered.data() + m * K);
-                }
-                const auto b = random_values<float>(K * N, rng), bias = random_values<float>(N, rng);
-                const auto packed = gemm::pack(b.data(), N, false, K, N);
-                for (bool accumulate : {false, true}) {
-                    std::vector<float> from_rows(M * N, 0.5f), from_copy(M * N, 0.5f);
-                    gemm::multiply_rows(M, rows.data(), packed, accumulate, from_rows.data(), N, bias.data());
-                    gemm::multiply(M, gathered.data(), K, false, packed, accumulate, from_copy.data(), N, bias.data());
-                    BOOST_TEST((from_rows == from_copy), gemm::isa_name(isa) << " M=" << M << " threads=" << threads << " acc=" << accumulate);
-                }
-            }
+    check_rows_read_where_they_live<float>(rng);
+    check_rows_read_where_they_live<double>(rng);
 }
 
 BOOST_AUTO_TEST_CASE(threads_do_not_change_a_single_bit) {
