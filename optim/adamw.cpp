@@ -36,21 +36,15 @@ void AdamW::update(xt::xarray<float>& value, const xt::xarray<float>& grad, Para
     const auto [beta1, beta2] = o.betas();
     const double t = static_cast<double>(state.step);
     const double bias_correction1 = 1 - std::pow(beta1, t);
-    const double bias_correction2 = 1 - std::pow(beta2, t);
     const float shrink = static_cast<float>(1 - lr * o.weight_decay());
     const float step_size = static_cast<float>(lr / bias_correction1);
-    const float bc2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
-    const float b1 = static_cast<float>(beta1), b2 = static_cast<float>(beta2);
-    const float one_b1 = static_cast<float>(1 - beta1), one_b2 = static_cast<float>(1 - beta2);
-    const float eps = static_cast<float>(o.eps());
     const float sign = o.maximize() ? -1.f : 1.f;
 
     const std::size_t n = value.size();
     float* p = value.data();
     const float* g = grad.data();
-    float* m = state.buffers[0].data();
-    float* v = state.buffers[1].data();
-    float* vmax = o.amsgrad() ? state.buffers[2].data() : nullptr;
+    const detail::AdamMoments moments(state.buffers[0].data(), state.buffers[1].data(),
+                                      o.amsgrad() ? state.buffers[2].data() : nullptr, beta1, beta2, t, o.eps());
     detail::with_flags(
         [&](auto amsgrad) {
             using namespace simd;
@@ -58,16 +52,7 @@ void AdamW::update(xt::xarray<float>& value, const xt::xarray<float>& grad, Para
                 using V = decltype(like);
                 const V gi = sign * loadu<V>(g + i);
                 const V decayed = loadu<V>(p + i) * shrink;
-                const V mi = loadu<V>(m + i) * b1 + one_b1 * gi;
-                V vi = loadu<V>(v + i) * b2 + one_b2 * (gi * gi);
-                storeu(m + i, mi);
-                storeu(v + i, vi);
-                if constexpr (amsgrad) {
-                    vi = max(loadu<V>(vmax + i), vi);
-                    storeu(vmax + i, vi);
-                }
-                const V denom = sqrt(vi) / bc2_sqrt + eps;
-                storeu(p + i, decayed - step_size * (mi / denom));
+                storeu(p + i, decayed - step_size * moments.direction<decltype(amsgrad)::value>(i, gi));
             });
         },
         o.amsgrad());
