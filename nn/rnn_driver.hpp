@@ -131,7 +131,7 @@ inline std::vector<Packing> make_packings(std::size_t S, std::size_t B, const st
 // columns [col, col + width): the gather behind the packed Y of a cell that reads_outputs.
 template <class T>
 void gather_rows(const Packing& pk, bool reverse, bool batch_first, const T* padded, std::size_t stride, std::size_t col,
-               std::size_t width, T* packed) {
+                 std::size_t width, T* packed) {
     for (std::size_t t = 0; t < pk.S; ++t)
         for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
             std::copy_n(padded + pk.padded_row(t, r, reverse, batch_first) * stride + col, width, packed + (pk.first_row(t, reverse) + r) * width);
