@@ -163,7 +163,8 @@ Vocab Vocab::load(const std::string& path) {
     Vocab v;
     try {  // type errors from lookups below become the same kind of message
         if (!j.is_object() || !j.contains("format") || j["format"] != kFormat) throw bad("not an xgrad vocabulary (no \"format\": \"xgrad.vocab\")");
-        if (j.value("version", 0) != 1) throw bad("unsupported version " + j["version"].dump());
+        // compared as a JSON number: a huge or fractional version is refused, never cast to int
+        if (!j.contains("version") || j["version"] != 1) throw bad("unsupported version " + j["version"].dump());
         if (!j.contains("idx_to_token") || !j["idx_to_token"].is_array()) throw bad("\"idx_to_token\" missing or not a list");
         if (!j.contains("token_freqs") || !j["token_freqs"].is_array()) throw bad("\"token_freqs\" missing or not a list");
 

@@ -181,6 +181,7 @@ BOOST_AUTO_TEST_CASE(load_errors_name_the_file) {
         {"[1, 2]", "not an xgrad vocabulary"},
         {"[1e999]", "not valid JSON"},  // a number out of range: nlohmann's out_of_range (found by tests/fuzz)
         {R"({"format": "xgrad.vocab", "version": 2, "idx_to_token": [], "token_freqs": []})", "unsupported version 2"},
+        {R"({"format": "xgrad.vocab", "version": 1e40, "idx_to_token": [], "token_freqs": []})", "unsupported version 1e+40"},
         {R"({"format": "xgrad.vocab", "version": 1, "token_freqs": []})", "\"idx_to_token\" missing"},
         {R"({"format": "xgrad.vocab", "version": 1, "idx_to_token": ["a"], "token_freqs": []})", "must start with '<unk>'"},
         {R"({"format": "xgrad.vocab", "version": 1, "idx_to_token": ["<unk>", "a", "a"], "token_freqs": []})",
