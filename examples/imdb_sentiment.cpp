@@ -221,11 +221,13 @@ nlohmann::json settings_json(const Options& o) {
             {"clip", o.clip},           {"weight-decay", o.weight_decay}, {"lr", o.lr}};
 }
 void apply_settings(Options& o, const nlohmann::json& s) {
-    o.spec.kind = s.at("model"), o.spec.embed = s.at("embed"), o.spec.hidden = s.at("hidden");
-    o.spec.layers = s.at("layers"), o.spec.dropout = s.at("dropout"), o.num_steps = s.at("num-steps");
-    o.tokenizer = s.at("tokenizer"), o.min_freq = s.at("min-freq"), o.batch_size = s.at("batch-size");
-    o.limit = s.at("limit"), o.seed = s.at("seed"), o.schedule = s.at("schedule");
-    o.clip = s.at("clip"), o.weight_decay = s.at("weight-decay"), o.lr = s.at("lr");
+    using support::read_saved;
+    read_saved(s, "model", o.spec.kind), read_saved(s, "embed", o.spec.embed), read_saved(s, "hidden", o.spec.hidden);
+    read_saved(s, "layers", o.spec.layers), read_saved(s, "dropout", o.spec.dropout);
+    read_saved(s, "num-steps", o.num_steps), read_saved(s, "tokenizer", o.tokenizer);
+    read_saved(s, "min-freq", o.min_freq), read_saved(s, "batch-size", o.batch_size), read_saved(s, "limit", o.limit);
+    read_saved(s, "seed", o.seed), read_saved(s, "schedule", o.schedule), read_saved(s, "clip", o.clip);
+    read_saved(s, "weight-decay", o.weight_decay), read_saved(s, "lr", o.lr);
 }
 // Both labels, or a classifier learns nothing and its accuracy means nothing.
 void check_split(const std::vector<xg::data::Review>& reviews, const std::string& dir, const char* split) {
@@ -247,8 +249,9 @@ std::size_t take_saved_settings(Options& o, const po::variables_map& given, cons
     const double typed_lr = o.lr;
     apply_settings(o, saved);
     if (support::given(given, "lr")) o.lr = typed_lr;
-    const std::size_t epochs_done = m.at("epoch");
-    schedule_epochs = m.at("schedule-epochs");
+    std::size_t epochs_done = 0;
+    support::read_saved(m, "epoch", epochs_done);
+    support::read_saved(m, "schedule-epochs", schedule_epochs);
     (void)m.at("generator");
     if (m.contains("history")) (void)m.at("history").get<std::vector<EpochScores>>();  // checked before anything loads
     return epochs_done;

@@ -16,12 +16,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <new>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/program_options.hpp>
@@ -275,6 +277,27 @@ inline void check_resume_flags(const std::string& program, const boost::program_
                              "; drop the flag to resume");
 }
 
+// object[key] of a checkpoint's checkpoint.json into `to`, refusing what to's type cannot
+// hold. nlohmann's own conversion casts any number to any arithmetic type: 1e300 into a
+// std::size_t is undefined behaviour and -3 wraps to 2^64 - 3. A count (unsigned) must be a
+// non-negative integer that fits, a real number any number, a switch true or false.
+template <class T>
+void read_saved(const nlohmann::json& object, const char* key, T& to) {
+    const nlohmann::json& v = object.at(key);
+    bool fits = true;
+    if constexpr (std::is_same_v<T, bool>) {
+        fits = v.is_boolean();
+    } else if constexpr (std::is_integral_v<T>) {
+        static_assert(std::is_unsigned_v<T>, "settings hold counts and seeds: unsigned");
+        fits = v.is_number_unsigned() && v.get<std::uint64_t>() <= std::numeric_limits<T>::max();
+    } else if constexpr (std::is_floating_point_v<T>) {
+        fits = v.is_number();
+    }
+    if (!fits) throw FlagError("\"" + std::string(key) + "\" holds " + v.dump() + ", not a " +
+                               (std::is_same_v<T, bool> ? "switch" : std::is_integral_v<T> ? "count" : "number"));
+    to = v.get<T>();  // a string from a non-string throws nlohmann's type_error
+}
+
 // Reads a checkpoint's checkpoint.json through `read`, turning a missing key or a wrong
 // type into one line that names the file and the program that can read it.
 template <class Read>
@@ -286,6 +309,8 @@ auto read_meta(const std::string& program, const std::string& dir, const nlohman
         return read(meta);
     } catch (const nlohmann::json::exception& e) {
         die(program, dir + "/checkpoint.json: missing or malformed setting (" + e.what() + ")");
+    } catch (const FlagError& e) {
+        die(program, dir + "/checkpoint.json: " + e.what());
     }
 }
 

@@ -214,16 +214,23 @@ nlohmann::json settings_json(const Options& o) {
             {"seed", o.seed}};
 }
 void apply_settings(Options& o, const nlohmann::json& s) {
-    o.spec = {s.at("model"), s.at("hidden"), s.at("layers"), s.at("proj"), s.value("zoneout", 0.0), s.value("weight-drop", 0.0)};  // older checkpoints: none
-    o.batch_size = s.at("batch-size"), o.num_steps = s.at("num-steps"), o.max_tokens = s.at("max-tokens");
-    o.random_iter = s.at("random-iter"), o.clip = s.at("clip"), o.seed = s.at("seed");
+    using support::read_saved;
+    read_saved(s, "model", o.spec.kind), read_saved(s, "hidden", o.spec.hidden);
+    read_saved(s, "layers", o.spec.layers), read_saved(s, "proj", o.spec.proj);
+    o.spec.zoneout = o.spec.weight_drop = 0;  // older checkpoints have neither
+    if (s.contains("zoneout")) read_saved(s, "zoneout", o.spec.zoneout);
+    if (s.contains("weight-drop")) read_saved(s, "weight-drop", o.spec.weight_drop);
+    read_saved(s, "batch-size", o.batch_size), read_saved(s, "num-steps", o.num_steps);
+    read_saved(s, "max-tokens", o.max_tokens), read_saved(s, "random-iter", o.random_iter);
+    read_saved(s, "clip", o.clip), read_saved(s, "seed", o.seed);
 }
 // --resume: the settings from the checkpoint's meta m (a flag typed now must agree with them);
 // returns the epochs it has trained.
 std::size_t take_saved_settings(Options& o, const po::variables_map& given, const nlohmann::json& m) {
     support::check_resume_flags("time_machine", given, settings_json(o), m.at("settings"));
     apply_settings(o, m.at("settings"));
-    const std::size_t epochs_done = m.at("epoch");
+    std::size_t epochs_done = 0;
+    support::read_saved(m, "epoch", epochs_done);
     (void)m.at("generator"), (void)m.at("history");  // present, so the load below cannot fail halfway
     return epochs_done;
 }

@@ -279,6 +279,22 @@ expect_fail "time_machine generate: the same check" "--layers must be at most 10
 edit_setting "$work/half.ckpt" "$work/steps.ckpt" num-steps 0
 expect_fail "time_machine: a checkpoint's \"num-steps\": 0" "--batch-size and --num-steps must be positive" \
     "$tm" --resume "$work/steps.ckpt" --epochs 9
+# nlohmann's own conversion would cast these (1e300 to an integer is undefined behaviour)
+edit_setting "$work/half.ckpt" "$work/hidden.ckpt" hidden 1e300
+expect_fail "time_machine: a checkpoint's \"hidden\": 1e300" 'hidden.ckpt/checkpoint.json: "hidden" holds 1e+300, not a count' \
+    "$tm" --resume "$work/hidden.ckpt" --epochs 9
+expect_fail "time_machine generate: the same check" '"hidden" holds 1e+300, not a count' \
+    "$tm" generate --checkpoint "$work/hidden.ckpt"
+edit_setting "$work/half.ckpt" "$work/iter.ckpt" random-iter 1
+expect_fail "time_machine: a checkpoint's \"random-iter\": 1" '"random-iter" holds 1, not a switch' \
+    "$tm" --resume "$work/iter.ckpt" --epochs 9
+edit_setting "$work/i1.ckpt" "$work/ibatch.ckpt" batch-size -3
+expect_fail "imdb: a checkpoint's \"batch-size\": -3" 'ibatch.ckpt/checkpoint.json: "batch-size" holds -3, not a count' \
+    "$imdb" --resume "$work/ibatch.ckpt" --epochs 2
+cp -r "$work/i1.ckpt" "$work/iepoch.ckpt" && python3 -c "
+import json, sys
+meta = json.load(open(sys.argv[1])); meta['epoch'] = 1.5; json.dump(meta, open(sys.argv[1], 'w'))" "$work/iepoch.ckpt/checkpoint.json"
+expect_fail "imdb: a checkpoint's \"epoch\": 1.5" '"epoch" holds 1.5, not a count' "$imdb" --resume "$work/iepoch.ckpt" --epochs 2
 edit_setting "$work/i1.ckpt" "$work/iclip.ckpt" clip -1.0
 expect_fail "imdb: a checkpoint's \"clip\": -1 is checked as --clip is" "iclip.ckpt/checkpoint.json: --clip must be a finite number >= 0" \
     "$imdb" --resume "$work/iclip.ckpt" --epochs 2
