@@ -136,18 +136,13 @@ void copy_rows(PackedB<T>& p, std::size_t k0, std::size_t k1, const Row& row) {
 }
 
 // Panels [q0, q1) of a B whose columns are contiguous (B(k, n) = b[n * ldb + k]): a
-// transposing copy, one panel (<= 64 KiB) at a time.
+// transposing copy by the ISA's kernel (vector transposes), one panel at a time.
 template <class T>
 void copy_columns(PackedB<T>& p, std::size_t q0, std::size_t q1, const T* b, std::size_t ldb) {
-    const std::size_t nr = p.nr, K = p.K;
+    const auto pack_columns = kernel<T>(p.isa).pack_columns;
     for (std::size_t q = q0; q < q1; ++q) {
-        const std::size_t n0 = q * nr, n = std::min(nr, p.N - n0);
-        T* panel = p.data.get() + q * K * nr;
-        for (std::size_t j = 0; j < n; ++j) {
-            const T* col = b + (n0 + j) * ldb;
-            for (std::size_t k = 0; k < K; ++k) panel[k * nr + j] = col[k];
-        }
-        for (std::size_t k = 0; k < K && n < nr; ++k) std::fill(panel + k * nr + n, panel + (k + 1) * nr, T(0));
+        const std::size_t n0 = q * p.nr;
+        pack_columns(b + n0 * ldb, ldb, p.K, std::min(p.nr, p.N - n0), p.data.get() + q * p.K * p.nr);
     }
 }
 

@@ -24,6 +24,9 @@ struct Kernel {
     // values) is added to every row of C
     void (*run)(std::size_t M, std::size_t K, const OperandA<T>& a, const T* bp, std::size_t N, std::size_t p0, std::size_t p1,
                 bool accumulate, const T* bias, T* c, std::size_t ldc) = nullptr;
+    // One panel (K rows of nr values) of a B whose columns are contiguous: column j < n at
+    // b + j * ldb, zeros past n
+    void (*pack_columns)(const T* b, std::size_t ldb, std::size_t K, std::size_t n, T* panel) = nullptr;
 };
 
 Kernel<float> generic_kernel(float);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 
 #include "core/gemm_isa.hpp"
 #include "core/workspace.hpp"  // workspace_acquire/release only: its templates would be compiled for this ISA
@@ -160,9 +161,34 @@ void run(std::size_t M, std::size_t K, const OperandA<typename V::scalar>& op_a,
     }
 }
 
-template <class V, std::size_t MR, std::size_t NV>
+// A W x W transpose, W = the vector width: dst row k (of ldd values) = column k of src's W
+// rows (lds values apart). Per ISA, in intrinsics (gemm_xsimd.hpp): xsimd 8 has no transpose.
+template <class T>
+using TransposeBlock = void (*)(const T* src, std::size_t lds, T* dst, std::size_t ldd);
+
+// Kernel::pack_columns: W x W blocks by Block where there is one (4x a value at a time), the
+// rest value by value, one cache line of each column at a time (what it writes stays in L1).
+template <class V, std::size_t NR, auto Block>
+void pack_columns(const typename V::scalar* b, std::size_t ldb, std::size_t K, std::size_t n, typename V::scalar* panel) {
+    using T = typename V::scalar;
+    constexpr std::size_t W = V::width, KB = 64 / sizeof(T);
+    constexpr bool blocks = !std::is_null_pointer_v<decltype(Block)>;
+    const std::size_t kt = blocks ? K / W * W : 0, nt = blocks ? n / W * W : 0;  // [0, kt) x [0, nt) in blocks
+    if constexpr (blocks)
+        for (std::size_t k0 = 0; k0 < kt; k0 += W)
+            for (std::size_t j0 = 0; j0 < nt; j0 += W) Block(b + j0 * ldb + k0, ldb, panel + k0 * NR + j0, NR);
+    for (std::size_t k0 = 0; k0 < K; k0 += KB) {
+        const std::size_t k1 = K - k0 < KB ? K : k0 + KB;
+        for (std::size_t j = 0; j < n; ++j)
+            for (std::size_t k = j < nt && k0 < kt ? kt : k0; k < k1; ++k) panel[k * NR + j] = b[j * ldb + k];
+    }
+    for (std::size_t k = 0; k < K && n < NR; ++k)
+        for (std::size_t j = n; j < NR; ++j) panel[k * NR + j] = T(0);
+}
+
+template <class V, std::size_t MR, std::size_t NV, auto Block = nullptr>  // Block: a TransposeBlock or none
 Kernel<typename V::scalar> make_kernel() {
-    return Kernel<typename V::scalar>{MR, NV * V::width, &run<V, MR, NV>};
+    return Kernel<typename V::scalar>{MR, NV * V::width, &run<V, MR, NV>, &pack_columns<V, NV * V::width, Block>};
 }
 
 }  // namespace

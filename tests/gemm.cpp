@@ -210,6 +210,34 @@ BOOST_AUTO_TEST_CASE(rows_packed_where_they_live_are_the_gathered_copy_packed) {
             }
 }
 
+// pack with trans (B = W^T, W's rows contiguous: the recurrent weights) transposes by vector
+// blocks where whole ones fit: the same bits as the transposed copy packed, for every block
+// edge (16 and 8 values), partial panels and the padding's zeros.
+template <class T>
+void check_transposed_packing() {
+    Restore restore;
+    std::mt19937 rng(5);
+    for (auto isa : supported())
+        for (std::size_t K : {1, 7, 8, 16, 17, 40, 300})
+            for (std::size_t N : {1, 9, 16, 24, 33, 100}) {
+                const std::size_t ldb = K + 3;
+                const auto w = random_values<T>(N * ldb, rng);  // W (N, K), rows ldb apart
+                std::vector<T> copy(K * N);                      // W^T (K, N)
+                for (std::size_t n = 0; n < N; ++n)
+                    for (std::size_t k = 0; k < K; ++k) copy[k * N + n] = w[n * ldb + k];
+                const auto transposed = gemm::pack(w.data(), ldb, true, K, N, isa);
+                const auto plain = gemm::pack(copy.data(), N, false, K, N, isa);
+                const std::size_t values = (N + plain.nr - 1) / plain.nr * K * plain.nr;
+                BOOST_TEST(std::equal(transposed.data.get(), transposed.data.get() + values, plain.data.get()),
+                           gemm::isa_name(isa) << " K=" << K << " N=" << N);
+            }
+}
+
+BOOST_AUTO_TEST_CASE(a_transposed_b_packs_to_its_transposed_copy_packed) {
+    check_transposed_packing<float>();
+    check_transposed_packing<double>();
+}
+
 // multiply_rows: A's rows read where they live give the bits of the gathered copy multiplied,
 // with partial strips (M % 8), several row blocks (M > 96), several depth blocks (K > 256),
 // partial panels (N = 17 on every ISA, 72 on AVX-512), a bias, and split over threads (2
