@@ -1,5 +1,5 @@
-// The GEMM loop nest for AVX2 with FMA (compiled with -mavx2 -mfma): 6 x 16 float tiles,
-// 12 ymm accumulators, 2 for B and 1 broadcast of the 16 registers.
+// The GEMM loop nest for AVX2 with FMA (compiled with -mavx2 -mfma): 4 x 24 float tiles,
+// 12 ymm accumulators, 3 for B and 1 broadcast of the 16 registers.
 #include "core/gemm_xsimd.hpp"  // first: it quiets GCC 12 about the intrinsics
 
 #include <xsimd/xsimd.hpp>

@@ -162,17 +162,21 @@ void run(std::size_t M, std::size_t K, const OperandA<typename V::scalar>& op_a,
 }
 
 // A W x W transpose, W = the vector width: dst row k (of ldd values) = column k of src's W
-// rows (lds values apart). Per ISA, in intrinsics (gemm_xsimd.hpp): xsimd 8 has no transpose.
+// rows (lds values apart). In intrinsics, in the per-ISA files (gemm_avx512.cpp,
+// gemm_avx2.cpp): xsimd 8 has no transpose.
 template <class T>
 using TransposeBlock = void (*)(const T* src, std::size_t lds, T* dst, std::size_t ldd);
 
-// Kernel::pack_columns: W x W blocks by Block where there is one (4x a value at a time), the
-// rest value by value, one cache line of each column at a time (what it writes stays in L1).
+// Kernel::pack_columns: W x W blocks by Block where there is one (about 4x faster than value by
+// value), the rest value by value, one cache line of each column at a time (what it writes
+// stays in L1). Block is a TransposeBlock or nullptr (a pointer template argument compared
+// with null would draw GCC's -Waddress).
 template <class V, std::size_t NR, auto Block>
 void pack_columns(const typename V::scalar* b, std::size_t ldb, std::size_t K, std::size_t n, typename V::scalar* panel) {
     using T = typename V::scalar;
     constexpr std::size_t W = V::width, KB = 64 / sizeof(T);
     constexpr bool blocks = !std::is_null_pointer_v<decltype(Block)>;
+    static_assert(!blocks || std::is_same_v<decltype(Block), TransposeBlock<T>>, "Block: a TransposeBlock of V's width");
     const std::size_t kt = blocks ? K / W * W : 0, nt = blocks ? n / W * W : 0;  // [0, kt) x [0, nt) in blocks
     if constexpr (blocks)
         for (std::size_t k0 = 0; k0 < kt; k0 += W)
@@ -186,7 +190,7 @@ void pack_columns(const typename V::scalar* b, std::size_t ldb, std::size_t K, s
         for (std::size_t j = n; j < NR; ++j) panel[k * NR + j] = T(0);
 }
 
-template <class V, std::size_t MR, std::size_t NV, auto Block = nullptr>  // Block: a TransposeBlock or none
+template <class V, std::size_t MR, std::size_t NV, auto Block = nullptr>  // Block: a TransposeBlock of W x W or none
 Kernel<typename V::scalar> make_kernel() {
     return Kernel<typename V::scalar>{MR, NV * V::width, &run<V, MR, NV>, &pack_columns<V, NV * V::width, Block>};
 }

@@ -11,6 +11,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -302,7 +303,8 @@ void read_saved(const nlohmann::json& object, const char* key, T& to) {
 // type into one line that names the file and the program that can read it.
 template <class Read>
 auto read_meta(const std::string& program, const std::string& dir, const nlohmann::json& meta, Read&& read) {
-    const std::string who = meta.is_object() ? meta.value("program", std::string()) : std::string();
+    const bool named = meta.is_object() && meta.contains("program") && meta["program"].is_string();
+    const std::string who = named ? meta["program"].get<std::string>() : std::string();
     if (who != program)
         die(program, dir + " is not a checkpoint of " + program + (who.empty() ? std::string() : " (written by " + who + ")"));
     try {

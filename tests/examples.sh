@@ -288,6 +288,11 @@ expect_fail "time_machine generate: the same check" '"hidden" holds 1e+300, not 
 edit_setting "$work/half.ckpt" "$work/iter.ckpt" random-iter 1
 expect_fail "time_machine: a checkpoint's \"random-iter\": 1" '"random-iter" holds 1, not a switch' \
     "$tm" --resume "$work/iter.ckpt" --epochs 9
+cp -r "$work/half.ckpt" "$work/program.ckpt" && python3 -c "
+import json, sys
+meta = json.load(open(sys.argv[1])); meta['program'] = 5; json.dump(meta, open(sys.argv[1], 'w'))" "$work/program.ckpt/checkpoint.json"
+expect_fail "time_machine: a checkpoint's \"program\": 5" "program.ckpt is not a checkpoint of time_machine" \
+    "$tm" --resume "$work/program.ckpt" --epochs 9
 edit_setting "$work/i1.ckpt" "$work/ibatch.ckpt" batch-size -3
 expect_fail "imdb: a checkpoint's \"batch-size\": -3" 'ibatch.ckpt/checkpoint.json: "batch-size" holds -3, not a count' \
     "$imdb" --resume "$work/ibatch.ckpt" --epochs 2
