@@ -258,16 +258,18 @@ done
 expect_fail "imdb --embed 2^62" "too large" timeout 60 "$imdb" --embed $huge --epochs 1
 expect_fail "imdb --hidden 2^62" "too large" timeout 60 "$imdb" --hidden $huge --epochs 1
 expect_fail "time_machine --layers 10^15" "--layers must be at most 1000" "$tm" --layers 1000000000000000
-# edit_setting SRC DST KEY JSON_VALUE: a copy of checkpoint SRC with one setting changed by hand
-edit_setting() {
-    cp -r "$1" "$2" && python3 - "$2/checkpoint.json" "$3" "$4" << 'PY'
+# edit_meta SRC DST KEY JSON_VALUE: a copy of checkpoint SRC with one key of its
+# checkpoint.json changed by hand; edit_setting: one of its "settings"
+edit_meta() {
+    cp -r "$1" "$2" && python3 - "$2/checkpoint.json" "$3" "$4" "${5:-}" << 'PY'
 import json, sys
-path, key, value = sys.argv[1:]
+path, key, value, within = sys.argv[1:]
 meta = json.load(open(path))
-meta["settings"][key] = json.loads(value)
+(meta[within] if within else meta)[key] = json.loads(value)
 json.dump(meta, open(path, "w"))
 PY
 }
+edit_setting() { edit_meta "$1" "$2" "$3" "$4" settings; }
 edit_setting "$work/half.ckpt" "$work/clip.ckpt" clip -1.0
 expect_fail "time_machine: a checkpoint's \"clip\": -1 is checked as --clip is" "clip.ckpt/checkpoint.json: --clip must be a finite number > 0" \
     "$tm" --resume "$work/clip.ckpt" --epochs 9
@@ -288,24 +290,18 @@ expect_fail "time_machine generate: the same check" '"hidden" holds 1e+300, not 
 edit_setting "$work/half.ckpt" "$work/iter.ckpt" random-iter 1
 expect_fail "time_machine: a checkpoint's \"random-iter\": 1" '"random-iter" holds 1, not a switch' \
     "$tm" --resume "$work/iter.ckpt" --epochs 9
-cp -r "$work/half.ckpt" "$work/program.ckpt" && python3 -c "
-import json, sys
-meta = json.load(open(sys.argv[1])); meta['program'] = 5; json.dump(meta, open(sys.argv[1], 'w'))" "$work/program.ckpt/checkpoint.json"
+edit_meta "$work/half.ckpt" "$work/program.ckpt" program 5
 expect_fail "time_machine: a checkpoint's \"program\": 5" "program.ckpt is not a checkpoint of time_machine" \
     "$tm" --resume "$work/program.ckpt" --epochs 9
 edit_setting "$work/i1.ckpt" "$work/ibatch.ckpt" batch-size -3
 expect_fail "imdb: a checkpoint's \"batch-size\": -3" 'ibatch.ckpt/checkpoint.json: "batch-size" holds -3, not a count' \
     "$imdb" --resume "$work/ibatch.ckpt" --epochs 2
-cp -r "$work/i1.ckpt" "$work/iepoch.ckpt" && python3 -c "
-import json, sys
-meta = json.load(open(sys.argv[1])); meta['epoch'] = 1.5; json.dump(meta, open(sys.argv[1], 'w'))" "$work/iepoch.ckpt/checkpoint.json"
+edit_meta "$work/i1.ckpt" "$work/iepoch.ckpt" epoch 1.5
 expect_fail "imdb: a checkpoint's \"epoch\": 1.5" '"epoch" holds 1.5, not a count' "$imdb" --resume "$work/iepoch.ckpt" --epochs 2
 edit_setting "$work/i1.ckpt" "$work/iclip.ckpt" clip -1.0
 expect_fail "imdb: a checkpoint's \"clip\": -1 is checked as --clip is" "iclip.ckpt/checkpoint.json: --clip must be a finite number >= 0" \
     "$imdb" --resume "$work/iclip.ckpt" --epochs 2
-cp -r "$work/i1.ckpt" "$work/isched.ckpt" && python3 -c "
-import json, sys
-meta = json.load(open(sys.argv[1])); meta['schedule-epochs'] = 0; json.dump(meta, open(sys.argv[1], 'w'))" "$work/isched.ckpt/checkpoint.json"
+edit_meta "$work/i1.ckpt" "$work/isched.ckpt" schedule-epochs 0
 expect_fail "imdb: a checkpoint's \"schedule-epochs\": 0" "schedule-epochs 0 is not a positive epoch count" \
     "$imdb" --resume "$work/isched.ckpt" --epochs 2
 edit_setting "$work/i1.ckpt" "$work/idrop.ckpt" dropout 7
