@@ -165,6 +165,24 @@ PackedB<T> pack_rows(const T* const* rows, std::size_t K, std::size_t N, Isa isa
     return p;
 }
 
+template <class T>
+PackedB<T> pack_joined_rows(const T* const* left, std::size_t n_left, const T* const* right, std::size_t K, std::size_t N,
+                            Isa isa) {
+    XG_CHECK(n_left <= N, "gemm::pack_joined_rows: " << n_left << " left columns of " << N);
+    PackedB<T> p = packing<T>(K, N, isa);
+    pack_in_parts(K, K, N, [&](std::size_t k0, std::size_t k1) {
+        for (std::size_t k = k0; k < k1; ++k)  // each panel's columns from left below n_left, from right above
+            for (std::size_t n0 = 0; n0 < N; n0 += p.nr) {
+                T* dst = p.data.get() + (n0 / p.nr * K + k) * p.nr;
+                const std::size_t n1 = std::min(N, n0 + p.nr), split = std::clamp(n_left, n0, n1);
+                for (std::size_t n = n0; n < split; ++n) dst[n - n0] = left[k][n];
+                for (std::size_t n = split; n < n1; ++n) dst[n - n0] = right[k][n - n_left];
+                for (std::size_t n = n1; n < n0 + p.nr; ++n) dst[n - n0] = T(0);
+            }
+    });
+    return p;
+}
+
 namespace {
 
 template <class T>

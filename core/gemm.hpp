@@ -52,6 +52,13 @@ PackedB<T> pack(const T* b, std::size_t ldb, bool trans, std::size_t K, std::siz
 template <class T>
 PackedB<T> pack_rows(const T* const* rows, std::size_t K, std::size_t N, Isa isa = active_isa());
 
+/// B (K, N) whose row k is the n_left values at left[k] followed by the N - n_left at
+/// right[k]: two gathered operands side by side, so that one product serves both (a recurrent
+/// layer's dW_hh and dW_ih share one packing of dA^T). The bits of the joined copy packed.
+template <class T>
+PackedB<T> pack_joined_rows(const T* const* left, std::size_t n_left, const T* const* right, std::size_t K, std::size_t N,
+                            Isa isa = active_isa());
+
 /// C (M, N) (+)= op(A) B, op(A)(m, k) = trans_a ? a[k * lda + m] : a[m * lda + k]. Splits over
 /// xgrad's threads when the product is large and no parallel region is running. Not
 /// accumulating, a non-null bias (N values) is added to every row of C, in the same order as
@@ -84,7 +91,7 @@ void reference(bool trans_a, bool trans_b, std::size_t M, std::size_t N, std::si
                const T* b, std::size_t ldb, bool accumulate, T* c, std::size_t ldc);
 
 /// This header's function templates, instantiated for float and double (core/instantiate.hpp).
-#define XG_GEMM_FUNCTIONS(T, OP, OVERLOAD) OP(T, pack) OP(T, pack_rows) OP(T, multiply) OP(T, multiply_rows) OP(T, multiply_part) OP(T, gemm) OP(T, reference)
+#define XG_GEMM_FUNCTIONS(T, OP, OVERLOAD) OP(T, pack) OP(T, pack_rows) OP(T, pack_joined_rows) OP(T, multiply) OP(T, multiply_rows) OP(T, multiply_part) OP(T, gemm) OP(T, reference)
 XG_DECLARE_OPS(XG_GEMM_FUNCTIONS)
 
 }  // namespace xg::gemm

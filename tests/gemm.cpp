@@ -210,6 +210,36 @@ BOOST_AUTO_TEST_CASE(rows_packed_where_they_live_are_the_gathered_copy_packed) {
             }
 }
 
+// pack_joined_rows: [left | right], both gathered from anywhere, packs to the bits of the
+// joined copy packed, wherever the join falls in a panel (also at either end)
+BOOST_AUTO_TEST_CASE(joined_rows_pack_to_the_joined_copy_packed) {
+    Restore restore;
+    std::mt19937 rng(5);
+    for (auto isa : supported())
+        for (int threads : {1, 2})
+            for (std::size_t N : {1, 17, 100, 200})
+                for (std::size_t n_left : {std::size_t(0), std::size_t(1), N / 3, N - 1, N}) {
+                    xg::set_num_threads(threads);
+                    const std::size_t K = 700, stride = N + 9;
+                    const auto lsource = random_values<float>(K * stride, rng), rsource = random_values<float>(K * stride, rng);
+                    std::vector<const float*> left(K), right(K);
+                    std::vector<float> joined(K * N);
+                    for (std::size_t k = 0; k < K; ++k) {
+                        left[k] = lsource.data() + ((k * 389) % K) * stride + 3;  // scattered, out of order
+                        right[k] = rsource.data() + ((k * 211) % K) * stride + 7;
+                        std::copy_n(left[k], n_left, joined.data() + k * N);
+                        std::copy_n(right[k], N - n_left, joined.data() + k * N + n_left);
+                    }
+                    const auto from_rows = gemm::pack_joined_rows(left.data(), n_left, right.data(), K, N, isa);
+                    const auto from_copy = gemm::pack(joined.data(), N, false, K, N, isa);
+                    const std::size_t values = (N + from_copy.nr - 1) / from_copy.nr * K * from_copy.nr;
+                    BOOST_TEST((from_rows.isa == isa && from_rows.K == K && from_rows.N == N && from_rows.nr == from_copy.nr));
+                    BOOST_TEST(std::equal(from_rows.data.get(), from_rows.data.get() + values, from_copy.data.get()),
+                               gemm::isa_name(isa) << " N=" << N << " n_left=" << n_left << " threads=" << threads);
+                }
+    BOOST_CHECK_THROW(gemm::pack_joined_rows<float>(nullptr, 3, nullptr, 0, 2), xg::Error);
+}
+
 // pack with trans (B = W^T, W's rows contiguous: the recurrent weights) transposes by vector
 // blocks where whole ones fit: the same bits as the transposed copy packed, for every block
 // edge (16 and 8 values), partial panels and the padding's zeros.
