@@ -10,6 +10,8 @@
 
 namespace xg::gemm {
 
+static_assert(k_block == detail::KC, "gemm.hpp's k_block is the kernels' K blocking");
+
 namespace {
 
 // What the compiler may assume (a native build for an AVX-512 machine can skip the check).

@@ -31,6 +31,11 @@ Isa best_isa();                    ///< the fastest supported one
 Isa active_isa();                  ///< what pack() uses by default (best_isa() unless set)
 void set_isa(Isa isa);             ///< force a path (tests, benchmarks); an error if unsupported
 
+/// Every product sums K in blocks of this many, in order: a product split at multiples of it
+/// into products that accumulate gives the same bits as the whole (a long K can then be
+/// packed a block of rows at a time).
+constexpr std::size_t k_block = 256;
+
 /// B (K, N) in the microkernel's layout for one ISA. Move-only; share it through a pointer.
 template <class T>
 struct PackedB {

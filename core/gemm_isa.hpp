@@ -6,6 +6,10 @@
 
 namespace xg::gemm::detail {
 
+// Cache blocking of K, every ISA: a KC-deep slice of one B panel (KC NR values, 32 KiB for
+// AVX-512 floats) stays in L1 while rows of A stream past it (gemm.hpp's k_block)
+constexpr std::size_t KC = 256;
+
 // op(A) of a product: A(m, k) = a[m * rs + k * cs], or rows[m][k] when rows is set (rows
 // from anywhere, which the loop nest copies one block of rows at a time)
 template <class T>

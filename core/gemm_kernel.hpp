@@ -18,9 +18,7 @@
 namespace xg::gemm::detail {
 namespace {
 
-// Cache blocking: a KC-deep slice of one B panel (KC NR values, 32 KiB for AVX-512 floats)
-// stays in L1 while MC rows of A (in L2) stream past it.
-constexpr std::size_t KC = 256;
+// Cache blocking: MC rows of A (in L2) stream past a KC-deep slice of a B panel (gemm_isa.hpp)
 constexpr std::size_t MC = 96;
 
 // c (m, n) (+)= a (m, kc) * b-panel slice (kc, NR); m = M rows, n <= NV * W columns of the

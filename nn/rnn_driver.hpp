@@ -439,6 +439,17 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     run_steps(u, steps);
 }
 
+// A weight gradient C (GH, W) (+)= dA^T B over all N packed rows, B's rows packed by
+// pack(first, count) a block at a time: the packing stays a few MB and in cache, not N rows
+// of W. Blocks of whole gemm::k_block rows keep the bits of one product.
+template <class T, class Pack>
+void weight_gradient(std::size_t GH, const T* da, std::size_t N, bool accumulate, T* c, std::size_t W, const Pack& pack) {
+    constexpr std::size_t rows = 8 * xg::gemm::k_block;
+    if (N == 0 && !accumulate) std::fill_n(c, GH * W, T(0));  // an empty batch: a zero product
+    for (std::size_t k0 = 0; k0 < N; k0 += rows)
+        xg::gemm::multiply(GH, da + k0 * GH, GH, true, pack(k0, std::min(rows, N - k0)), accumulate || k0 > 0, c, W);
+}
+
 // Gradient pointers for one direction; null where nobody needs the gradient, except the
 // cell's own parameters' (own), which the steps always write.
 template <class T>
@@ -604,17 +615,20 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
     if (joined) {  // [dW_hh | dW_ih] = dA^T [Hprev | X], then added into each
         Ybuf.reset();
         const std::size_t W = Hout + I;
+        const auto hprev = hprev_rows(), xs = x_rows();
         Buffer<T> dW = buffer<T>(GH * W);
-        xg::gemm::multiply(GH, dA.get(), GH, true, xg::gemm::pack_joined_rows(hprev_rows().data(), Hout, x_rows().data(), N, W),
-                           false, dW.get(), W);
+        weight_gradient<T>(GH, dA.get(), N, false, dW.get(), W, [&](std::size_t k0, std::size_t rows) {
+            return xg::gemm::pack_joined_rows(hprev.data() + k0, Hout, xs.data() + k0, rows, W);
+        });
         for (std::size_t j = 0; j < GH; ++j) {
             for (std::size_t k = 0; k < Hout; ++k) g.w_hh[j * Hout + k] += dW[j * W + k];
             for (std::size_t k = 0; k < I; ++k) g.w_ih[j * I + k] += dW[j * W + Hout + k];
         }
     } else if (g.w_hh) {  // dW_hh += d(hw or a)^T Hprev
         Ybuf.reset();
-        xg::gemm::multiply(GH, Cell::separate_hh ? dHW.get() : dA.get(), GH, true, xg::gemm::pack_rows(hprev_rows().data(), N, Hout),
-                           true, g.w_hh, Hout);
+        const auto hprev = hprev_rows();
+        weight_gradient<T>(GH, Cell::separate_hh ? dHW.get() : dA.get(), N, true, g.w_hh, Hout,
+                           [&](std::size_t k0, std::size_t rows) { return xg::gemm::pack_rows(hprev.data() + k0, rows, Hout); });
     }
     if (g.b_ih && g.b_hh && !Cell::bias_hh_in_hw) {  // both biases' gradients are dA's column sums: one pass over dA
         std::vector<T> sums(GH, T(0));
@@ -630,8 +644,11 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
     dHW.reset();
     if constexpr (Cell::normalises_input)  // dA becomes the gradient of X W_ih^T
         Cell::input_backward(cell_policies::InputRows<T>{N, H, dA.get(), nullptr, s.E.get(), u.params, g.own});
-    if (g.w_ih && !joined)  // dW_ih += dA^T X
-        xg::gemm::multiply(GH, dA.get(), GH, true, xg::gemm::pack_rows(x_rows().data(), N, I), true, g.w_ih, I);
+    if (g.w_ih && !joined) {  // dW_ih += dA^T X
+        const auto xs = x_rows();
+        weight_gradient<T>(GH, dA.get(), N, true, g.w_ih, I,
+                           [&](std::size_t k0, std::size_t rows) { return xg::gemm::pack_rows(xs.data() + k0, rows, I); });
+    }
     if (dX) {
         *dX = buffer<T>(N * I);
         product<T>(false, false, N, I, GH, dA.get(), GH, u.w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
