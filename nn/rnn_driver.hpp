@@ -740,7 +740,8 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
     const auto masks = draw_zoneout_masks<T, Cell>(zoneout, d.D, steps, B, d.Hout, d.H);
 
     Shape ys = batch_first ? Shape{B, S, d.D * d.Hout} : Shape{S, B, d.D * d.Hout};
-    xt::xarray<T> y = xt::zeros<T>(ys);
+    // every step of every sequence writes its row of y, so only padding needs zeros
+    xt::xarray<T> y = lengths.empty() ? xt::xarray<T>::from_shape(ys) : xt::xarray<T>(xt::zeros<T>(ys));
     xt::xarray<T> hn = xt::zeros<T>({d.D, B, d.Hout});
     xt::xarray<T> cn = Cell::has_cell ? xt::xarray<T>(xt::zeros<T>({d.D, B, d.H})) : xt::xarray<T>();
     auto saved = std::make_shared<std::vector<Saved<T>>>(units);
