@@ -218,6 +218,13 @@ BOOST_AUTO_TEST_CASE(batch_chunks_on_threads_match_composed_cells) {
     xg::set_num_threads(0);
 }
 
+// more packed rows (45 steps x 50 sequences = 2,250) than one block of the weight-gradient
+// products (2,048): the blocks add up to the one product (LSTM: dW_hh and dW_ih joined; GRU apart)
+BOOST_AUTO_TEST_CASE(weight_gradients_over_several_row_blocks_match_composed_cells) {
+    compare_with_composed({.mode = RNNMode::LSTM, .I = 3, .H = 4, .bidirectional = true, .S = 45, .B = 50});
+    compare_with_composed({.mode = RNNMode::GRU, .I = 3, .H = 4, .S = 45, .B = 50});
+}
+
 BOOST_AUTO_TEST_CASE(gru_matches_composed_cells) {
     const RNNMode M = RNNMode::GRU;
     compare_with_composed({.mode = M, .I = 3, .H = 4, .S = 5, .B = 2});
