@@ -73,6 +73,12 @@ void add_column_sums(const T* a, std::size_t n, std::size_t w, T* out) {
         for (std::size_t j = 0; j < w; ++j) out[j] += a[r * w + j];
 }
 
+// into += v over n values
+template <class T>
+void add_into(std::size_t n, const T* v, T* into) {
+    for (std::size_t j = 0; j < n; ++j) into[j] += v[j];
+}
+
 // PyTorch's PackedSequence layout for the rows of one work unit (a chunk of the batch).
 struct Packing {
     std::size_t S = 0, B = 0, R = 0, N = 0;  // steps, whole batch, rows in this chunk, packed rows
@@ -451,7 +457,8 @@ void weight_gradient(std::size_t GH, const T* da, std::size_t N, bool accumulate
 }
 
 // Gradient pointers for one direction; null where nobody needs the gradient, except the
-// cell's own parameters' (own), which the steps always write.
+// cell's own parameters' (own), which the steps always write. The standard ones each get one
+// finished value added, so they may be the parameters' own gradients.
 template <class T>
 struct DirectionGrads {
     T *w_ih = nullptr, *w_hh = nullptr, *b_ih = nullptr, *b_hh = nullptr, *w_hr = nullptr;
@@ -478,7 +485,8 @@ struct StateGrads {
     T* dc0;
 };
 
-// Weight gradients go to g (this unit's own buffers, added up by the caller), the input's
+// Weight gradients are added into g (the parameters' gradients, or this unit's buffers that
+// the caller adds up), the input's
 // to dX (N, I) packed (scattered by the caller); dh0 and dc0 rows belong to this unit alone.
 template <class T, class Cell>
 void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>& io, const StateGrads<T>& st,
@@ -594,9 +602,10 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
     // weight gradients: one GEMM each over all steps, each operand packed (where it must be) just before it
     if constexpr (Cell::projects)
         if (g.w_hr) {  // dW_hr += dH^T M, M = o tanh(c) recomputed
-            Buffer<T> M = buffer<T>(N * H);
+            Buffer<T> M = buffer<T>(N * H), dW = buffer<T>(d.P * H);
             Cell::output_before_projection(N, H, s.A.get(), s.C.get(), M.get());
-            product<T>(true, false, d.P, H, N, dH.get(), d.P, M.get(), H, true, g.w_hr, H);
+            product<T>(true, false, d.P, H, N, dH.get(), d.P, M.get(), H, false, dW.get(), H);
+            add_into(d.P * H, dW.get(), g.w_hr);
         }
     dH.reset();
     // the rows of Hprev (from h0 and y) and of X (from x), where they live
@@ -627,8 +636,10 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
     } else if (g.w_hh) {  // dW_hh += d(hw or a)^T Hprev
         Ybuf.reset();
         const auto hprev = hprev_rows();
-        weight_gradient<T>(GH, Cell::separate_hh ? dHW.get() : dA.get(), N, true, g.w_hh, Hout,
+        Buffer<T> dW = buffer<T>(GH * Hout);
+        weight_gradient<T>(GH, Cell::separate_hh ? dHW.get() : dA.get(), N, false, dW.get(), Hout,
                            [&](std::size_t k0, std::size_t rows) { return xg::gemm::pack_rows(hprev.data() + k0, rows, Hout); });
+        add_into(GH * Hout, dW.get(), g.w_hh);
     }
     if (g.b_ih && g.b_hh && !Cell::bias_hh_in_hw) {  // both biases' gradients are dA's column sums: one pass over dA
         std::vector<T> sums(GH, T(0));
@@ -638,16 +649,23 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
             g.b_hh[j] += sums[j];
         }
     } else {
-        if (g.b_hh) add_column_sums(Cell::bias_hh_in_hw ? dHW.get() : dA.get(), N, GH, g.b_hh);
-        if (g.b_ih) add_column_sums(dA.get(), N, GH, g.b_ih);
+        const auto add_sums = [&](const T* rows, T* into) {
+            std::vector<T> sums(GH, T(0));
+            add_column_sums(rows, N, GH, sums.data());
+            add_into(GH, sums.data(), into);
+        };
+        if (g.b_hh) add_sums(Cell::bias_hh_in_hw ? dHW.get() : dA.get(), g.b_hh);
+        if (g.b_ih) add_sums(dA.get(), g.b_ih);
     }
     dHW.reset();
     if constexpr (Cell::normalises_input)  // dA becomes the gradient of X W_ih^T
         Cell::input_backward(cell_policies::InputRows<T>{N, H, dA.get(), nullptr, s.E.get(), u.params, g.own});
     if (g.w_ih && !joined) {  // dW_ih += dA^T X
         const auto xs = x_rows();
-        weight_gradient<T>(GH, dA.get(), N, true, g.w_ih, I,
+        Buffer<T> dW = buffer<T>(GH * I);
+        weight_gradient<T>(GH, dA.get(), N, false, dW.get(), I,
                            [&](std::size_t k0, std::size_t rows) { return xg::gemm::pack_rows(xs.data() + k0, rows, I); });
+        add_into(GH * I, dW.get(), g.w_ih);
     }
     if (dX) {
         *dX = buffer<T>(N * I);
@@ -668,6 +686,27 @@ std::vector<const TensorT<T>*> all_parameters(const DirectionWeights<T>& w) {
     return out;
 }
 constexpr std::size_t kStandardParameters = 5;  // w_ih, w_hh, b_ih, b_hh, w_hr
+
+// Where each direction's first unit adds its standard weight gradients: straight into the
+// parameters' (null where none is wanted). Each gets one finished value there, the bits of
+// adding a buffer of it first. None (all buffers) when a tensor serves twice: units would meet.
+template <class T>
+std::vector<std::vector<T*>> first_unit_gradients(const std::vector<DirectionWeights<T>>& dirs) {
+    std::vector<const TensorT<T>*> wanted;
+    for (const auto& w : dirs)
+        for (std::size_t i = 0; i < kStandardParameters; ++i)
+            if (const TensorT<T>* p = all_parameters(w)[i]; p->defined() && p->requires_grad()) wanted.push_back(p);
+    for (std::size_t i = 0; i < wanted.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (wanted[i]->is_same(*wanted[j])) return std::vector<std::vector<T*>>(dirs.size());
+    std::vector<std::vector<T*>> out(dirs.size());
+    for (std::size_t k = 0; k < dirs.size(); ++k)
+        for (std::size_t i = 0; i < kStandardParameters; ++i) {
+            const TensorT<T>* p = all_parameters(dirs[k])[i];
+            out[k].push_back(p->defined() && p->requires_grad() ? p->grad_buffer().data() : nullptr);
+        }
+    return out;
+}
 
 // Every direction's weights against the layer's sizes: a direct caller of run_layer gets a
 // clear error, not a GEMM reading past an array.
@@ -798,6 +837,7 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
             Buffer<T> dX;
         };
         std::vector<UnitGrads> ug(units);
+        const std::vector<std::vector<T*>> direct = first_unit_gradients(dirs);
         std::vector<PackedWeights<T>> packed(d.D);
         std::vector<std::vector<const T*>> own(d.D);
         for (std::size_t k = 0; k < d.D; ++k) {
@@ -810,7 +850,9 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
             std::vector<T*> gp(params.size(), nullptr);
             ug[u].params.resize(params.size());
             for (std::size_t i = 0; i < params.size(); ++i)
-                if (i >= kStandardParameters || wants(*params[i])) {  // the steps write the cell's own always
+                if (i < kStandardParameters && c == 0 && !direct[k].empty()) {
+                    gp[i] = direct[k][i];
+                } else if (i >= kStandardParameters || wants(*params[i])) {  // the steps write the cell's own always
                     ug[u].params[i] = zeroed<T>(params[i]->numel());
                     gp[i] = ug[u].params[i].get();
                 }
@@ -827,18 +869,18 @@ LayerResult<T> run_layer(const TensorT<T>& x, const std::vector<DirectionWeights
                 ug[u].dX.reset();
             }
         });
-        // each parameter's gradient += its direction's units', in unit order, in blocks over
-        // the threads (every value adds in that order: the same bits on any thread count)
+        // each parameter's gradient += its direction's units' buffers, in unit order, in blocks
+        // over the threads (every value adds in that order: the same bits on any thread count)
         for (std::size_t k = 0; k < d.D; ++k) {
             const auto params = all_parameters(dirs[k]);
             for (std::size_t i = 0; i < params.size(); ++i) {
-                if (!wants(*params[i]) || !ug[k * chunks].params[i]) continue;
+                std::vector<const T*> parts;
+                for (std::size_t c = 0; c < chunks; ++c)
+                    if (ug[k * chunks + c].params[i]) parts.push_back(ug[k * chunks + c].params[i].get());
+                if (!wants(*params[i]) || parts.empty()) continue;
                 T* into = params[i]->grad_buffer().data();
                 parallel_blocks(params[i]->numel(), std::size_t(1) << 14, [&](std::size_t first, std::size_t last) {
-                    for (std::size_t c = 0; c < chunks; ++c) {
-                        const T* src = ug[k * chunks + c].params[i].get();
-                        for (std::size_t j = first; j < last; ++j) into[j] += src[j];
-                    }
+                    for (const T* src : parts) add_into(last - first, src + first, into + first);
                 });
             }
         }

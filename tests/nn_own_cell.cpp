@@ -95,6 +95,44 @@ BOOST_AUTO_TEST_CASE(the_pages_cell_runs_fused_and_equals_its_composed_cell) {
     xg::set_num_threads(0);
 }
 
+// The driver adds a direction's first unit's weight gradients straight into the parameters'
+// unless a tensor serves twice. Weights tied across the directions, and one tensor as both
+// biases, sum every use's gradient, as composed cells do (values_and_gradients runs twice:
+// the second backward adds to gradients that are not zero).
+BOOST_AUTO_TEST_CASE(weights_tied_across_directions_sum_their_gradients) {
+    for (std::size_t threads : {1, 2}) {
+        BOOST_TEST_CONTEXT(threads << " thread(s)") {
+            xg::set_num_threads(threads);
+            xg::manual_seed(3);
+            const std::size_t S = 4, B = 17, I = 3, H = 4;
+            Weights w = random_weights(I, H);
+            w.b_hh = w.b_ih;
+            const std::vector<Weights> dirs = {w, w};
+            xg::nn::Lengths lengths(B);
+            for (std::size_t b = 0; b < B; ++b) lengths[b] = 1 + (b * 5) % S;
+            TensorD x = param({S, B, I}), h0 = param({2, B, H});
+            const std::vector<TensorD> leaves = {x, h0, w.w_ih, w.w_hh, w.b_ih};
+            const auto fused_run = [&] { return fused(x, dirs, h0, lengths); };
+            const auto composed_run = [&] { return composed(x, dirs, h0, lengths); };
+            const auto a = values_and_gradients(fused_run, leaves), b = values_and_gradients(composed_run, leaves);
+            for (std::size_t k = 0; k < a.size(); ++k)
+                BOOST_TEST_CONTEXT("value or gradient " << k) { CHECK_CLOSE_ARRAYS(a[k], b[k], 1e-11, 1e-13); }
+            // a second backward onto kept gradients adds the same again
+            for (auto& t : leaves) t.zero_grad();
+            for (int round = 0; round < 2; ++round) {
+                const V outs = fused_run();
+                xg::manual_seed(77);
+                TensorD loss = xg::zeros<double>({});
+                for (const auto& o : outs) loss = loss + xg::sum(o * xg::randn<double>(o.shape()));
+                loss.backward();
+            }
+            for (std::size_t k = 0; k < leaves.size(); ++k)
+                BOOST_TEST_CONTEXT("twice, leaf " << k) { CHECK_CLOSE_ARRAYS(leaves[k].grad(), 2.0 * a[2 + k], 1e-11, 1e-13); }
+        }
+    }
+    xg::set_num_threads(0);
+}
+
 // Zoneout inside the driver, for a cell that reads its own outputs and writes a direct
 // dh_prev (the page's MGU) and for LSTMP (zoneout of the projected h and of c): equal to
 // unroll's zoneout for one seed, outputs and every gradient, in training (masks) and in
