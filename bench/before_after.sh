@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Two builds of the examples, back to back in one run: tokens/s and % of the FMA peak measured
 # in the same run (FLOPs per token from docs/performance.md), at 1 thread and all cores, and the peak
-# RSS and page faults of the 1,000-review IMDB run. Needs the real aclImdb data.
+# RSS and page faults of the 1,000-review IMDB run; first each CPU's own speed (bench/cpu_speeds.sh).
+# Needs the real aclImdb data.
 #
 #   bash bench/before_after.sh BEFORE_EXAMPLES_DIR AFTER_EXAMPLES_DIR ACLIMDB_DIR [FLAG...]
 #
 # FLAGs go to every example run (e.g. --flush-denormal, on CPUs where denormals are slow).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 3 ] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 before=$1 after=$2 data=$3
 shift 3
 flags=("$@")
@@ -16,6 +17,8 @@ peak() { build/bench/gemm --threads "$1" | sed -n 's/^FMA peak.*: \([0-9.]*\) GF
 all=$(nproc)
 p1=$(peak 1) pall=$(peak "$all")
 echo "FMA peak: 1 thread $p1, $all threads $pall GFLOP/s ($(grep -qw avx512f /proc/cpuinfo && echo AVX-512 || echo AVX2))"
+# each CPU alone: a VM's vCPUs can differ by a fifth, and an even split runs at the slowest's pace
+bash bench/cpu_speeds.sh "$after"
 share() { python3 -c "import json,sys; d=json.loads(sys.stdin.readlines()[-1]); t=d['tokens_per_s']; print(round(t), '%.1f%%' % (t * $1 / 1e9 / $2 * 100), d.get('perplexity', d.get('loss')))"; }
 for v in before after; do
     d=$before
