@@ -95,10 +95,10 @@ BOOST_AUTO_TEST_CASE(the_pages_cell_runs_fused_and_equals_its_composed_cell) {
     xg::set_num_threads(0);
 }
 
-// The driver adds a direction's first unit's weight gradients straight into the parameters'
-// unless a tensor serves twice. Weights tied across the directions, and one tensor as both
-// biases, sum every use's gradient, as composed cells do (values_and_gradients runs twice:
-// the second backward adds to gradients that are not zero).
+// Weights tied across the directions, and one tensor as both biases, sum every use's
+// gradient, as composed cells do; a second backward adds as much again onto the kept
+// gradients. (The driver adds a direction's first unit's weight gradients straight into the
+// parameters', and keeps buffers instead when a tensor serves twice.)
 BOOST_AUTO_TEST_CASE(weights_tied_across_directions_sum_their_gradients) {
     for (std::size_t threads : {1, 2}) {
         BOOST_TEST_CONTEXT(threads << " thread(s)") {
