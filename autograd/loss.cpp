@@ -1,5 +1,6 @@
 #include "autograd/loss.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -11,6 +12,7 @@
 #include "autograd/arithmetic.hpp"
 #include "autograd/detail.hpp"
 #include "autograd/reduce.hpp"
+#include "core/parallel.hpp"
 
 namespace xg {
 
@@ -63,6 +65,16 @@ xt::xarray<T> reduce_loss(const std::vector<T>& per, T denom, const Shape& none_
     return v;
 }
 
+// f(n) for every sample n < N, each `size` values, in blocks over the threads: samples are
+// computed alone, so any thread count gives the same bits.
+template <class F>
+void for_sample_blocks(std::size_t N, std::size_t size, const F& f) {
+    const std::size_t per_block = std::max<std::size_t>(1, (std::size_t(1) << 14) / std::max<std::size_t>(size, 1));
+    parallel_blocks(N, per_block, [&](std::size_t first, std::size_t last) {
+        for (std::size_t n = first; n < last; ++n) f(n);
+    });
+}
+
 // The weight each element's gradient gets from the output gradient g.
 template <class T>
 T element_weight(const xt::xarray<T>& g, std::size_t j, T denom, Reduction r) {
@@ -98,9 +110,8 @@ TensorT<T> cross_entropy(const TensorT<T>& logits, const IndexArray& target, con
     const T keep = T(1 - eps), spread = T(eps / double(C));
     // loss_j = keep * w[t] * (lse_j - x_j[t]) + spread * sum_c w[c] * (lse_j - x_j[c])
     std::vector<T> per(M, T(0)), lse(M, T(0));
-    T denom = 0;  // sum of w[t_j] over the positions not ignored
     const T* x = logits.value().data();
-    for (std::size_t n = 0; n < l.N; ++n)
+    for_sample_blocks(l.N, C * inner, [&](std::size_t n) {
         for (std::size_t i = 0; i < inner; ++i) {
             const std::size_t j = n * inner + i;
             const T* p = x + n * C * inner + i;
@@ -115,8 +126,11 @@ TensorT<T> cross_entropy(const TensorT<T>& logits, const IndexArray& target, con
                 for (std::size_t c = 0; c < C; ++c) smooth += w[c] * (lse[j] - p[c * inner]);
                 per[j] += spread * smooth;
             }
-            denom += wt;
         }
+    });
+    T denom = 0;  // sum of w[t_j] over the positions not ignored, in order
+    for (std::size_t j = 0; j < M; ++j)
+        if (const auto t = target.data()[j]; t != ignore_index) denom += w[static_cast<std::size_t>(t)];
     return make_op<T>(reduce_loss(per, denom, l.none_shape, reduction), {logits},
                       [logits, target, ignore_index, reduction, l, lse = std::move(lse), w = std::move(w), sw, keep, spread,
                        denom](const xt::xarray<T>& g) {
@@ -125,7 +139,7 @@ TensorT<T> cross_entropy(const TensorT<T>& logits, const IndexArray& target, con
         T* gx = logits.grad_buffer().data();
         const T* x = logits.value().data();
         const std::size_t C = l.C, inner = l.inner;
-        for (std::size_t n = 0; n < l.N; ++n)
+        for_sample_blocks(l.N, C * inner, [&](std::size_t n) {
             for (std::size_t i = 0; i < inner; ++i) {
                 const std::size_t j = n * inner + i;
                 const auto t = target.data()[j];
@@ -139,6 +153,7 @@ TensorT<T> cross_entropy(const TensorT<T>& logits, const IndexArray& target, con
                     for (std::size_t c = 0; c < C; ++c) gx[base + c * inner] -= a * spread * w[c];
                 gx[base + static_cast<std::size_t>(t) * inner] -= a * keep * wt;
             }
+        });
     });
 }
 

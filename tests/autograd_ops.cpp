@@ -460,6 +460,53 @@ BOOST_AUTO_TEST_CASE(cross_entropy_options_values) {
                       "cross_entropy: label_smoothing must be between 0 and 1, got -0.1");
 }
 
+// Samples in blocks over the threads (from 16,384 values a block): many blocks, with ignored
+// targets, weights and smoothing, give the bits of one thread and equal the loss composed
+// from log_softmax and nll_loss.
+BOOST_AUTO_TEST_CASE(cross_entropy_over_many_samples_is_the_same_on_any_thread_count) {
+    xg::manual_seed(5);
+    const std::size_t N = 20000, C = 3;
+    TensorD w = xg::from_array(xt::xarray<double>{0.5, 2.0, 1.25});
+    xg::IndexArray t = xt::zeros<long>({N});
+    for (std::size_t n = 0; n < N; ++n) t(n) = n % 7 == 3 ? -100 : long(n * 5 % C);
+    for (auto r : {xg::Reduction::Mean, xg::Reduction::None}) {
+        for (double eps : {0.0, 0.2}) {
+            BOOST_TEST_CONTEXT("reduction " << int(r) << ", smoothing " << eps) {
+                const auto opt = xg::CrossEntropyFuncOptions<double>().weight(w).label_smoothing(eps).reduction(r);
+                TensorD x = param({N, C}, -3, 3);
+                std::vector<xt::xarray<double>> loss, grad;
+                for (int threads : {1, 2}) {
+                    xg::set_num_threads(threads);
+                    x.zero_grad();
+                    TensorD y = xg::cross_entropy(x, t, opt);
+                    xg::manual_seed(11);  // the same draws each time
+                    xg::sum(y * xg::randn<double>(y.shape())).backward();
+                    loss.push_back(y.value());
+                    grad.push_back(x.grad());
+                }
+                xg::set_num_threads(0);
+                BOOST_TEST((loss[0] == loss[1]));
+                BOOST_TEST((grad[0] == grad[1]));
+                if (eps == 0.0 && r == xg::Reduction::Mean) {  // the composed loss: -sum w_t log p_t / sum w_t
+                    TensorD composed = xg::nll_loss(xg::log_softmax(x) * w, t);
+                    double wsum = 0;
+                    for (std::size_t n = 0; n < N; ++n)
+                        if (t(n) != -100) wsum += w.value()(std::size_t(t(n)));
+                    double kept = 0;
+                    for (std::size_t n = 0; n < N; ++n) kept += t(n) != -100;
+                    BOOST_TEST(loss[0]() == composed.item() * kept / wsum, boost::test_tools::tolerance(1e-12));
+                    x.zero_grad();
+                    xg::cross_entropy(x, t, opt).backward();
+                    const xt::xarray<double> fused_grad = x.grad();
+                    x.zero_grad();
+                    (composed * (kept / wsum)).backward();
+                    CHECK_CLOSE_ARRAYS(fused_grad, x.grad(), 1e-12, 1e-15);
+                }
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(nll_loss_gradient) {
     xg::IndexArray t = {1, 0, 2};
     check_gradient([t](const V& x) { return xg::nll_loss(xg::log_softmax(x[0]), t); }, {param({3, 3})});
