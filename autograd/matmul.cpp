@@ -119,10 +119,15 @@ TensorT<T> linear(const TensorT<T>& x, const TensorT<T>& w, const TensorT<T>& bi
     std::initializer_list<TensorT<T>> inputs = {x, w, bias};
     return make_op<T>(std::move(y), inputs, [x, w, bias = GradSlot(bias), R, I, O](const xt::xarray<T>& g) {
         // y = x W^T + b: dx += g W, dW += g^T x, db += sum of g over rows
-        if (x.requires_grad())
-            gemm::gemm(false, false, R, I, O, g.data(), O, w.value().data(), I, true, x.grad_buffer().data(), I);
-        if (w.requires_grad())
-            gemm::gemm(true, false, O, I, R, g.data(), O, x.value().data(), I, true, w.grad_buffer().data(), I);
+        // a first gradient is written, not added to zeros (the same bits, one pass less)
+        if (x.requires_grad()) {
+            const auto [gx, add] = GradSlot<T>(x).grad_to_write();
+            gemm::gemm(false, false, R, I, O, g.data(), O, w.value().data(), I, add, gx, I);
+        }
+        if (w.requires_grad()) {
+            const auto [gw, add] = GradSlot<T>(w).grad_to_write();
+            gemm::gemm(true, false, O, I, R, g.data(), O, x.value().data(), I, add, gw, I);
+        }
         if (bias.defined() && bias.requires_grad()) {
             T* gb = bias.grad_buffer().data();
             for (std::size_t r = 0; r < R; ++r)

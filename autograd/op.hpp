@@ -24,6 +24,7 @@
 #include <initializer_list>
 #include <source_location>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "autograd/tensor.hpp"
@@ -68,6 +69,17 @@ struct TensorImpl {
             has_grad = true;
         }
         return grad;
+    }
+    // The gradient for a caller that writes every value: {data, true} to add into the one it
+    // has, or {data, false} to overwrite a new one, left unzeroed (a first gradient costs no pass).
+    std::pair<T*, bool> grad_to_write() {
+        check_not_freed();
+        const bool had = has_grad;
+        if (!had) {
+            if (!has_shape(grad.shape())) grad = xt::xarray<T>::from_shape(shape());
+            has_grad = true;
+        }
+        return {grad.data(), had};
     }
     // Reading a gradient changes nothing: without one it is zeros of the tensor's shape, and
     // has_grad stays false, so optimizers still skip the tensor (PyTorch's grad None).
@@ -120,6 +132,9 @@ public:
         impl_->add_grad(std::forward<E>(e));
     }
     xt::xarray<T>& grad_buffer() const { return impl_->grad_buffer(); }  ///< as TensorT::grad_buffer
+    /// For a backward that writes every value of the gradient: {data, true} to add into the
+    /// gradient there is, or {data, false} to overwrite a new one, not zeroed first.
+    std::pair<T*, bool> grad_to_write() const { return impl_->grad_to_write(); }
 
 private:
     friend struct detail::TensorAccess;

@@ -11,11 +11,14 @@
 #include <xtensor/xstrided_view.hpp>
 
 #include "autograd/detail.hpp"
+#include "core/parallel.hpp"
 #include "core/sizes.hpp"
 
 namespace xg {
 
 using detail::norm_dim;
+
+constexpr std::size_t kCopyBlock = std::size_t(1) << 16;  // values a block of a copy over the threads
 using detail::prod;
 
 template <class T>
@@ -24,12 +27,19 @@ TensorT<T> reshape(const TensorT<T>& x, const Shape& shape) {
     XG_CHECK(checked_numel(shape, sizeof(T), "reshape") == x.numel(), "reshape: cannot reshape a tensor of shape "
                                                             << shape_str(xs) << " (" << x.numel() << " elements) into "
                                                             << shape_str(shape));
-    xt::xarray<T> v = x.value();
-    v.reshape(shape);
-    return make_op<T>(std::move(v), {x}, [x = GradSlot(x), xs](const xt::xarray<T>& g) {
-        // g's contiguous values seen in x's shape: copied or added at memory speed (a
-        // reshape_view would go element by element through its index arithmetic)
-        x.add_grad(xt::adapt(g.data(), g.size(), xt::no_ownership(), xs));
+    xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
+    const T* src = x.value().data();
+    T* dst = v.data();
+    parallel_blocks(v.size(), kCopyBlock, [&](std::size_t first, std::size_t last) { std::copy(src + first, src + last, dst + first); });
+    return make_op<T>(std::move(v), {x}, [x = GradSlot(x)](const xt::xarray<T>& g) {
+        // g's contiguous values are x's gradient's, copied or added in blocks over the threads
+        const auto [gx, add] = x.grad_to_write();
+        parallel_blocks(g.size(), kCopyBlock, [&, gx = gx, add = add](std::size_t first, std::size_t last) {
+            if (add)
+                for (std::size_t j = first; j < last; ++j) gx[j] += g.data()[j];
+            else
+                std::copy(g.data() + first, g.data() + last, gx + first);
+        });
     });
 }
 

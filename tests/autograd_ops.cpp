@@ -250,6 +250,41 @@ BOOST_AUTO_TEST_CASE(linear_gradient) {
     CHECK_THROWS_WITH(xg::linear(xg::zeros({3, 4}), xg::zeros({5, 4}), xg::zeros({4})), "linear: bias of shape (4)");
 }
 
+// linear and reshape write a first gradient (no zeroing) and add later ones, reshape's in
+// blocks over the threads: a first backward, a second onto it, and one after clear_grad give
+// g, 2 g and g again (bit for bit), the same bits on 1 and 2 threads; values past one block
+// (65,536) included.
+BOOST_AUTO_TEST_CASE(first_gradients_are_written_later_ones_added) {
+    std::vector<std::vector<xt::xarray<double>>> by_threads;
+    for (int threads : {1, 2}) {
+        BOOST_TEST_CONTEXT(threads << " thread(s)") {
+            xg::set_num_threads(threads);
+            xg::manual_seed(9);
+            TensorD x = param({300, 250}), w = param({7, 250}), b = param({7}), big = param({300, 250});
+            const TensorD r = xg::randn<double>({7, 300}), rb = xg::randn<double>({250, 300});
+            const std::vector<TensorD*> leaves = {&x, &w, &b, &big};
+            const auto run = [&] {
+                (xg::sum(xg::reshape(xg::linear(x, w, b), Shape{7, 300}) * r) + xg::sum(xg::reshape(big, Shape{250, 300}) * rb)).backward();
+            };
+            run();
+            std::vector<xt::xarray<double>> once;
+            for (TensorD* t : leaves) once.push_back(t->grad());
+            BOOST_TEST((once[3] == xt::xarray<double>(xt::reshape_view(rb.value(), {300, 250}))));
+            run();
+            for (std::size_t i = 0; i < leaves.size(); ++i)
+                BOOST_TEST_CONTEXT("twice, leaf " << i) { CHECK_CLOSE_ARRAYS(leaves[i]->grad(), 2.0 * once[i], 1e-12, 1e-14); }
+            for (TensorD* t : leaves) t->clear_grad();
+            run();
+            for (std::size_t i = 0; i < leaves.size(); ++i)
+                BOOST_TEST_CONTEXT("after clear_grad, leaf " << i) { BOOST_TEST((leaves[i]->grad() == once[i])); }
+            by_threads.push_back(once);
+        }
+    }
+    xg::set_num_threads(0);
+    for (std::size_t i = 0; i < by_threads[0].size(); ++i)
+        BOOST_TEST_CONTEXT("1 and 2 threads, leaf " << i) { BOOST_TEST((by_threads[0][i] == by_threads[1][i])); }
+}
+
 BOOST_AUTO_TEST_CASE(reshape_gradient) {
     check_gradient([](const V& x) { return xg::reshape(x[0], Shape{4, 3}); }, {param({3, 4})});
     check_gradient([](const V& x) { return xg::reshape(x[0], {-1, 2}); }, {param({3, 4})});
