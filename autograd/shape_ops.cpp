@@ -17,9 +17,9 @@
 namespace xg {
 
 using detail::norm_dim;
+using detail::prod;
 
 constexpr std::size_t kCopyBlock = std::size_t(1) << 16;  // values a block of a copy over the threads
-using detail::prod;
 
 template <class T>
 TensorT<T> reshape(const TensorT<T>& x, const Shape& shape) {

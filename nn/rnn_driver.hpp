@@ -486,8 +486,8 @@ struct StateGrads {
 };
 
 // Weight gradients are added into g (the parameters' gradients, or this unit's buffers that
-// the caller adds up), the input's
-// to dX (N, I) packed (scattered by the caller); dh0 and dc0 rows belong to this unit alone.
+// the caller adds up), the input's to dX (N, I) packed (scattered by the caller); dh0 and dc0
+// rows belong to this unit alone.
 template <class T, class Cell>
 void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>& io, const StateGrads<T>& st,
                         const DirectionGrads<T>& g, Buffer<T>* dX, bool consume) {
