@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 
+#include <xtensor/xbuilder.hpp>
 #include <xtensor/xview.hpp>
 
 #include "optim/optim.hpp"
@@ -341,6 +342,46 @@ BOOST_AUTO_TEST_CASE(clip_grad_norm_of_huge_gradients_is_finite) {
             const double expected = 4e19 * std::sqrt(double(n));
             BOOST_TEST(std::abs(total - expected) <= 1e-5 * expected);
             BOOST_TEST(std::abs(p.grad()(0) - 1 / std::sqrt(double(n))) < 1e-5);
+        }
+}
+
+// The norm is summed over the threads in chunks, then in chunk order: every thread count gives
+// the bits of one thread, and the value of a sum in double; the scaled gradients too.
+BOOST_AUTO_TEST_CASE(clip_grad_norm_is_the_same_on_any_thread_count) {
+    const std::vector<std::size_t> sizes = {200001, 7, 70000};  // many chunks a block, a ragged end, a small one
+    for (const double norm_type : {2.0, 1.0, 3.0, optim::inf})
+        BOOST_TEST_CONTEXT("norm type " << norm_type) {
+            std::vector<xt::xarray<float>> clipped;
+            std::vector<float> totals;
+            double expected = 0;
+            for (int threads : {1, 2, 3}) {
+                xg::set_num_threads(threads);
+                xg::manual_seed(5);
+                std::vector<Tensor> ps;
+                for (const std::size_t n : sizes) {
+                    ps.push_back(xg::from_array(xg::uniform({n}, -1.f, 1.f).value(), true));
+                    xg::sum(ps.back() * ps.back() * 2.f).backward();  // grad 4 p
+                }
+                if (threads == 1) {
+                    expected = 0;
+                    for (const Tensor& p : ps)
+                        for (const float g : p.grad())
+                            expected = std::isinf(norm_type) ? std::max(expected, std::abs(double(g)))
+                                                             : expected + std::pow(std::abs(double(g)), norm_type);
+                    if (!std::isinf(norm_type)) expected = std::pow(expected, 1 / norm_type);
+                }
+                totals.push_back(optim::clip_grad_norm(ps, 1.0, norm_type));
+                clipped.push_back(xt::concatenate(xt::xtuple(ps[0].grad(), ps[1].grad(), ps[2].grad())));
+            }
+            xg::set_num_threads(0);
+            BOOST_TEST(std::abs(totals[0] - expected) <= 1e-5 * expected, totals[0] << " vs " << expected);
+            for (std::size_t t = 1; t < totals.size(); ++t) {
+                BOOST_TEST(totals[t] == totals[0]);
+                BOOST_TEST((clipped[t] == clipped[0]), "gradients scaled on " << t + 1 << " threads differ");
+            }
+            const double norm_after = std::isinf(norm_type) ? double(xt::amax(xt::abs(clipped[0]))())
+                                                            : std::pow(double(xt::sum(xt::pow(xt::abs(xt::cast<double>(clipped[0])), norm_type))()), 1 / norm_type);
+            BOOST_TEST(std::abs(norm_after - 1.0) < 1e-4, "norm after clipping " << norm_after);
         }
 }
 
