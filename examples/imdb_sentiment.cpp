@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <span>
 
 #include <boost/program_options.hpp>
@@ -303,26 +304,30 @@ struct Data {
     xg::data::BucketIterator train, test;
     std::size_t train_reviews, test_reviews;
 };
+// One split's reviews as ids (the vocabulary built from them when none is given yet). Its text
+// and tokens go when it returns: one split's words at a time, a few hundred MB of the full data.
+xg::data::EncodedReviews encode_split(const Options& o, const char* split, std::uint64_t seed,
+                                      std::optional<xg::data::Vocab>& vocab) {
+    const auto reviews = load_split(o.data, split, o.limit, seed);
+    check_split(reviews, o.data, split);
+    const auto tokens = xg::data::tokenize_reviews(reviews, make_tokenizer(o.tokenizer));
+    if (!vocab) vocab = xg::data::build_imdb_vocab(tokens, o.min_freq);
+    return xg::data::encode_reviews(tokens, xg::data::labels_of(reviews), *vocab, o.num_steps);
+}
+
 Data load_data(const Options& o) {
     const auto shard = xg::distributed::shard();
     support::Clock clock;
-    const auto tokenizer = make_tokenizer(o.tokenizer);
-    const auto train_reviews = load_split(o.data, "train", o.limit, o.seed);
-    const auto test_reviews = load_split(o.data, "test", o.limit, o.seed + 1);
-    const auto train_tokens = xg::data::tokenize_reviews(train_reviews, tokenizer);
-    auto vocab = o.resume.empty() ? xg::data::build_imdb_vocab(train_tokens, o.min_freq)
-                                  : xg::data::Vocab::load(o.resume + "/vocab.json");
-    xg::data::BucketIterator train_it(
-        xg::data::encode_reviews(train_tokens, xg::data::labels_of(train_reviews), vocab, o.num_steps),
-        xg::data::BucketIteratorOptions(o.batch_size).seed(o.seed).shard(shard));
-    xg::data::BucketIterator test_it(xg::data::encode_reviews(xg::data::tokenize_reviews(test_reviews, tokenizer),
-                                                              xg::data::labels_of(test_reviews), vocab, o.num_steps),
-                                     xg::data::BucketIteratorOptions(o.batch_size).shuffle(false).shard(shard));
-    check_split(train_reviews, o.data, "train");
-    check_split(test_reviews, o.data, "test");
-    std::printf("%zu train and %zu test reviews from %s, vocabulary %zu (read and encoded in %.1f s)\n",
-                train_reviews.size(), test_reviews.size(), o.data.c_str(), vocab.size(), clock.seconds());
-    return {std::move(vocab), std::move(train_it), std::move(test_it), train_reviews.size(), test_reviews.size()};
+    std::optional<xg::data::Vocab> vocab;
+    if (!o.resume.empty()) vocab = xg::data::Vocab::load(o.resume + "/vocab.json");
+    auto train = encode_split(o, "train", o.seed, vocab);
+    auto test = encode_split(o, "test", o.seed + 1, vocab);
+    const std::size_t train_reviews = train.size(), test_reviews = test.size();
+    xg::data::BucketIterator train_it(std::move(train), xg::data::BucketIteratorOptions(o.batch_size).seed(o.seed).shard(shard));
+    xg::data::BucketIterator test_it(std::move(test), xg::data::BucketIteratorOptions(o.batch_size).shuffle(false).shard(shard));
+    std::printf("%zu train and %zu test reviews from %s, vocabulary %zu (read and encoded in %.1f s)\n", train_reviews,
+                test_reviews, o.data.c_str(), vocab->size(), clock.seconds());
+    return {std::move(*vocab), std::move(train_it), std::move(test_it), train_reviews, test_reviews};
 }
 
 void print_setup(const SentimentModel& model, const xg::optim::Adam& adam, const Options& o,
