@@ -24,6 +24,10 @@
 #include <optional>
 #include <span>
 
+#ifdef __GLIBC__
+#include <malloc.h>  // malloc_trim
+#endif
+
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
@@ -330,6 +334,14 @@ Data load_data(const Options& o) {
     return {std::move(*vocab), std::move(train_it), std::move(test_it), train_reviews, test_reviews};
 }
 
+// The words and texts freed by load_data lie between the ids it keeps, where glibc would hold
+// them for good: handed back, they are not part of training's peak (-230 MB on the full data).
+void return_freed_memory() {
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 void print_setup(const SentimentModel& model, const xg::optim::Adam& adam, const Options& o,
                  const xg::distributed::DistributedDataParallel& ddp) {
     namespace dist = xg::distributed;
@@ -387,6 +399,7 @@ int train(Options o, const po::variables_map& given) {
     xg::manual_seed(o.seed);
     support::start_rank(o.threads, o.flush_denormal);
     Data data = load_data(o);
+    return_freed_memory();
     SentimentModel model(o.spec, data.vocab.size(), data.vocab["<pad>"]);
     xg::optim::Adam adam(model.parameters(), xg::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
     const auto schedule = make_schedule(o.schedule, adam, schedule_epochs);
