@@ -11,6 +11,7 @@
 #include "autograd/grad_hooks.hpp"
 #include "autograd/ops.hpp"
 #include "autograd/tape.hpp"
+#include "core/parallel.hpp"
 
 namespace xg::build_flags {
 bool xtensor_array_type(XTENSOR_DEFAULT_ALLOCATOR(float)*, Layout*) { return true; }
@@ -484,8 +485,9 @@ bool TensorT<T>::has_grad() const {
 template <class T>
 void TensorT<T>::zero_grad() const {
     check_defined("zero_grad");
-    if (impl_->has_grad)
-        impl_->grad.fill(T(0));
+    if (!impl_->has_grad) return;
+    T* g = impl_->grad.data();  // in blocks over the threads: an optimizer zeroes every parameter each step
+    parallel_blocks(impl_->grad.size(), std::size_t(1) << 16, [g](std::size_t first, std::size_t last) { std::fill(g + first, g + last, T(0)); });
 }
 
 template <class T>

@@ -22,6 +22,23 @@ BOOST_AUTO_TEST_CASE(gradients_accumulate_until_zero_grad) {
     BOOST_TEST(xg::tape_size() == 0u);  // backward frees the tape
 }
 
+// A big gradient is zeroed in blocks over the threads: every value, ragged end included.
+BOOST_AUTO_TEST_CASE(zero_grad_zeroes_a_big_gradient_on_any_thread_count) {
+    for (int threads : {1, 2, 3}) BOOST_TEST_CONTEXT(threads << " threads") {
+            xg::set_num_threads(threads);
+            Tensor w = xg::from_array(xt::xarray<float>(xt::ones<float>({std::size_t(5 * 65536 + 7)})), true);
+            xg::sum(w * 3.f).backward();
+            BOOST_TEST(w.grad()(5 * 65536 + 6) == 3.f);
+            w.zero_grad();
+            BOOST_TEST(w.has_grad());
+            BOOST_TEST(xt::amax(xt::abs(w.grad()))() == 0.f);
+            xg::sum(w * 2.f).backward();  // accumulates into the zeros
+            BOOST_TEST(xt::amin(w.grad())() == 2.f);
+            BOOST_TEST(xt::amax(w.grad())() == 2.f);
+        }
+    xg::set_num_threads(0);
+}
+
 BOOST_AUTO_TEST_CASE(retain_graph_allows_a_second_backward) {
     Tensor w = xg::from_array(xt::xarray<float>{3.f}, true);
     Tensor loss = xg::sum(xg::exp(w) * 2.f);
