@@ -32,11 +32,11 @@ std::vector<Chunk> chunks_of(const std::vector<Tensor>& params) {
     return out;
 }
 
-// f(chunk) of every chunk, spread over the threads (64 chunks a block); in chunk order
+// f(chunk) of every chunk, spread over the threads (16 chunks a block); in chunk order
 template <class F>
 std::vector<double> per_chunk(const std::vector<Chunk>& chunks, F&& f) {
     std::vector<double> out(chunks.size());
-    parallel_blocks(chunks.size(), 64, [&](std::size_t begin, std::size_t end) {
+    parallel_blocks(chunks.size(), 16, [&](std::size_t begin, std::size_t end) {
         for (std::size_t c = begin; c < end; ++c) out[c] = f(chunks[c]);
     });
     return out;
