@@ -613,7 +613,7 @@ BOOST_AUTO_TEST_CASE(binary_cross_entropy_with_logits_options_values) {
 
 BOOST_AUTO_TEST_CASE(losses_match_torch) {
     constexpr double rtol = 1e-4, atol = 1e-5;
-    const xg::nn::SafetensorsReader fx("fixtures/loss.safetensors");
+    const xg::nn::SafetensorsReader fx(test::fixture("loss.safetensors"));
     const auto configs = nlohmann::json::parse(fx.metadata().at("configs"));
     BOOST_TEST(configs.size() == 25u);
     const auto reduction_of = [](const std::string& r) {

@@ -11,6 +11,12 @@
 
 namespace test {
 
+// A file of the source tree (path relative to its root), found wherever the test runs from:
+// meson gives the root.
+inline std::string source_file(const std::string& path) { return std::string(XG_SOURCE_ROOT) + "/" + path; }
+// A file of tests/fixtures.
+inline std::string fixture(const std::string& name) { return source_file("tests/fixtures/" + name); }
+
 using xg::Shape;
 using xg::TensorD;
 using Fn = std::function<TensorD(const std::vector<TensorD>&)>;

@@ -23,7 +23,7 @@ using Ids = std::vector<std::int64_t>;
 
 namespace {
 
-const std::string kSample = "../data/corpora/aclImdb_sample";
+const std::string kSample = test::source_file("data/corpora/aclImdb_sample");
 
 struct TempDir {
     fs::path path;

@@ -17,7 +17,7 @@ using Rows = std::vector<Ids>;
 
 namespace {
 
-const std::string kTimeMachine = "../data/corpora/timemachine.txt";
+const std::string kTimeMachine = test::source_file("data/corpora/timemachine.txt");
 
 Ids range(std::int64_t n) {
     Ids v(std::size_t(n), 0);

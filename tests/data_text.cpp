@@ -18,7 +18,7 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-const std::string kTimeMachine = "../data/corpora/timemachine.txt";
+const std::string kTimeMachine = test::source_file("data/corpora/timemachine.txt");
 
 // A fresh folder under the system temp dir, removed at the end of the test.
 struct TempDir {

@@ -217,8 +217,8 @@ std::string check_case(const nlohmann::json& c, const Op& op) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(every_op_with_an_empty_dimension_answers_as_pytorch) {
-    std::ifstream f("fixtures/degenerate_ops.json");
-    BOOST_TEST_REQUIRE(f.good(), "fixtures/degenerate_ops.json is missing (run from tests/)");
+    std::ifstream f(test::fixture("degenerate_ops.json"));
+    BOOST_TEST_REQUIRE(f.good(), test::fixture("degenerate_ops.json") << " is missing");
     const auto fixture = nlohmann::json::parse(f);
     const auto table = ops();
     std::size_t refused = 0;

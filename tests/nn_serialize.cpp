@@ -173,15 +173,15 @@ BOOST_AUTO_TEST_CASE(double_modules_write_f64_and_load_into_float) {
 // (tests/fixtures/make_nn_fixtures.py), loaded strictly, computes torch's outputs.
 BOOST_AUTO_TEST_CASE(loads_a_pytorch_state_dict) {
     nn::LSTM lstm(nn::LSTMOptions(4, 6).num_layers(2).bidirectional(true).proj_size(3));
-    nn::SafetensorsReader sd("fixtures/nn_torch_lstm.safetensors");
+    nn::SafetensorsReader sd(test::fixture("nn_torch_lstm.safetensors"));
     BOOST_TEST(sd.metadata().at("module") == lstm.repr());
     std::vector<std::string> file_names = sd.names(), ours;
     for (auto& [n, p] : lstm.named_parameters()) ours.push_back(n);
     BOOST_TEST(file_names == ours, boost::test_tools::per_element());  // torch's state_dict order
 
-    nn::load(lstm, "fixtures/nn_torch_lstm.safetensors");  // strict
+    nn::load(lstm, test::fixture("nn_torch_lstm.safetensors"));  // strict
     for (auto& [n, p] : lstm.named_parameters()) BOOST_TEST((p.value() == sd.get<float>(n)), n);
-    nn::SafetensorsReader io("fixtures/nn_torch_lstm_io.safetensors");
+    nn::SafetensorsReader io(test::fixture("nn_torch_lstm_io.safetensors"));
     auto t = [&](const char* n) { return xg::from_array(io.get<float>(n)); };
     auto [out, state] = lstm.forward(t("x"), {t("h0"), t("c0")});
     CHECK_CLOSE_ARRAYS(out.value(), io.get<float>("out"), 1e-4, 1e-5);

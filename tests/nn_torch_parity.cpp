@@ -177,13 +177,13 @@ void check_recurrent_file(const std::string& path, const std::string& kind, std:
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(lstm_matches_pytorch) { check_recurrent_file("fixtures/nn_lstm.safetensors", "LSTM", 15); }
-BOOST_AUTO_TEST_CASE(gru_matches_pytorch) { check_recurrent_file("fixtures/nn_gru.safetensors", "GRU", 10); }
-BOOST_AUTO_TEST_CASE(rnn_matches_pytorch) { check_recurrent_file("fixtures/nn_rnn.safetensors", "RNN", 10); }
+BOOST_AUTO_TEST_CASE(lstm_matches_pytorch) { check_recurrent_file(test::fixture("nn_lstm.safetensors"), "LSTM", 15); }
+BOOST_AUTO_TEST_CASE(gru_matches_pytorch) { check_recurrent_file(test::fixture("nn_gru.safetensors"), "GRU", 10); }
+BOOST_AUTO_TEST_CASE(rnn_matches_pytorch) { check_recurrent_file(test::fixture("nn_rnn.safetensors"), "RNN", 10); }
 
 // Cells run for several steps, the state carried over; outputs stacked over the steps.
 BOOST_AUTO_TEST_CASE(cells_match_pytorch) {
-    SafetensorsReader r("fixtures/nn_cells.safetensors");
+    SafetensorsReader r(test::fixture("nn_cells.safetensors"));
     const auto configs = configs_of(r);
     BOOST_TEST_REQUIRE(configs.size() >= 12u);
     std::map<std::string, Worst> worst;
@@ -236,7 +236,7 @@ BOOST_AUTO_TEST_CASE(cells_match_pytorch) {
 // LayerNormLSTM and the peephole LSTM against the same equations written with PyTorch's
 // primitive ops, one sequence at a time (tests/fixtures/make_lstm_variant_fixtures.py).
 BOOST_AUTO_TEST_CASE(lstm_variants_match_pytorch_primitive_ops) {
-    SafetensorsReader r("fixtures/nn_lstm_variants.safetensors");
+    SafetensorsReader r(test::fixture("nn_lstm_variants.safetensors"));
     const auto configs = configs_of(r);
     BOOST_TEST_REQUIRE(configs.size() >= 8u);
     std::map<std::string, Worst> worst;
@@ -270,7 +270,7 @@ BOOST_AUTO_TEST_CASE(lstm_variants_match_pytorch_primitive_ops) {
 }
 
 BOOST_AUTO_TEST_CASE(linear_matches_pytorch) {
-    SafetensorsReader r("fixtures/nn_linear.safetensors");
+    SafetensorsReader r(test::fixture("nn_linear.safetensors"));
     const auto configs = configs_of(r);
     BOOST_TEST_REQUIRE(configs.size() >= 4u);
     Worst worst("Linear");
@@ -287,7 +287,7 @@ BOOST_AUTO_TEST_CASE(linear_matches_pytorch) {
 }
 
 BOOST_AUTO_TEST_CASE(embedding_matches_pytorch) {
-    SafetensorsReader r("fixtures/nn_embedding.safetensors");
+    SafetensorsReader r(test::fixture("nn_embedding.safetensors"));
     const auto configs = configs_of(r);
     BOOST_TEST_REQUIRE(configs.size() >= 4u);
     Worst worst("Embedding");

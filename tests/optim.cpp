@@ -24,7 +24,7 @@ constexpr double fixture_rtol = 1e-4, fixture_atol = 1e-5;
 constexpr int steps = 6, num_params = 2, epochs = 12;
 
 const xg::nn::SafetensorsReader& fixtures() {
-    static const xg::nn::SafetensorsReader r("fixtures/optim.safetensors");
+    static const xg::nn::SafetensorsReader r(test::fixture("optim.safetensors"));
     return r;
 }
 

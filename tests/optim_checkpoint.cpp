@@ -477,7 +477,7 @@ BOOST_AUTO_TEST_CASE(groups_round_trip_continues_exactly) {
 BOOST_AUTO_TEST_CASE(a_pytorch_state_dict_with_two_groups_resumes) {
     // fixtures/optim.safetensors holds torch's Adam state_dict (two groups, amsgrad in
     // group 1 only) and StepLR's after 3 steps: continuing here ends where torch ended
-    const xg::nn::SafetensorsReader fx("fixtures/optim.safetensors");
+    const xg::nn::SafetensorsReader fx(test::fixture("optim.safetensors"));
     std::vector<Tensor> ps;
     for (int i = 0; i < 2; ++i) ps.push_back(xg::from_array(fx.get<float>("resume.model." + std::to_string(i)), true));
     optim::Adam opt({ParamGroup({ps[0]}), ParamGroup({ps[1]}).lr(0.01).betas({0.8, 0.99}).weight_decay(0.1).amsgrad(true)},

@@ -57,7 +57,7 @@ xg::IndexArray prepare_sequence(const std::vector<std::string>& seq, const std::
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(the_tagger_tutorial_trains_as_in_pytorch) {
-    const std::string fixture = "fixtures/tagger.safetensors";
+    const std::string fixture = XG_SOURCE_ROOT "/tests/fixtures/tagger.safetensors";  // meson gives the root
     const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> training_data = {
         {split("The dog ate the apple"), {"DET", "NN", "V", "DET", "NN"}},
         {split("Everybody read that book"), {"NN", "V", "DET", "NN"}},
