@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "core/parallel.hpp"
 #include "core/simd.hpp"
@@ -16,19 +18,25 @@ namespace {
 // millions of floats lose digits in one float sum.
 constexpr std::size_t kChunk = 1024;
 
-// kChunk values (fewer at a gradient's end) of one parameter's gradient
+// The gradients to clip, in the order given (a tensor listed twice counts twice, as in torch)
+std::vector<std::pair<float*, std::size_t>> gradients_of(const std::vector<Tensor>& params) {
+    std::vector<std::pair<float*, std::size_t>> out;
+    for (const Tensor& t : params)
+        if (t.defined() && t.has_grad()) out.emplace_back(t.grad().data(), t.grad().size());
+    return out;
+}
+
+// kChunk values (fewer at a gradient's end) of gradient `grad`
 struct Chunk {
-    float* g;
+    std::size_t grad;
+    const float* g;
     std::size_t n;
 };
 
-std::vector<Chunk> chunks_of(const std::vector<Tensor>& params) {
+std::vector<Chunk> chunks_of(const std::vector<std::pair<float*, std::size_t>>& grads) {
     std::vector<Chunk> out;
-    for (const Tensor& t : params) {
-        if (!t.defined() || !t.has_grad()) continue;
-        auto& grad = t.grad();
-        for (std::size_t i = 0; i < grad.size(); i += kChunk) out.push_back({grad.data() + i, std::min(kChunk, grad.size() - i)});
-    }
+    for (std::size_t k = 0; k < grads.size(); ++k)
+        for (std::size_t i = 0; i < grads[k].second; i += kChunk) out.push_back({k, grads[k].first + i, std::min(kChunk, grads[k].second - i)});
     return out;
 }
 
@@ -42,9 +50,9 @@ std::vector<double> per_chunk(const std::vector<Chunk>& chunks, F&& f) {
     return out;
 }
 
-// sum of f(g[i]) over one chunk (n <= kChunk); f takes and returns a float or a batch of floats
+// sum of f(g[i]) over one chunk in float SIMD lanes; f takes and returns a float or a batch of floats
 template <class F>
-double sum_of(const float* g, std::size_t n, F&& f) {
+double lane_sum(const float* g, std::size_t n, F&& f) {
     simd::Lane<float> acc(0.f);
     float rest = 0;
     simd::for_each<float>(n, [&](std::size_t i, auto like) {
@@ -54,11 +62,27 @@ double sum_of(const float* g, std::size_t n, F&& f) {
         else
             rest += f(g[i]);
     });
-    const double s = double(simd::reduce_add(acc)) + rest;
-    if (std::isfinite(s)) return s;
-    double exact = 0;  // a square past float's range (|g| > 1.8e19), or a nan: the chunk again in double
-    for (std::size_t i = 0; i < n; ++i) exact += f(double(g[i]));
-    return exact;
+    return double(simd::reduce_add(acc)) + rest;
+}
+
+// The sum of f(g) over all gradients: the chunks' lane sums on the threads, then added in
+// order, each gradient's apart and then into the total (a serial loop's bits). A chunk whose
+// float sum is not finite (|g| > 1.8e19 squared, or a nan) is summed again in double.
+template <class F>
+double total_sum(const std::vector<std::pair<float*, std::size_t>>& grads, F&& f) {
+    const std::vector<Chunk> chunks = chunks_of(grads);
+    const std::vector<double> sums = per_chunk(chunks, [&](const Chunk& c) { return lane_sum(c.g, c.n, f); });
+    double total = 0, own = 0;
+    for (std::size_t c = 0; c < chunks.size(); ++c) {
+        if (std::isfinite(sums[c])) own += sums[c];
+        else
+            for (std::size_t i = 0; i < chunks[c].n; ++i) own += f(double(chunks[c].g[i]));
+        if (c + 1 == chunks.size() || chunks[c + 1].grad != chunks[c].grad) {
+            total += own;
+            own = 0;
+        }
+    }
+    return total;
 }
 
 // max |g|, or nan if any g is nan (as torch's max does)
@@ -85,21 +109,22 @@ float clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double 
     XG_CHECK(norm_type > 0, "clip_grad_norm: norm_type must be positive or inf, got " << norm_type);
     // NaN would clip nothing and a negative threshold would flip every gradient's sign
     XG_CHECK(max_norm >= 0, "clip_grad_norm: max_norm must be a number >= 0, got " << max_norm);
-    const std::vector<Chunk> chunks = chunks_of(params);
+    const auto grads = gradients_of(params);
     // total = (sum over all gradients of sum |g|^p)^(1/p), or max |g| for p = inf
     const bool is_inf = std::isinf(norm_type);
-    const std::vector<double> parts = per_chunk(chunks, [&](const Chunk& c) -> double {
-        if (is_inf) return max_abs(c.g, c.n);
-        if (norm_type == 2) return sum_of(c.g, c.n, [](const auto& x) { return x * x; });
-        if (norm_type == 1) return sum_of(c.g, c.n, [](const auto& x) { return simd::abs(x); });
-        double s = 0;  // rare: a plain loop in double
-        for (std::size_t i = 0; i < c.n; ++i) s += std::pow(std::abs(double(c.g[i])), norm_type);
-        return s;
-    });
     double total = 0;
-    for (const double part : parts)  // in order: the same bits on any thread count
-        total = !is_inf ? total + part : std::isnan(part) || std::isnan(total) ? std::numeric_limits<double>::quiet_NaN()
-                                                                               : std::max(total, part);
+    if (is_inf) {  // the largest chunk maximum; nan if any is
+        const std::vector<Chunk> chunks = chunks_of(grads);
+        for (const double m : per_chunk(chunks, [](const Chunk& c) -> double { return max_abs(c.g, c.n); }))
+            total = std::isnan(m) || std::isnan(total) ? std::numeric_limits<double>::quiet_NaN() : std::max(total, m);
+    } else if (norm_type == 2) {
+        total = total_sum(grads, [](const auto& x) { return x * x; });
+    } else if (norm_type == 1) {
+        total = total_sum(grads, [](const auto& x) { return simd::abs(x); });
+    } else {  // rare: a plain loop in double
+        for (const auto& [g, n] : grads)
+            for (std::size_t i = 0; i < n; ++i) total += std::pow(std::abs(double(g[i])), norm_type);
+    }
     if (!is_inf && norm_type != 1) total = norm_type == 2 ? std::sqrt(total) : std::pow(total, 1.0 / norm_type);
 
     const float total_f = static_cast<float>(total);
@@ -108,10 +133,10 @@ float clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double 
                                                         << total_f << ", so it cannot be clipped");
     const float scale = static_cast<float>(max_norm) / (total_f + 1e-6f);
     if (scale < 1)
-        per_chunk(chunks, [&](const Chunk& c) {
-            for (std::size_t i = 0; i < c.n; ++i) c.g[i] *= scale;
-            return 0.0;
-        });
+        for (const auto& [g, n] : grads)  // one gradient at a time: a tensor listed twice is scaled twice, never at once
+            parallel_blocks(n, kChunk * 16, [g = g, scale](std::size_t first, std::size_t last) {
+                for (std::size_t i = first; i < last; ++i) g[i] *= scale;
+            });
     return total_f;
 }
 

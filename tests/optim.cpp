@@ -385,6 +385,24 @@ BOOST_AUTO_TEST_CASE(clip_grad_norm_is_the_same_on_any_thread_count) {
         }
 }
 
+// A tensor listed twice counts twice in the norm and is scaled twice, one pass after the
+// other (torch does the same), also when its scaling is spread over the threads.
+BOOST_AUTO_TEST_CASE(clip_grad_norm_scales_a_tensor_listed_twice_twice) {
+    xg::set_num_threads(2);
+    xg::manual_seed(6);
+    Tensor w = xg::from_array(xg::uniform({std::size_t(100000)}, -1.f, 1.f).value(), true);
+    xg::sum(w * w).backward();
+    const xt::xarray<float> g0 = w.grad();
+    const float once = optim::clip_grad_norm({w}, 1e9);  // nothing scaled: the norm alone
+    const float twice = optim::clip_grad_norm({w, w}, 1.0);
+    xg::set_num_threads(0);
+    BOOST_TEST(std::abs(twice - std::sqrt(2.f) * once) <= 1e-5f * twice);
+    const float scale = 1.f / (twice + 1e-6f);
+    bool same = true;
+    for (std::size_t i = 0; i < g0.size(); ++i) same = same && w.grad()(i) == g0(i) * scale * scale;
+    BOOST_TEST(same);
+}
+
 BOOST_AUTO_TEST_CASE(clip_grad_value_matches_torch) {
     auto ps = fresh_params();
     set_grads(ps, 0);
