@@ -8,6 +8,7 @@
 
 #include "core/parallel.hpp"
 #include "core/simd.hpp"
+#include "optim/elementwise.hpp"
 
 namespace xg::optim {
 
@@ -134,7 +135,7 @@ float clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double 
     const float scale = static_cast<float>(max_norm) / (total_f + 1e-6f);
     if (scale < 1)
         for (const auto& [g, n] : grads)  // one gradient at a time: a tensor listed twice is scaled twice, never at once
-            parallel_blocks(n, kChunk * 16, [g = g, scale](std::size_t first, std::size_t last) {
+            detail::for_blocks(n, [g = g, scale](std::size_t first, std::size_t last) {
                 for (std::size_t i = first; i < last; ++i) g[i] *= scale;
             });
     return total_f;
