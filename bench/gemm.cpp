@@ -120,6 +120,8 @@ int main(int argc, char** argv) {
     const Shape shapes[] = {
         {"LSTM step fwd  h W_hh^T", 32, 1024, 256, false, true},
         {"LSTM step bwd  dA W_hh", 32, 256, 1024, false, false},
+        {"  half the rows (2-thread chunk)", 16, 1024, 256, false, true},
+        {"  half the rows, bwd", 16, 256, 1024, false, false},
         {"IMDB step fwd  h W_hh^T", 64, 400, 100, false, true},
         {"IMDB step bwd  dA W_hh", 64, 100, 400, false, false},
         {"LSTM dW_hh     dA^T Hprev", 1024, 256, 1120, true, false},

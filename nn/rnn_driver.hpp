@@ -328,22 +328,48 @@ std::vector<T> input_bias(const DirectionWeights<T>& w, std::size_t GH) {
     return bias;
 }
 
-// A (N, G*H) = X W_ih^T (+ bias, unless the cell normalises X W_ih^T and adds it itself), X
-// the unit's packed input: x itself where the packing is the identity, else x's rows read
-// where they live. W_ih^T's packing and the row list last only for this product.
+// A's rows = X W_ih^T (+ bias, unless the cell normalises X W_ih^T and adds it itself), X the
+// unit's packed input: x itself where the packing is the identity, else x's rows read where
+// they live. All rows at once, or a few steps' just before they run: then the steps find them
+// in cache, where N rows of gates written up front would have gone out to memory and back.
 template <class T, class Cell>
-void input_product(const Unit<T>& u, const T* x, T* A, const T* bias) {
-    const Dims& d = u.d;
-    const Packing& pk = u.pk;
-    const std::size_t GH = d.G * d.H;
-    const auto w_ih = xg::gemm::pack(u.w.w_ih.value().data(), d.I, true, d.I, GH);  // B = W_ih^T
-    const T* add = Cell::normalises_input ? nullptr : bias;
-    if (pk.same_as_padded(d.batch_first)) return xg::gemm::multiply(pk.N, x, d.I, false, w_ih, false, A, GH, add);
-    const auto rows = row_pointers<T>(pk, u.reverse, [&](std::size_t t, std::size_t r) {
-        return x + pk.padded_row(t, r, u.reverse, d.batch_first) * d.I;
-    });
-    xg::gemm::multiply_rows(pk.N, rows.data(), w_ih, false, A, GH, add);
-}
+class InputProduct {
+public:
+    InputProduct(const Unit<T>& u, const T* x, T* A, const T* bias)
+        : u_(u), x_(x), A_(A), add_(Cell::normalises_input ? nullptr : bias),
+          w_ih_(xg::gemm::pack(u.w.w_ih.value().data(), u.d.I, true, u.d.I, u.d.G * u.d.H)) {}  // B = W_ih^T
+
+    void all() const { steps(0, u_.pk.S); }
+
+    // the rows of steps [t0, t1), which lie together in the packing (in either direction)
+    void steps(std::size_t t0, std::size_t t1) const {
+        const Packing& pk = u_.pk;
+        const std::size_t I = u_.d.I, GH = u_.d.G * u_.d.H;
+        std::size_t n = 0;
+        for (std::size_t t = t0; t < t1; ++t) n += pk.batch_sizes[t];
+        if (n == 0) return;
+        const std::size_t lo = std::min(pk.first_row(t0, u_.reverse), pk.first_row(t1 - 1, u_.reverse));
+        if (pk.same_as_padded(u_.d.batch_first)) return xg::gemm::multiply(n, x_ + lo * I, I, false, w_ih_, false, A_ + lo * GH, GH, add_);
+        std::vector<const T*> rows(n);
+        for (std::size_t t = t0; t < t1; ++t)
+            for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
+                rows[pk.first_row(t, u_.reverse) + r - lo] = x_ + pk.padded_row(t, r, u_.reverse, u_.d.batch_first) * I;
+        xg::gemm::multiply_rows(n, rows.data(), w_ih_, false, A_ + lo * GH, GH, add_);
+    }
+
+    // steps per block: about 32k values of gates (128 KB of floats), at least one step
+    std::size_t block_steps() const {
+        const std::size_t row = std::max<std::size_t>(1, u_.pk.batch_sizes[0] * u_.d.G * u_.d.H);
+        return std::max<std::size_t>(1, (std::size_t(1) << 15) / row);
+    }
+
+private:
+    const Unit<T>& u_;
+    const T* x_;
+    T* A_;
+    const T* add_;
+    xg::gemm::PackedB<T> w_ih_;
+};
 
 template <class T, class Cell>
 void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
@@ -367,7 +393,12 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     T* A = Cell::saves_gates ? (s.A = buffer<T>(N * GH)).get() : Y;
     const std::vector<T> bias = input_bias<T, Cell>(w, GH);
     if (SW) s.E = buffer<T>(N * SW);
-    input_product<T, Cell>(u, io.x, A, bias.data());
+    // A unit running alone on several threads computes all rows at once (on all of them), and
+    // so does a team or a cell that normalises them; the others a block of steps at a time.
+    const InputProduct<T, Cell> input(u, io.x, A, bias.data());
+    const bool by_blocks = !Cell::normalises_input && u.team == 1 && (in_parallel_region() || get_num_threads() == 1);
+    const std::size_t block = input.block_steps();
+    if (!by_blocks) input.all();
     if constexpr (Cell::normalises_input)
         Cell::input_forward(cell_policies::InputRows<T>{N, H, A, bias.data(), s.E.get(), u.params, nullptr});
 
@@ -394,6 +425,7 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
         for (std::size_t t = 0; t < pk.S; ++t) {
             const std::size_t bt = pk.batch_sizes[t], off = pk.first_row(t, u.reverse);
             if (bt == 0) break;
+            if (by_blocks && t % block == 0) input.steps(t, std::min(pk.S, t + block));
             const T* hprev = t == 0 ? s.h0.get() : Y + pk.first_row(t - 1, u.reverse) * Hout;
             const T* cprev = Cell::has_cell ? (t == 0 ? s.c0.get() : CS + pk.first_row(t - 1, u.reverse) * H) : nullptr;
             T* a = A + off * GH;

@@ -225,6 +225,17 @@ BOOST_AUTO_TEST_CASE(weight_gradients_over_several_row_blocks_match_composed_cel
     compare_with_composed({.mode = RNNMode::GRU, .I = 3, .H = 4, .S = 45, .B = 50});
 }
 
+// The input product X W_ih^T runs a block of steps at a time, just before those steps (about
+// 32k gate values a block: 25 steps of 40 rows here, fewer rows as sequences end), in both
+// directions, time-major and batch first.
+BOOST_AUTO_TEST_CASE(input_product_by_blocks_of_steps_matches_composed_cells) {
+    Lengths some(40);
+    for (std::size_t b = 0; b < some.size(); ++b) some[b] = 1 + (b * 13) % 60;
+    compare_with_composed({.mode = RNNMode::LSTM, .I = 3, .H = 8, .bidirectional = true, .lengths = some, .S = 60, .B = 40});
+    compare_with_composed({.mode = RNNMode::GRU, .I = 3, .H = 8, .bidirectional = true, .batch_first = true, .lengths = some, .S = 60, .B = 40});
+    compare_with_composed({.mode = RNNMode::LSTM, .I = 3, .H = 8, .bidirectional = true, .S = 60, .B = 40});  // whole batch: x read in place
+}
+
 BOOST_AUTO_TEST_CASE(gru_matches_composed_cells) {
     const RNNMode M = RNNMode::GRU;
     compare_with_composed({.mode = M, .I = 3, .H = 4, .S = 5, .B = 2});
