@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
     opts.add_options()("help,h", "this help")("steps", po::value(&S)->default_value(35), "time steps")(
         "batch", po::value(&B)->default_value(32), "batch size")("input", po::value(&I)->default_value(28), "input features")(
         "hidden", po::value(&H)->default_value(256), "hidden size")("reps", po::value(&reps)->default_value(10), "timed runs")(
-        "threads", po::value(&threads)->default_value(1), "threads");
+        "threads", po::value(&threads)->default_value(1), "threads")(
+        "input-grad", "the input's gradient too (dX = dA W_ih, as in every layer but the first)");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -69,7 +70,8 @@ int main(int argc, char** argv) {
     }
     xg::set_num_threads(threads);
     xg::manual_seed(0);
-    const xg::Tensor x = xg::randn({std::size_t(S), std::size_t(B), std::size_t(I)});
+    xg::Tensor x = xg::randn({std::size_t(S), std::size_t(B), std::size_t(I)});
+    if (vm.count("input-grad")) x.requires_grad_();
 
     xg::nn::LSTM fused(xg::nn::LSTMOptions(I, H));
     const double base = best_ms(reps, step_of(fused, x));

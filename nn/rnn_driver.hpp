@@ -328,6 +328,33 @@ std::vector<T> input_bias(const DirectionWeights<T>& w, std::size_t GH) {
     return bias;
 }
 
+// The packed rows of steps [t0, t1): they lie together, [first, first + count), in either
+// direction.
+struct StepRows {
+    std::size_t first, count;
+};
+inline StepRows step_rows(const Packing& pk, bool reverse, std::size_t t0, std::size_t t1) {
+    std::size_t n = 0;
+    for (std::size_t t = t0; t < t1; ++t) n += pk.batch_sizes[t];
+    if (n == 0) return {0, 0};
+    return {std::min(pk.first_row(t0, reverse), pk.first_row(t1 - 1, reverse)), n};
+}
+
+// Steps per block of the input-side products that run between the steps: about 32k gate
+// values (128 KB of floats) a block, at least one step, so a block's gates are still in cache.
+inline std::size_t steps_per_block(const Packing& pk, std::size_t GH) {
+    const std::size_t row = std::max<std::size_t>(1, (pk.S ? pk.batch_sizes[0] : 0) * GH);
+    return std::max<std::size_t>(1, (std::size_t(1) << 15) / row);
+}
+
+// Whether a unit runs its input-side products a block of steps at a time, between its steps:
+// not when it has all the threads to itself (one product over all rows uses them), not on a
+// team, not for a cell that normalises X W_ih^T (over all rows, before and after the steps).
+template <class T, class Cell>
+bool by_blocks_of_steps(const Unit<T>& u) {
+    return !Cell::normalises_input && u.team == 1 && (in_parallel_region() || get_num_threads() == 1);
+}
+
 // A's rows = X W_ih^T (+ bias, unless the cell normalises X W_ih^T and adds it itself), X the
 // unit's packed input: x itself where the packing is the identity, else x's rows read where
 // they live. All rows at once, or a few steps' just before they run: then the steps find them
@@ -341,26 +368,18 @@ public:
 
     void all() const { steps(0, u_.pk.S); }
 
-    // the rows of steps [t0, t1), which lie together in the packing (in either direction)
+    // the rows of steps [t0, t1)
     void steps(std::size_t t0, std::size_t t1) const {
         const Packing& pk = u_.pk;
         const std::size_t I = u_.d.I, GH = u_.d.G * u_.d.H;
-        std::size_t n = 0;
-        for (std::size_t t = t0; t < t1; ++t) n += pk.batch_sizes[t];
+        const auto [lo, n] = step_rows(pk, u_.reverse, t0, t1);
         if (n == 0) return;
-        const std::size_t lo = std::min(pk.first_row(t0, u_.reverse), pk.first_row(t1 - 1, u_.reverse));
         if (pk.same_as_padded(u_.d.batch_first)) return xg::gemm::multiply(n, x_ + lo * I, I, false, w_ih_, false, A_ + lo * GH, GH, add_);
         std::vector<const T*> rows(n);
         for (std::size_t t = t0; t < t1; ++t)
             for (std::size_t r = 0; r < pk.batch_sizes[t]; ++r)
                 rows[pk.first_row(t, u_.reverse) + r - lo] = x_ + pk.padded_row(t, r, u_.reverse, u_.d.batch_first) * I;
         xg::gemm::multiply_rows(n, rows.data(), w_ih_, false, A_ + lo * GH, GH, add_);
-    }
-
-    // steps per block: about 32k values of gates (128 KB of floats), at least one step
-    std::size_t block_steps() const {
-        const std::size_t row = std::max<std::size_t>(1, u_.pk.batch_sizes[0] * u_.d.G * u_.d.H);
-        return std::max<std::size_t>(1, (std::size_t(1) << 15) / row);
     }
 
 private:
@@ -393,11 +412,9 @@ void forward_direction(const Unit<T>& u, const ForwardIO<T>& io, Saved<T>& s) {
     T* A = Cell::saves_gates ? (s.A = buffer<T>(N * GH)).get() : Y;
     const std::vector<T> bias = input_bias<T, Cell>(w, GH);
     if (SW) s.E = buffer<T>(N * SW);
-    // A unit running alone on several threads computes all rows at once (on all of them), and
-    // so does a team or a cell that normalises them; the others a block of steps at a time.
     const InputProduct<T, Cell> input(u, io.x, A, bias.data());
-    const bool by_blocks = !Cell::normalises_input && u.team == 1 && (in_parallel_region() || get_num_threads() == 1);
-    const std::size_t block = input.block_steps();
+    const bool by_blocks = by_blocks_of_steps<T, Cell>(u);
+    const std::size_t block = steps_per_block(pk, GH);
     if (!by_blocks) input.all();
     if constexpr (Cell::normalises_input)
         Cell::input_forward(cell_policies::InputRows<T>{N, H, A, bias.data(), s.E.get(), u.params, nullptr});
@@ -554,6 +571,17 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
     Buffer<T> dHW = Cell::separate_hh ? buffer<T>(N * GH) : Buffer<T>();
     Buffer<T> dh_next = zeroed<T>(B * Hout), dc_next = Cell::has_cell ? zeroed<T>(B * H) : Buffer<T>();
     Buffer<T> dm = proj ? buffer<T>(B * H) : Buffer<T>();
+    // dX = dA W_ih: a block of steps at a time as soon as their dA is final (while it is in
+    // cache), or all rows after the steps (see by_blocks_of_steps)
+    const bool dx_by_blocks = dX && by_blocks_of_steps<T, Cell>(u);
+    const std::size_t dx_block = steps_per_block(pk, GH);
+    xg::gemm::PackedB<T> w_ih;  // B = W_ih, for dX by blocks
+    if (dX) *dX = buffer<T>(N * I);
+    if (dx_by_blocks) w_ih = xg::gemm::pack(u.w.w_ih.value().data(), I, false, GH, I);
+    const auto input_gradient = [&](std::size_t t0, std::size_t t1) {
+        const auto [lo, n] = step_rows(pk, reverse, t0, t1);
+        if (n) xg::gemm::multiply(n, dA.get() + lo * GH, GH, false, w_ih, false, dX->get() + lo * I, I);
+    };
     const bool zone = bool(s.ZH);
     const T* const CS = zone && Cell::has_cell ? s.CZ.get() : s.C.get();  // the state c (mixed by zoneout)
     Buffer<T> zdh = zone ? buffer<T>(B * Hout) : Buffer<T>(), zdc = zone && Cell::has_cell ? buffer<T>(B * H) : Buffer<T>();
@@ -620,6 +648,7 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
                 for (std::size_t k = r0 * Hout; k < r1 * Hout; ++k) dh_next[k] += zdh[k];
             }
             sync.wait();
+            if (dx_by_blocks && t % dx_block == 0) input_gradient(t, std::min(pk.S, t + dx_block));
         }
     };
     run_steps(u, steps);
@@ -699,10 +728,7 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
                            [&](std::size_t k0, std::size_t rows) { return xg::gemm::pack_rows(xs.data() + k0, rows, I); });
         add_into(GH * I, dW.get(), g.w_ih);
     }
-    if (dX) {
-        *dX = buffer<T>(N * I);
-        product<T>(false, false, N, I, GH, dA.get(), GH, u.w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
-    }
+    if (dX && !dx_by_blocks) product<T>(false, false, N, I, GH, dA.get(), GH, u.w.w_ih.value().data(), I, false, dX->get(), I);
     if (consume) {  // nothing runs this again: its saved values go now, not after the whole walk
         s = Saved<T>{};
         s.consumed = true;

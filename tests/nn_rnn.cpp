@@ -225,9 +225,9 @@ BOOST_AUTO_TEST_CASE(weight_gradients_over_several_row_blocks_match_composed_cel
     compare_with_composed({.mode = RNNMode::GRU, .I = 3, .H = 4, .S = 45, .B = 50});
 }
 
-// The input product X W_ih^T runs a block of steps at a time, just before those steps (about
-// 32k gate values a block: 25 steps of 40 rows here, fewer rows as sequences end), in both
-// directions, time-major and batch first.
+// The input-side products run a block of steps at a time between the steps (about 32k gate
+// values a block: 25 steps of 40 rows here, fewer rows as sequences end): X W_ih^T just
+// before its steps, dX = dA W_ih just after; in both directions, time-major and batch first.
 BOOST_AUTO_TEST_CASE(input_product_by_blocks_of_steps_matches_composed_cells) {
     Lengths some(40);
     for (std::size_t b = 0; b < some.size(); ++b) some[b] = 1 + (b * 13) % 60;
