@@ -576,8 +576,10 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
     const bool dx_by_blocks = dX && by_blocks_of_steps<T, Cell>(u);
     const std::size_t dx_block = steps_per_block(pk, GH);
     xg::gemm::PackedB<T> w_ih;  // B = W_ih, for dX by blocks
-    if (dX) *dX = buffer<T>(N * I);
-    if (dx_by_blocks) w_ih = xg::gemm::pack(u.w.w_ih.value().data(), I, false, GH, I);
+    if (dx_by_blocks) {
+        *dX = buffer<T>(N * I);
+        w_ih = xg::gemm::pack(u.w.w_ih.value().data(), I, false, GH, I);
+    }
     const auto input_gradient = [&](std::size_t t0, std::size_t t1) {
         const auto [lo, n] = step_rows(pk, reverse, t0, t1);
         if (n) xg::gemm::multiply(n, dA.get() + lo * GH, GH, false, w_ih, false, dX->get() + lo * I, I);
@@ -728,7 +730,10 @@ void backward_direction(const Unit<T>& u, Saved<T>& s, const PaddedSequences<T>&
                            [&](std::size_t k0, std::size_t rows) { return xg::gemm::pack_rows(xs.data() + k0, rows, I); });
         add_into(GH * I, dW.get(), g.w_ih);
     }
-    if (dX && !dx_by_blocks) product<T>(false, false, N, I, GH, dA.get(), GH, u.w.w_ih.value().data(), I, false, dX->get(), I);
+    if (dX && !dx_by_blocks) {
+        *dX = buffer<T>(N * I);
+        product<T>(false, false, N, I, GH, dA.get(), GH, u.w.w_ih.value().data(), I, false, dX->get(), I);  // dX = dA W_ih
+    }
     if (consume) {  // nothing runs this again: its saved values go now, not after the whole walk
         s = Saved<T>{};
         s.consumed = true;

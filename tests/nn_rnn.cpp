@@ -226,14 +226,25 @@ BOOST_AUTO_TEST_CASE(weight_gradients_over_several_row_blocks_match_composed_cel
 }
 
 // The input-side products run a block of steps at a time between the steps (about 32k gate
-// values a block: 25 steps of 40 rows here, fewer rows as sequences end): X W_ih^T just
-// before its steps, dX = dA W_ih just after; in both directions, time-major and batch first.
+// values a block: 25 steps of 40 rows for these LSTMs, 20 for the RNN, fewer rows as sequences
+// end): X W_ih^T just before its steps, dX = dA W_ih just after; in both directions,
+// time-major and batch first, on 1 thread and on 2 (one unit per direction, or a whole
+// batch's single direction split into two 20-row chunks of their own blocks).
 BOOST_AUTO_TEST_CASE(input_product_by_blocks_of_steps_matches_composed_cells) {
     Lengths some(40);
     for (std::size_t b = 0; b < some.size(); ++b) some[b] = 1 + (b * 13) % 60;
-    compare_with_composed({.mode = RNNMode::LSTM, .I = 3, .H = 8, .bidirectional = true, .lengths = some, .S = 60, .B = 40});
-    compare_with_composed({.mode = RNNMode::GRU, .I = 3, .H = 8, .bidirectional = true, .batch_first = true, .lengths = some, .S = 60, .B = 40});
-    compare_with_composed({.mode = RNNMode::LSTM, .I = 3, .H = 8, .bidirectional = true, .S = 60, .B = 40});  // whole batch: x read in place
+    for (int threads : {1, 2}) {
+        BOOST_TEST_CONTEXT(threads << " thread(s)") {
+            xg::set_num_threads(threads);
+            compare_with_composed({.mode = RNNMode::LSTM, .I = 3, .H = 8, .bidirectional = true, .lengths = some, .S = 60, .B = 40});
+            compare_with_composed({.mode = RNNMode::GRU, .I = 3, .H = 8, .bidirectional = true, .batch_first = true, .lengths = some, .S = 60, .B = 40});
+            // the whole batch: x read in place, the reverse direction's rows from the last block
+            compare_with_composed({.mode = RNNMode::LSTM, .I = 3, .H = 8, .bidirectional = true, .proj = 4, .S = 60, .B = 40});
+            // one direction: its pre-activations kept in y itself (no gates saved)
+            compare_with_composed({.mode = RNNMode::RNN_TANH, .I = 3, .H = 40, .S = 60, .B = 40});
+        }
+    }
+    xg::set_num_threads(0);
 }
 
 BOOST_AUTO_TEST_CASE(gru_matches_composed_cells) {
